@@ -1,0 +1,71 @@
+//! Actors: the trait `#[actor]` and `#[route]` implement, and its static description.
+
+use crate::branch::Branch;
+use crate::context::Ctx;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::persist::Saved;
+use crate::storage::Storage;
+use serde_json::value::RawValue;
+
+/// The static description of an actor type: everything a host needs to route to it.
+#[derive(Debug)]
+pub struct ActorInfo {
+    /// The address kind (`coordinator` in `coordinator:main`).
+    pub kind: &'static str,
+    /// The Durable Object class it runs as (`CoordinatorActor`).
+    pub class: &'static str,
+    /// The Durable Object namespace binding other actors reach it by (`COORDINATOR_ACTOR`).
+    pub binding: &'static str,
+    /// The message types it handles.
+    pub routes: &'static [RouteInfo],
+    /// Every branch it has.
+    pub branches: &'static [Branch],
+    /// Present when the actor is a gateway for client connections.
+    pub gateway: Option<&'static crate::gateway::GatewayInfo>,
+}
+
+impl ActorInfo {
+    /// The route for a wire message type.
+    pub fn route(&self, message_type: &str) -> Option<&'static RouteInfo> {
+        self.routes.iter().find(|r| r.message_type == message_type)
+    }
+}
+
+/// One message type an actor handles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteInfo {
+    /// The wire type.
+    pub message_type: &'static str,
+    /// Whether only actors may send it.
+    pub internal: bool,
+    /// The handler method's name.
+    pub handler: &'static str,
+}
+
+/// An actor: state, persistence and dispatch of one envelope. Implemented by the macros:
+/// `#[actor]` writes [`Actor::load`] and [`Actor::save`], `#[route]` writes
+/// [`Actor::dispatch`] and the tables.
+#[allow(async_fn_in_trait)] // single-threaded by design: Durable Objects run one wasm thread
+pub trait Actor: Sized + 'static {
+    /// The actor's static description.
+    const INFO: &'static ActorInfo;
+
+    /// Builds the instance `id` from its storage (defaults for what storage does not hold),
+    /// with the snapshot [`Actor::save`] compares against.
+    async fn load(id: &str, storage: &dyn Storage) -> Result<(Self, Saved), Error>;
+
+    /// Writes what the last turn changed, in one batch.
+    async fn save(&mut self, storage: &dyn Storage, saved: &mut Saved) -> Result<(), Error>;
+
+    /// Handles one envelope addressed to this actor and returns the reply payload.
+    async fn dispatch(
+        &mut self,
+        ctx: &mut Ctx,
+        envelope: &Envelope,
+    ) -> Result<Box<RawValue>, Error>;
+}
+
+/// Marks that actor type `Self` has a route for message `M`; written by `#[route]`, so
+/// [`ActorRef::send`](crate::ActorRef::send) only compiles for messages the target handles.
+pub trait Handles<M: crate::Message>: Actor {}

@@ -1,0 +1,193 @@
+//! The context a handler gets: its address, the clock, messaging, storage, timers and
+//! background work. A host (native or Durable Object) provides it through [`Port`].
+
+use crate::actor::{Actor, ActorInfo, Handles};
+use crate::address::Address;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::future::LocalBoxFuture;
+use crate::message::Message;
+use crate::storage::Storage;
+use crate::timer;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::str::FromStr;
+
+/// What a host provides to the actors it runs. One `Port` per actor instance.
+pub trait Port {
+    /// The instance's own address.
+    fn address(&self) -> &Address;
+    /// Milliseconds since the Unix epoch (virtual on the native host).
+    fn now(&self) -> f64;
+    /// A fresh message id, unique across the system.
+    fn fresh_id(&self) -> String;
+    /// The instance's storage.
+    fn storage(&self) -> &dyn Storage;
+    /// Delivers `envelope` to an actor of type `target` in the background; its reply is
+    /// dropped. Never blocks the caller.
+    fn send(&self, target: &'static ActorInfo, envelope: Envelope);
+    /// Delivers `envelope` to an actor of type `target` and resolves to the reply envelope;
+    /// fails with `timeout` when no reply comes in time (an ask cycle, say) or `actor_error`
+    /// when the target is unreachable.
+    fn ask(
+        &self,
+        target: &'static ActorInfo,
+        envelope: Envelope,
+    ) -> LocalBoxFuture<'static, Result<Envelope, Error>>;
+    /// Runs `work` in the background, after the reply if need be (Durable Objects' `wait_until`).
+    fn spawn(&self, work: LocalBoxFuture<'static, ()>);
+    /// The durable timers changed; `next` is the earliest due time. The host arms its alarm.
+    fn arm_alarm(&self, next: Option<f64>);
+    /// A configuration variable (`WORK_MS`, ...).
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The context of one turn: handed to every handler.
+pub struct Ctx {
+    port: Rc<dyn Port>,
+    sender: Address,
+}
+
+impl Ctx {
+    /// The context of a turn handling a message from `sender`.
+    pub fn new(port: Rc<dyn Port>, sender: Address) -> Ctx {
+        Ctx { port, sender }
+    }
+
+    /// This actor's address.
+    pub fn me(&self) -> &Address {
+        self.port.address()
+    }
+
+    /// The `from` of the message being handled.
+    pub fn sender(&self) -> &Address {
+        &self.sender
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub fn now(&self) -> f64 {
+        self.port.now()
+    }
+
+    /// This instance's storage, for what generated persistence does not cover.
+    pub fn storage(&self) -> &dyn Storage {
+        self.port.storage()
+    }
+
+    /// A configuration variable.
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.port.var(name)
+    }
+
+    /// A configuration variable parsed as `T`, or `default` when unset or unparsable.
+    pub fn var_or<T: FromStr>(&self, name: &str, default: T) -> T {
+        self.var(name)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// Builds a request envelope from this actor.
+    pub fn envelope<M: Message>(&self, to: &Address, msg: &M) -> Result<Envelope, Error> {
+        let now = self.now();
+        Envelope::request(
+            to.clone(),
+            self.me().clone(),
+            M::TYPE,
+            msg,
+            self.port.fresh_id(),
+            now,
+        )
+    }
+
+    /// The actor of type `A` with instance id `id`, to [`send`](ActorRef::send) or
+    /// [`ask`](ActorRef::ask): `ctx.actor::<Worker>("w1").send(&ProcessTask { .. })`.
+    pub fn actor<A: Actor>(&self, id: &str) -> ActorRef<'_, A> {
+        ActorRef {
+            ctx: self,
+            id: id.to_owned(),
+            actor: PhantomData,
+        }
+    }
+
+    /// Delivers `msg` to this actor at `at` (ms since the epoch), through a durable timer that
+    /// survives restarts. Returns the timer's id, for [`Ctx::cancel_timer`].
+    pub async fn send_at<M: Message>(&self, at: f64, msg: &M) -> Result<String, Error> {
+        let envelope = self.envelope(self.me(), msg)?;
+        let id = timer::schedule(self.storage(), at, &envelope).await?;
+        self.port.arm_alarm(timer::next_due(self.storage()).await?);
+        Ok(id)
+    }
+
+    /// Delivers `msg` to this actor after `delay_ms`.
+    pub async fn send_after<M: Message>(&self, delay_ms: f64, msg: &M) -> Result<String, Error> {
+        self.send_at(self.now() + delay_ms, msg).await
+    }
+
+    /// Cancels a timer; cancelling one that fired or never existed does nothing.
+    pub async fn cancel_timer(&self, id: &str) -> Result<(), Error> {
+        timer::cancel(self.storage(), id).await?;
+        self.port.arm_alarm(timer::next_due(self.storage()).await?);
+        Ok(())
+    }
+
+    /// Runs `work` in the background; the reply does not wait for it.
+    pub fn spawn(&self, work: impl Future<Output = ()> + 'static) {
+        self.port.spawn(Box::pin(work));
+    }
+
+    /// The host port, for framework code.
+    pub fn port(&self) -> &Rc<dyn Port> {
+        &self.port
+    }
+}
+
+/// An actor of type `A` to message, from [`Ctx::actor`]. Only messages `A` handles compile.
+pub struct ActorRef<'c, A: Actor> {
+    ctx: &'c Ctx,
+    id: String,
+    actor: PhantomData<A>,
+}
+
+impl<A: Actor> ActorRef<'_, A> {
+    /// The target's address, `kind:id`.
+    pub fn address(&self) -> Result<Address, Error> {
+        Address::new(A::INFO.kind, &self.id).map_err(|e| Error::InvalidAddress {
+            to: format!("{}:{} ({e})", A::INFO.kind, self.id),
+        })
+    }
+
+    /// Sends `msg` without waiting: delivered in the background (Durable Objects'
+    /// `wait_until`), reply dropped. Never blocks, so it is safe in any direction.
+    pub fn send<M: Message>(&self, msg: &M) -> Result<(), Error>
+    where
+        A: Handles<M>,
+    {
+        let envelope = self.ctx.envelope(&self.address()?, msg)?;
+        self.ctx.port.send(A::INFO, envelope);
+        Ok(())
+    }
+
+    /// Sends `msg` and waits for the reply.
+    ///
+    /// Turns of one instance never overlap, so an ask that (directly or not) waits on the
+    /// asking instance cannot be served: it ends in a `timeout` error, not a hang. Use
+    /// [`ActorRef::send`] for calls that may come back.
+    pub fn ask<M: Message>(
+        &self,
+        msg: &M,
+    ) -> impl Future<Output = Result<M::Reply, Error>> + 'static
+    where
+        A: Handles<M>,
+    {
+        let request = self.address().and_then(|to| self.ctx.envelope(&to, msg));
+        let port = self.ctx.port.clone();
+        async move {
+            let reply = port.ask(A::INFO, request?).await?;
+            let payload = reply.into_result()?;
+            serde_json::from_str(payload.get()).map_err(|e| Error::ActorError {
+                reason: format!("reply to {} does not decode: {e}", M::TYPE),
+            })
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Gateways: actors that accept client connections (WebSockets) and forward each frame to the
+//! actor its `to` names, by a routing table declared with `#[actor(gateway(...))]`.
+//!
+//! A frame passes these checks in order, and the first that fails answers with an `Error`
+//! reply: `unsupported_frame` (binary), `too_large`, `invalid_format`, `invalid_address`,
+//! `unknown_actor`, `forbidden`, `unknown_type`; the target itself answers `invalid_payload`
+//! and its handlers' errors. Replies are full envelopes from the gateway's own address, `to`
+//! the client address declared for the request's type, with `replyTo` = the request's id.
+
+use crate::actor::ActorInfo;
+use crate::address::Address;
+use crate::context::Port;
+use crate::envelope::{error_payload, null_payload, to_raw, Envelope, ERROR_TYPE, RESPONSE_SUFFIX};
+use crate::error::Error;
+use serde_json::value::RawValue;
+
+/// The variable that sets the frame limit in bytes.
+pub const MAX_FRAME_BYTES_VAR: &str = "MAX_FRAME_BYTES";
+/// The frame limit when the variable is unset: 1 MiB.
+pub const DEFAULT_MAX_FRAME_BYTES: usize = 1_048_576;
+/// The type of the first frame a client receives.
+pub const ESTABLISHED_TYPE: &str = "SessionEstablished";
+
+/// A gateway's routing table.
+#[derive(Debug)]
+pub struct GatewayInfo {
+    /// Which address kinds go to which actor types.
+    pub forwards: &'static [Forward],
+    /// Where replies go, by request type.
+    pub replies: &'static [ReplyRoute],
+    /// Where every other reply goes (errors and `SessionEstablished` included).
+    pub default_reply_to: &'static str,
+}
+
+/// Frames whose `to` has kind `kind` go to actors of type `target`.
+#[derive(Debug)]
+pub struct Forward {
+    /// The address kind.
+    pub kind: &'static str,
+    /// The actor type (and so its Durable Object binding).
+    pub target: &'static ActorInfo,
+}
+
+/// Successful replies to requests of type `message_type` go to the client address `to`.
+#[derive(Debug)]
+pub struct ReplyRoute {
+    /// The request's wire type.
+    pub message_type: &'static str,
+    /// The client address, e.g. `client:coordinator-proxy`.
+    pub to: &'static str,
+}
+
+/// One frame from a client.
+#[derive(Debug, Clone, Copy)]
+pub enum Frame<'a> {
+    /// A text frame.
+    Text(&'a str),
+    /// A binary frame.
+    Binary(&'a [u8]),
+}
+
+impl GatewayInfo {
+    /// The forward route of an address kind.
+    pub fn forward(&self, kind: &str) -> Option<&'static ActorInfo> {
+        self.forwards
+            .iter()
+            .find(|f| f.kind == kind)
+            .map(|f| f.target)
+    }
+
+    /// Where the reply to a successful request of `message_type` goes.
+    pub fn reply_to(&self, message_type: &str) -> &'static str {
+        self.replies
+            .iter()
+            .find(|r| r.message_type == message_type)
+            .map_or(self.default_reply_to, |r| r.to)
+    }
+}
+
+/// The frame limit configured on `port`.
+pub fn max_frame_bytes(port: &dyn Port) -> usize {
+    port.var(MAX_FRAME_BYTES_VAR)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(DEFAULT_MAX_FRAME_BYTES)
+}
+
+/// The first frame of a connection: `SessionEstablished` with `{sessionId}`.
+pub fn established(info: &GatewayInfo, port: &dyn Port) -> String {
+    let payload = serde_json::json!({ "sessionId": port.address().id() });
+    let payload = to_raw(&payload).unwrap_or_else(|_| null_payload());
+    client_frame(info.default_reply_to, ESTABLISHED_TYPE, payload, None, port)
+}
+
+/// Handles one client frame and returns the one reply frame to send back on its socket.
+pub async fn handle_frame(info: &GatewayInfo, port: &dyn Port, frame: Frame<'_>) -> String {
+    match route_frame(info, port, frame) {
+        Err((error, request_id)) => error_frame(info, &error, request_id, port),
+        Ok((target, request)) => forward(info, port, target, request).await,
+    }
+}
+
+/// Asks the target and turns its reply into the client's reply frame.
+async fn forward(
+    info: &GatewayInfo,
+    port: &dyn Port,
+    target: &'static ActorInfo,
+    request: Envelope,
+) -> String {
+    let id = request.id.clone();
+    let message_type = request.message_type.clone();
+    match port
+        .ask(target, request)
+        .await
+        .and_then(Envelope::into_result)
+    {
+        Ok(payload) => {
+            let reply_type = format!("{message_type}{RESPONSE_SUFFIX}");
+            client_frame(
+                info.reply_to(&message_type),
+                &reply_type,
+                payload,
+                Some(id),
+                port,
+            )
+        }
+        Err(error) => error_frame(info, &error, Some(id), port),
+    }
+}
+
+type Rejection = (Error, Option<String>);
+
+/// The checks before forwarding, in the protocol's order.
+fn route_frame(
+    info: &GatewayInfo,
+    port: &dyn Port,
+    frame: Frame<'_>,
+) -> Result<(&'static ActorInfo, Envelope), Rejection> {
+    let text = match frame {
+        Frame::Binary(_) => return Err((Error::UnsupportedFrame, None)),
+        Frame::Text(text) => text,
+    };
+    let limit = max_frame_bytes(port);
+    if text.len() > limit {
+        return Err((
+            Error::TooLarge {
+                bytes: text.len(),
+                limit,
+            },
+            None,
+        ));
+    }
+    let request = Envelope::decode(text).map_err(|e| (e.error, e.request_id))?;
+    let reject = |error: Error| (error, Some(request.id.clone()));
+    let kind = request.to.kind();
+    let target = info.forward(kind).ok_or_else(|| {
+        reject(Error::UnknownActor {
+            kind: kind.to_owned(),
+        })
+    })?;
+    match target.route(&request.message_type) {
+        Some(route) if route.internal => Err(reject(Error::Forbidden {
+            message_type: request.message_type.clone(),
+        })),
+        Some(_) => Ok((target, request)),
+        None => Err(reject(Error::UnknownType {
+            message_type: request.message_type.clone(),
+        })),
+    }
+}
+
+fn error_frame(
+    info: &GatewayInfo,
+    error: &Error,
+    request_id: Option<String>,
+    port: &dyn Port,
+) -> String {
+    client_frame(
+        info.default_reply_to,
+        ERROR_TYPE,
+        error_payload(error),
+        request_id,
+        port,
+    )
+}
+
+fn client_frame(
+    to: &str,
+    message_type: &str,
+    payload: Box<RawValue>,
+    reply_to: Option<String>,
+    port: &dyn Port,
+) -> String {
+    let to = Address::parse(to).expect("gateway reply addresses are checked at compile time");
+    Envelope {
+        to,
+        from: port.address().clone(),
+        message_type: message_type.to_owned(),
+        payload,
+        id: port.fresh_id(),
+        timestamp: port.now(),
+        reply_to,
+    }
+    .encode()
+}

@@ -1,0 +1,50 @@
+//! # duract
+//!
+//! Actors for Cloudflare Durable Objects, in Rust. Annotate your types and get the wire
+//! protocol, dispatch, per-field persistence and a table of every branch of every actor:
+//!
+//! - [`#[message]`](macro@message) on a payload type: its wire type name, its reply type, serde glue;
+//! - [`#[actor]`](macro@actor) on a struct: its kind and address (`kind:id`), its persisted
+//!   state, its Durable Object class, or a gateway's routing table;
+//! - [`#[route]`](macro@route) on its `impl` block: which wire type goes to which handler.
+//!
+//! The same generated code runs in workerd (the Durable Object adapter, wasm32 only) and on
+//! the native in-process host for fast deterministic tests.
+#![warn(missing_docs)]
+
+mod actor;
+mod address;
+mod block_on;
+pub mod branch;
+mod context;
+pub mod envelope;
+mod error;
+pub mod future;
+pub mod gateway;
+pub mod instance;
+mod message;
+pub mod persist;
+pub mod storage;
+pub mod timer;
+pub mod turn;
+
+pub use actor::{Actor, ActorInfo, Handles, RouteInfo};
+pub use address::{Address, AddressError};
+pub use block_on::block_on;
+pub use branch::{Branch, BranchKind};
+pub use context::{ActorRef, Ctx, Port};
+pub use envelope::{DecodeError, Envelope};
+pub use error::{Error, ErrorPayload, IntoWireError};
+pub use message::Message;
+pub use persist::{EntryField, PMap, PQueue, PSet};
+pub use storage::{ListOptions, MemoryStorage, Storage, StorageError, WriteBatch};
+
+pub use duract_macros::{actor, message, route};
+
+/// What generated code uses. Not a public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use serde_json;
+    pub use serde_json::value::RawValue;
+}
