@@ -23,6 +23,8 @@ pub mod future;
 pub mod gateway;
 pub mod instance;
 mod message;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 pub mod persist;
 pub mod storage;
 pub mod timer;

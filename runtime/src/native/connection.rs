@@ -1,0 +1,242 @@
+//! Client connections to gateway actors: the native stand-in for hibernatable WebSockets.
+//!
+//! A connection belongs to the host, not to the gateway instance: evicting the gateway
+//! ([`Host::evict`]) keeps its connections and their session address (what the hibernation
+//! API keeps as socket tags and attachments), and the next frame reactivates it. Every
+//! frame runs [`gateway::handle_frame`] on the gateway's port, without the turn gate, and
+//! its one reply goes back on the connection that sent it.
+
+use super::error::HostError;
+use super::host::{parse, Host};
+use crate::address::Address;
+use crate::envelope::Envelope;
+use crate::gateway::{self, Frame};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+
+struct ConnState {
+    address: Address,
+    frames: Vec<String>,
+    open: bool,
+}
+
+/// Every connection of the host.
+#[derive(Default)]
+pub(crate) struct Connections {
+    next: Cell<u64>,
+    conns: RefCell<BTreeMap<u64, ConnState>>,
+}
+
+impl Connections {
+    fn open(&self, address: Address) -> u64 {
+        let id = self.next.get();
+        self.next.set(id + 1);
+        self.conns.borrow_mut().insert(
+            id,
+            ConnState {
+                address,
+                frames: Vec::new(),
+                open: true,
+            },
+        );
+        id
+    }
+
+    fn push(&self, id: u64, frame: String) {
+        if let Some(conn) = self.conns.borrow_mut().get_mut(&id) {
+            if conn.open {
+                conn.frames.push(frame);
+            }
+        }
+    }
+
+    pub(crate) fn close_all(&self, address: &Address) {
+        for conn in self.conns.borrow_mut().values_mut() {
+            if conn.address == *address {
+                conn.open = false;
+            }
+        }
+    }
+
+    fn broadcast(&self, address: &Address, frame: &str) -> usize {
+        let mut sent = 0;
+        for conn in self.conns.borrow_mut().values_mut() {
+            if conn.open && conn.address == *address {
+                conn.frames.push(frame.to_owned());
+                sent += 1;
+            }
+        }
+        sent
+    }
+
+    fn with<T>(&self, id: u64, f: impl FnOnce(&ConnState) -> T) -> Option<T> {
+        self.conns.borrow().get(&id).map(f)
+    }
+}
+
+enum OwnedFrame {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+impl Host {
+    /// Opens a client connection to the gateway `address` (activating it); its first frame
+    /// is `SessionEstablished`.
+    pub fn connect(&self, address: &str) -> Result<Connection, HostError> {
+        let address = parse(address)?;
+        let info = self.info(address.kind()).ok_or_else(|| HostError::UnknownKind {
+            kind: address.kind().to_owned(),
+        })?;
+        let Some(gateway) = info.gateway else {
+            return Err(HostError::NotAGateway {
+                kind: address.kind().to_owned(),
+            });
+        };
+        let active = self.activate(&address)?;
+        let id = self.inner.connections.open(address.clone());
+        self.inner
+            .connections
+            .push(id, gateway::established(gateway, &*active.port));
+        Ok(Connection {
+            host: self.clone(),
+            id,
+            address,
+        })
+    }
+
+    /// Sends `frame` to every open connection of the gateway `address` (what a gateway's
+    /// broadcast does on Durable Objects); returns how many got it.
+    pub fn broadcast(&self, address: &str, frame: &str) -> Result<usize, HostError> {
+        Ok(self.inner.connections.broadcast(&parse(address)?, frame))
+    }
+
+    /// [`Host::broadcast`] of an envelope.
+    pub fn broadcast_envelope(&self, address: &str, envelope: &Envelope) -> Result<usize, HostError> {
+        self.broadcast(address, &envelope.encode())
+    }
+
+    /// How many connections to `address` are open.
+    pub fn open_connections(&self, address: &str) -> usize {
+        let Ok(address) = parse(address) else {
+            return 0;
+        };
+        self.inner
+            .connections
+            .conns
+            .borrow()
+            .values()
+            .filter(|c| c.open && c.address == address)
+            .count()
+    }
+}
+
+/// A client's connection to a gateway instance. Frames sent are handled when the host runs
+/// ([`Host::run_until_idle`]); frames received are kept in order.
+#[derive(Clone)]
+pub struct Connection {
+    host: Host,
+    id: u64,
+    address: Address,
+}
+
+impl Connection {
+    /// The gateway instance (the session) this connection is to.
+    pub fn address(&self) -> &Address {
+        &self.address
+    }
+
+    /// Whether the connection is open.
+    pub fn is_open(&self) -> bool {
+        self.host
+            .inner
+            .connections
+            .with(self.id, |c| c.open)
+            .unwrap_or(false)
+    }
+
+    /// Closes the connection; frames in flight to it are dropped.
+    pub fn close(&self) {
+        if let Some(conn) = self.host.inner.connections.conns.borrow_mut().get_mut(&self.id) {
+            conn.open = false;
+        }
+    }
+
+    /// Sends a text frame.
+    pub fn send_text(&self, text: impl Into<String>) -> Result<(), HostError> {
+        self.send_frame(OwnedFrame::Text(text.into()))
+    }
+
+    /// Sends a binary frame.
+    pub fn send_binary(&self, bytes: impl Into<Vec<u8>>) -> Result<(), HostError> {
+        self.send_frame(OwnedFrame::Binary(bytes.into()))
+    }
+
+    /// Sends an envelope as a text frame.
+    pub fn send(&self, envelope: &Envelope) -> Result<(), HostError> {
+        self.send_text(envelope.encode())
+    }
+
+    /// Sends `envelope`, runs the host until idle and returns the frame whose `replyTo` is
+    /// the envelope's id.
+    pub fn request(&self, envelope: &Envelope) -> Result<Envelope, HostError> {
+        self.send(envelope)?;
+        self.host.run_until_idle()?;
+        self.reply_to(&envelope.id).ok_or_else(|| HostError::NoReply {
+            id: envelope.id.clone(),
+        })
+    }
+
+    /// The frames received, in order (the first is `SessionEstablished`).
+    pub fn frames(&self) -> Vec<String> {
+        self.host
+            .inner
+            .connections
+            .with(self.id, |c| c.frames.clone())
+            .unwrap_or_default()
+    }
+
+    /// The frames received that decode as envelopes, in order.
+    pub fn received(&self) -> Vec<Envelope> {
+        self.frames()
+            .iter()
+            .filter_map(|f| Envelope::decode(f).ok())
+            .collect()
+    }
+
+    /// The received envelope whose `replyTo` is `id`.
+    pub fn reply_to(&self, id: &str) -> Option<Envelope> {
+        self.received()
+            .into_iter()
+            .find(|e| e.reply_to.as_deref() == Some(id))
+    }
+
+    fn send_frame(&self, frame: OwnedFrame) -> Result<(), HostError> {
+        if !self.is_open() {
+            return Err(HostError::Closed {
+                address: self.address.to_string(),
+            });
+        }
+        let host = self.host.clone();
+        let address = self.address.clone();
+        let id = self.id;
+        self.host.inner.executor.spawn(
+            Some(self.address.clone()),
+            Box::pin(async move {
+                // Reactivates a hibernated gateway: only the connection and storage remain.
+                let Ok(active) = host.activate(&address) else {
+                    return;
+                };
+                let Some(gateway) = active.info.gateway else {
+                    return;
+                };
+                let frame = match &frame {
+                    OwnedFrame::Text(text) => Frame::Text(text),
+                    OwnedFrame::Binary(bytes) => Frame::Binary(bytes),
+                };
+                let reply = gateway::handle_frame(gateway, &*active.port, frame).await;
+                host.inner.connections.push(id, reply);
+            }),
+        );
+        Ok(())
+    }
+}

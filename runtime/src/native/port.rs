@@ -1,0 +1,92 @@
+//! The [`Port`] the native host gives each instance: its address, the virtual clock, its
+//! storage, messaging routed through the host, background tasks and its alarm.
+
+use super::ask::Reply;
+use super::faults::FaultStorage;
+use super::host::{HostInner, Sink};
+use crate::actor::ActorInfo;
+use crate::address::Address;
+use crate::context::Port;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::future::LocalBoxFuture;
+use crate::storage::Storage;
+use std::rc::{Rc, Weak};
+
+/// One instance's view of the host.
+pub struct HostPort {
+    address: Address,
+    host: Weak<HostInner>,
+    storage: Rc<FaultStorage>,
+}
+
+impl HostPort {
+    pub(crate) fn new(address: Address, host: Weak<HostInner>, storage: Rc<FaultStorage>) -> Self {
+        HostPort {
+            address,
+            host,
+            storage,
+        }
+    }
+}
+
+fn host_gone() -> Error {
+    Error::ActorError {
+        reason: "the native host was dropped".into(),
+    }
+}
+
+impl Port for HostPort {
+    fn address(&self) -> &Address {
+        &self.address
+    }
+
+    fn now(&self) -> f64 {
+        self.host.upgrade().map_or(0.0, |h| h.clock.now() as f64)
+    }
+
+    fn fresh_id(&self) -> String {
+        self.host
+            .upgrade()
+            .map_or_else(|| "orphan".to_owned(), |h| h.fresh_id())
+    }
+
+    fn storage(&self) -> &dyn Storage {
+        &*self.storage
+    }
+
+    fn send(&self, target: &'static ActorInfo, envelope: Envelope) {
+        if let Some(host) = self.host.upgrade() {
+            host.route(target.kind, envelope, Sink::Drop);
+        }
+    }
+
+    fn ask(
+        &self,
+        target: &'static ActorInfo,
+        envelope: Envelope,
+    ) -> LocalBoxFuture<'static, Result<Envelope, Error>> {
+        let Some(host) = self.host.upgrade() else {
+            return Box::pin(async { Err(host_gone()) });
+        };
+        let reply: Reply = host.route_ask(target.kind, envelope);
+        Box::pin(reply)
+    }
+
+    fn spawn(&self, work: LocalBoxFuture<'static, ()>) {
+        if let Some(host) = self.host.upgrade() {
+            host.executor.spawn(Some(self.address.clone()), work);
+        }
+    }
+
+    fn arm_alarm(&self, next: Option<f64>) {
+        if let Some(host) = self.host.upgrade() {
+            host.alarms
+                .arm(&self.address, next.map(super::clock::due_ms));
+        }
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        self.host.upgrade()?.vars.borrow().get(name).cloned()
+    }
+}
