@@ -87,7 +87,14 @@ impl<A: Actor> Instance<A> {
     pub async fn deliver_due_timers(&self) -> Result<(), Error> {
         let storage = self.port.storage();
         for (id, envelope) in timer::due(storage, self.port.now()).await? {
-            self.handle_envelope(envelope).await;
+            let reply = self.handle_envelope(envelope).await;
+            if self.state.borrow().is_none() {
+                // The turn's state did not load or its save failed: keep the timer, and fail
+                // so the host retries the alarm (a handler's own error does not retry).
+                return Err(reply.into_result().err().unwrap_or(Error::ActorError {
+                    reason: "timer delivery failed".into(),
+                }));
+            }
             timer::cancel(storage, &id).await?;
         }
         self.port.arm_alarm(timer::next_due(storage).await?);

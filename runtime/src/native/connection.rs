@@ -84,9 +84,11 @@ impl Host {
     /// is `SessionEstablished`.
     pub fn connect(&self, address: &str) -> Result<Connection, HostError> {
         let address = parse(address)?;
-        let info = self.info(address.kind()).ok_or_else(|| HostError::UnknownKind {
-            kind: address.kind().to_owned(),
-        })?;
+        let info = self
+            .info(address.kind())
+            .ok_or_else(|| HostError::UnknownKind {
+                kind: address.kind().to_owned(),
+            })?;
         let Some(gateway) = info.gateway else {
             return Err(HostError::NotAGateway {
                 kind: address.kind().to_owned(),
@@ -111,7 +113,11 @@ impl Host {
     }
 
     /// [`Host::broadcast`] of an envelope.
-    pub fn broadcast_envelope(&self, address: &str, envelope: &Envelope) -> Result<usize, HostError> {
+    pub fn broadcast_envelope(
+        &self,
+        address: &str,
+        envelope: &Envelope,
+    ) -> Result<usize, HostError> {
         self.broadcast(address, &envelope.encode())
     }
 
@@ -156,7 +162,14 @@ impl Connection {
 
     /// Closes the connection; frames in flight to it are dropped.
     pub fn close(&self) {
-        if let Some(conn) = self.host.inner.connections.conns.borrow_mut().get_mut(&self.id) {
+        if let Some(conn) = self
+            .host
+            .inner
+            .connections
+            .conns
+            .borrow_mut()
+            .get_mut(&self.id)
+        {
             conn.open = false;
         }
     }
@@ -181,9 +194,10 @@ impl Connection {
     pub fn request(&self, envelope: &Envelope) -> Result<Envelope, HostError> {
         self.send(envelope)?;
         self.host.run_until_idle()?;
-        self.reply_to(&envelope.id).ok_or_else(|| HostError::NoReply {
-            id: envelope.id.clone(),
-        })
+        self.reply_to(&envelope.id)
+            .ok_or_else(|| HostError::NoReply {
+                id: envelope.id.clone(),
+            })
     }
 
     /// The frames received, in order (the first is `SessionEstablished`).

@@ -4,7 +4,9 @@
 //! keeps none of its state writes: [`Instance`](crate::instance::Instance) then drops the
 //! in-memory state and the caller gets `actor_error`, as on Durable Objects.
 
-use crate::storage::{ListOptions, MemoryStorage, Storage, StorageError, StorageResult, WriteBatch};
+use crate::storage::{
+    ListOptions, MemoryStorage, Storage, StorageError, StorageResult, WriteBatch,
+};
 use std::cell::Cell;
 
 /// Which writes fail.

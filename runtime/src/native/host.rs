@@ -278,7 +278,7 @@ impl Host {
             }
             if self.inner.executor.step() {
                 steps += 1;
-            } else if !(self.inner.asks.any_pending() && self.inner.fire_next_event(None)) {
+            } else if !self.inner.fire_due_or_stalled() {
                 return Err(HostError::ConditionNotMet { steps });
             }
         }
@@ -290,7 +290,9 @@ impl Host {
                 budget.used += n;
                 Ok(())
             }
-            RunOutcome::Bound => Err(HostError::StepBound { bound: budget.bound }),
+            RunOutcome::Bound => Err(HostError::StepBound {
+                bound: budget.bound,
+            }),
         }
     }
 
@@ -299,15 +301,14 @@ impl Host {
             self.drain(budget)?;
             // Alarms and deadlines already due fire now; when an ask still waits, nothing
             // else can happen before the next event, so time moves to it.
-            let now = self.inner.clock.now();
-            let fired = self.inner.fire_next_event(Some(now))
-                || (self.inner.asks.any_pending() && self.inner.fire_next_event(None));
-            if !fired {
+            if !self.inner.fire_due_or_stalled() {
                 return Ok(());
             }
             budget.used += 1; // moving time counts, so a stream of events cannot loop forever
             if budget.left() == 0 {
-                return Err(HostError::StepBound { bound: budget.bound });
+                return Err(HostError::StepBound {
+                    bound: budget.bound,
+                });
             }
         }
     }
@@ -444,7 +445,9 @@ pub(crate) fn parse(address: &str) -> Result<Address, HostError> {
 
 impl HostInner {
     fn rc(&self) -> Rc<HostInner> {
-        self.me.upgrade().expect("a HostInner method runs while the host is alive")
+        self.me
+            .upgrade()
+            .expect("a HostInner method runs while the host is alive")
     }
 
     pub(crate) fn fresh_id(&self) -> String {
@@ -562,6 +565,13 @@ impl HostInner {
         self.undelivered
             .borrow_mut()
             .push(Undelivered { envelope, reason });
+    }
+
+    /// Fires an alarm or ask deadline that is due, or, when an ask waits and nothing is
+    /// due, the next one (moving the clock). False when nothing fired.
+    pub(crate) fn fire_due_or_stalled(&self) -> bool {
+        self.fire_next_event(Some(self.clock.now()))
+            || (self.asks.any_pending() && self.fire_next_event(None))
     }
 
     /// Fires the earliest alarm or ask deadline at or before `limit` (any when `None`),

@@ -98,7 +98,6 @@
 //! assert_error_code(&client.ask_raw("counter:a", "nope", &()).unwrap(), "unknown_type");
 //! ```
 
-
 pub mod ask;
 pub mod clock;
 pub mod connection;

@@ -145,7 +145,12 @@ impl Stored {
         self.entries
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
-            .map(|(k, v)| Ok((k[prefix.len()..].to_owned(), crate::persist::decode_field(name, v)?)))
+            .map(|(k, v)| {
+                Ok((
+                    k[prefix.len()..].to_owned(),
+                    crate::persist::decode_field(name, v)?,
+                ))
+            })
             .collect()
     }
 

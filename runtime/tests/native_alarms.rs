@@ -1,0 +1,102 @@
+//! Durable timers on the virtual clock: alarms fire at their own time, in time order, across
+//! instances and after restarts.
+
+mod native_common;
+
+use duract::native::clock::DEFAULT_EPOCH_MS;
+use duract::native::{reply_payload, Host};
+use native_common::{host, state, Schedule};
+
+fn schedule(host: &Host, address: &str, delay_ms: f64, tag: &str) -> String {
+    let client = host.client("client:test").unwrap();
+    let msg = Schedule {
+        delay_ms,
+        tag: tag.into(),
+    };
+    reply_payload(&client.ask(address, &msg).unwrap()).unwrap()
+}
+
+#[test]
+fn alarms_fire_at_the_virtual_time_they_were_set_for() {
+    let host = host();
+    assert_eq!(host.now(), DEFAULT_EPOCH_MS as f64);
+    schedule(&host, "counter:a", 1000.0, "late");
+    schedule(&host, "counter:a", 500.0, "early");
+    assert_eq!(
+        host.alarm("counter:a"),
+        Some(DEFAULT_EPOCH_MS as f64 + 500.0)
+    );
+    assert_eq!(host.storage("counter:a").unwrap().timers().len(), 2);
+
+    host.advance(499).unwrap();
+    assert!(
+        state(&host, "counter:a").log.is_empty(),
+        "nothing is due yet"
+    );
+    host.advance(1).unwrap();
+    assert_eq!(state(&host, "counter:a").log, ["early@500"]);
+    // One advance past both: the second fires at its own time, not at the target.
+    host.advance(10_000).unwrap();
+    assert_eq!(state(&host, "counter:a").log, ["early@500", "late@1000"]);
+    assert_eq!(host.now(), DEFAULT_EPOCH_MS as f64 + 10_500.0);
+    assert!(host.storage("counter:a").unwrap().timers().is_empty());
+    assert_eq!(host.alarm("counter:a"), None);
+}
+
+#[test]
+fn alarms_of_different_instances_fire_in_time_order() {
+    let host = host();
+    schedule(&host, "counter:a", 300.0, "a");
+    schedule(&host, "counter:b", 200.0, "b");
+    schedule(&host, "counter:c", 250.0, "c");
+    host.advance(1_000).unwrap();
+    assert_eq!(
+        state(&host, "counter:journal").log,
+        ["b@200", "c@250", "a@300"]
+    );
+}
+
+#[test]
+fn alarms_fire_after_a_restart_and_reactivate_the_instance() {
+    let host = host();
+    schedule(&host, "counter:a", 1000.0, "after-restart");
+    host.restart_all();
+    assert!(!host.is_active("counter:a"));
+    host.advance(1000).unwrap();
+    assert!(host.is_active("counter:a"));
+    assert_eq!(host.activations("counter:a"), 2);
+    // The tick's write went to storage: it survives one more restart.
+    host.restart("counter:a").unwrap();
+    assert_eq!(state(&host, "counter:a").log, ["after-restart@1000"]);
+}
+
+#[test]
+fn a_zero_delay_timer_fires_in_run_until_idle() {
+    let host = host();
+    schedule(&host, "counter:a", 0.0, "now");
+    host.run_until_idle().unwrap();
+    assert_eq!(state(&host, "counter:a").log, ["now@0"]);
+}
+
+#[test]
+fn a_failed_alarm_delivery_is_retried_later() {
+    let host = host();
+    schedule(&host, "counter:a", 100.0, "retried");
+    host.fail_next_writes("counter:a", 1).unwrap();
+    host.advance(100).unwrap();
+    // The tick's save failed: nothing stored, the timer stays, the alarm is re-armed.
+    let stored = host.storage("counter:a").unwrap();
+    assert!(stored
+        .field::<Vec<String>>("log")
+        .unwrap()
+        .unwrap_or_default()
+        .is_empty());
+    assert_eq!(host.storage("counter:a").unwrap().timers().len(), 1);
+    let retry = host.alarm("counter:a").expect("re-armed");
+    assert!(retry > host.now());
+    host.advance(duract::native::ALARM_RETRY_MS).unwrap();
+    let log = state(&host, "counter:a").log;
+    assert_eq!(log.len(), 1);
+    assert!(log[0].starts_with("retried@"), "{log:?}");
+    assert!(host.storage("counter:a").unwrap().timers().is_empty());
+}

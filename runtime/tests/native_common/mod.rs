@@ -1,0 +1,330 @@
+//! Small actors for the native host's own tests, written against `duract::Actor` by hand
+//! (what `#[actor]`/`#[route]` generate), so the host is tested independently of the macros.
+#![allow(dead_code)]
+
+use duract::__private::serde::{Deserialize, Serialize};
+use duract::__private::RawValue;
+use duract::envelope::to_raw;
+use duract::gateway::{Forward, GatewayInfo, ReplyRoute};
+use duract::persist::{decode_field, encode_field, field_key, Saved};
+use duract::{
+    Actor, ActorInfo, Ctx, Envelope, Error, Handles, Message, RouteInfo, Storage, WriteBatch,
+};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Yields once to the executor: without the turn gate, turns would interleave here.
+pub struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+pub fn yield_now() -> YieldNow {
+    YieldNow(false)
+}
+
+macro_rules! message {
+    ($name:ident, $ty:literal, $reply:ty, $internal:literal) => {
+        impl Message for $name {
+            const TYPE: &'static str = $ty;
+            const INTERNAL: bool = $internal;
+            type Reply = $reply;
+        }
+    };
+}
+
+/// `append`: pushes the text to the log after yielding; replies with the log's length.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct Append(pub String);
+message!(Append, "append", usize, false);
+
+/// `schedule`: a durable timer that delivers `tick` with `tag` after `delay_ms`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde", rename_all = "camelCase")]
+pub struct Schedule {
+    pub delay_ms: f64,
+    pub tag: String,
+}
+message!(Schedule, "schedule", String, false);
+
+/// `tick` (internal): logs `<tag>@<ms since the host's epoch>`, here and in `counter:journal`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct Tick {
+    pub tag: String,
+}
+message!(Tick, "tick", (), true);
+
+/// `ping_self`: sends itself another `ping_self` (a livelock).
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct PingSelf;
+message!(PingSelf, "ping_self", (), false);
+
+/// `ask_peer`: with `hops > 0`, asks `counter:<peer>` for `ask_peer { peer: me, hops - 1 }`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct AskPeer {
+    pub peer: String,
+    pub hops: u32,
+}
+message!(AskPeer, "ask_peer", String, false);
+
+/// `tell`: fire-and-forget `append(text)` to `counter:<peer>`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct Tell {
+    pub peer: String,
+    pub text: String,
+}
+message!(Tell, "tell", (), false);
+
+/// `background`: spawns work that appends `text` to `counter:<peer>` after yielding.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct Background {
+    pub peer: String,
+    pub text: String,
+}
+message!(Background, "background", (), false);
+
+/// `fail`: a handler error with code `nope`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct Fail;
+message!(Fail, "fail", (), false);
+
+/// What `get` returns.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(crate = "duract::__private::serde")]
+pub struct State {
+    pub count: u64,
+    pub log: Vec<String>,
+}
+
+macro_rules! route {
+    ($ty:literal, $internal:literal) => {
+        RouteInfo {
+            message_type: $ty,
+            internal: $internal,
+            handler: $ty,
+        }
+    };
+}
+
+pub static COUNTER: ActorInfo = ActorInfo {
+    kind: "counter",
+    class: "CounterActor",
+    binding: "COUNTER_ACTOR",
+    routes: &[
+        route!("add", false),
+        route!("append", false),
+        route!("get", false),
+        route!("schedule", false),
+        route!("tick", true),
+        route!("ping_self", false),
+        route!("ask_peer", false),
+        route!("tell", false),
+        route!("background", false),
+        route!("fail", false),
+    ],
+    branches: &[],
+    gateway: None,
+};
+
+/// A counter with a log: `count` at `f/count`, `log` at `f/log`.
+#[derive(Default)]
+pub struct Counter {
+    pub count: u64,
+    pub log: Vec<String>,
+}
+
+impl Handles<Append> for Counter {}
+impl Handles<Tick> for Counter {}
+impl Handles<PingSelf> for Counter {}
+impl Handles<AskPeer> for Counter {}
+
+const FIELDS: [&str; 2] = ["count", "log"];
+
+fn reply<T: Serialize>(value: &T) -> Result<Box<RawValue>, Error> {
+    to_raw(value)
+}
+
+impl Actor for Counter {
+    const INFO: &'static ActorInfo = &COUNTER;
+
+    async fn load(_id: &str, storage: &dyn Storage) -> Result<(Self, Saved), Error> {
+        let mut saved = Saved::new(FIELDS.len());
+        let mut me = Counter::default();
+        if let Some(json) = storage.get(&field_key("count")).await? {
+            me.count = decode_field("count", &json)?;
+            saved.record(0, json);
+        }
+        if let Some(json) = storage.get(&field_key("log")).await? {
+            me.log = decode_field("log", &json)?;
+            saved.record(1, json);
+        }
+        Ok((me, saved))
+    }
+
+    async fn save(&mut self, storage: &dyn Storage, saved: &mut Saved) -> Result<(), Error> {
+        let values = [
+            encode_field("count", &self.count)?,
+            encode_field("log", &self.log)?,
+        ];
+        let mut batch = WriteBatch::default();
+        for (i, json) in values.iter().enumerate() {
+            if saved.differs(i, json) {
+                batch.put(field_key(FIELDS[i]), json.clone());
+            }
+        }
+        if !batch.is_empty() {
+            storage.write(batch).await?;
+            for (i, json) in values.into_iter().enumerate() {
+                saved.record(i, json);
+            }
+        }
+        Ok(())
+    }
+
+    async fn dispatch(&mut self, ctx: &mut Ctx, env: &Envelope) -> Result<Box<RawValue>, Error> {
+        match env.message_type.as_str() {
+            "add" => {
+                self.count += env.decode_payload::<u64>()?;
+                reply(&self.count)
+            }
+            "append" => {
+                let Append(text) = env.decode_payload()?;
+                yield_now().await;
+                self.log.push(text);
+                reply(&self.log.len())
+            }
+            "get" => reply(&State {
+                count: self.count,
+                log: self.log.clone(),
+            }),
+            "schedule" => {
+                let s: Schedule = env.decode_payload()?;
+                let id = ctx.send_after(s.delay_ms, &Tick { tag: s.tag }).await?;
+                reply(&id)
+            }
+            "tick" => {
+                let t: Tick = env.decode_payload()?;
+                let at = ctx.now() - duract::native::clock::DEFAULT_EPOCH_MS as f64;
+                let entry = format!("{}@{}", t.tag, at);
+                // The journal records ticks of every instance in the order they fire.
+                ctx.actor::<Counter>("journal")
+                    .send(&Append(entry.clone()))?;
+                self.log.push(entry);
+                reply(&())
+            }
+            "ping_self" => {
+                ctx.actor::<Counter>(ctx.me().id()).send(&PingSelf)?;
+                reply(&())
+            }
+            "ask_peer" => {
+                let a: AskPeer = env.decode_payload()?;
+                if a.hops == 0 {
+                    return reply(&format!("reached {}", ctx.me()));
+                }
+                let back = AskPeer {
+                    peer: ctx.me().id().to_owned(),
+                    hops: a.hops - 1,
+                };
+                let answer = ctx.actor::<Counter>(&a.peer).ask(&back).await?;
+                reply(&answer)
+            }
+            "tell" => {
+                let t: Tell = env.decode_payload()?;
+                ctx.actor::<Counter>(&t.peer).send(&Append(t.text))?;
+                reply(&())
+            }
+            "background" => {
+                let b: Background = env.decode_payload()?;
+                let port = ctx.port().clone();
+                let request = ctx.envelope(
+                    &duract::Address::new("counter", &b.peer).map_err(|e| Error::ActorError {
+                        reason: e.to_string(),
+                    })?,
+                    &Append(b.text),
+                )?;
+                ctx.spawn(async move {
+                    yield_now().await;
+                    let _ = port.ask(&COUNTER, request).await;
+                });
+                reply(&())
+            }
+            "fail" => Err(Error::handler("nope", "it fails")),
+            other => Err(Error::UnknownType {
+                message_type: other.to_owned(),
+            }),
+        }
+    }
+}
+
+pub static SESSION_GATEWAY: GatewayInfo = GatewayInfo {
+    forwards: &[Forward {
+        kind: "counter",
+        target: &COUNTER,
+    }],
+    replies: &[ReplyRoute {
+        message_type: "add",
+        to: "client:counter-proxy",
+    }],
+    default_reply_to: "client:ui",
+};
+
+pub static SESSION: ActorInfo = ActorInfo {
+    kind: "session",
+    class: "SessionActor",
+    binding: "SESSION_ACTOR",
+    routes: &[],
+    branches: &[],
+    gateway: Some(&SESSION_GATEWAY),
+};
+
+/// A gateway to counters: no state, no routes of its own.
+pub struct Session;
+
+impl Actor for Session {
+    const INFO: &'static ActorInfo = &SESSION;
+
+    async fn load(_id: &str, _storage: &dyn Storage) -> Result<(Self, Saved), Error> {
+        Ok((Session, Saved::new(0)))
+    }
+
+    async fn save(&mut self, _storage: &dyn Storage, _saved: &mut Saved) -> Result<(), Error> {
+        Ok(())
+    }
+
+    async fn dispatch(&mut self, _ctx: &mut Ctx, env: &Envelope) -> Result<Box<RawValue>, Error> {
+        Err(Error::UnknownType {
+            message_type: env.message_type.clone(),
+        })
+    }
+}
+
+/// A host with the counter and the session gateway.
+pub fn host() -> duract::native::Host {
+    duract::native::Host::new()
+        .with::<Counter>()
+        .with::<Session>()
+}
+
+/// The decoded `get` state of a counter.
+pub fn state(host: &duract::native::Host, address: &str) -> State {
+    let client = host.client("client:test").expect("valid address");
+    let reply = client.ask_raw(address, "get", &()).expect("host runs");
+    duract::native::reply_payload(&reply).expect("get replies a State")
+}
