@@ -47,6 +47,11 @@ pub struct RouteInfo {
 /// `#[actor]` writes [`Actor::load`] and [`Actor::save`], `#[route]` writes
 /// [`Actor::dispatch`] and the tables.
 #[allow(async_fn_in_trait)] // single-threaded by design: Durable Objects run one wasm thread
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an actor",
+    label = "not an `#[actor]` type",
+    note = "add `#[duract::actor]` to its declaration"
+)]
 pub trait Actor: Sized + 'static {
     /// The actor's static description.
     const INFO: &'static ActorInfo;

@@ -27,6 +27,7 @@ mod message;
 pub mod native;
 pub mod persist;
 pub mod storage;
+mod support;
 pub mod timer;
 pub mod turn;
 
@@ -41,7 +42,7 @@ pub use message::Message;
 pub use persist::{EntryField, PMap, PQueue, PSet};
 pub use storage::{ListOptions, MemoryStorage, Storage, StorageError, WriteBatch};
 
-pub use duract_macros::{actor, message, route};
+pub use duract_macros::{actor, message, payload, route};
 
 /// What generated code uses. Not a public API: it may change in any release.
 #[doc(hidden)]
@@ -49,4 +50,5 @@ pub mod __private {
     pub use serde;
     pub use serde_json;
     pub use serde_json::value::RawValue;
+    pub use crate::support::*;
 }

@@ -7,6 +7,11 @@ use serde::Serialize;
 ///
 /// Implemented by [`#[message]`](crate::message); by hand only for payloads that are not
 /// your own types.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a message",
+    label = "not a `#[message]` type",
+    note = "add `#[duract::message(reply = ..)]` to its declaration"
+)]
 pub trait Message: Serialize + DeserializeOwned + 'static {
     /// The wire type name, e.g. `register_worker`.
     const TYPE: &'static str;

@@ -62,6 +62,11 @@ pub fn decode_field<T: DeserializeOwned>(field: &str, json: &str) -> Result<T, E
 }
 
 /// A collection persisted one entry per key, with change tracking.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be persisted per entry",
+    label = "`#[persist(entries)]` needs an `EntryField` type",
+    note = "use `PMap`, `PSet` or `PQueue`, implement `EntryField`, or drop `#[persist(entries)]` to store the field as one key"
+)]
 pub trait EntryField: Default {
     /// Restores one stored entry (`key` without the field prefix). Entries arrive in key order.
     fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error>;

@@ -1,0 +1,78 @@
+//! Writes the serde derives (through the runtime's re-export) and `impl Message`.
+
+use super::parse::MessageModel;
+use super::Which;
+use crate::args::path_text;
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::DeriveInput;
+
+/// The item with its serde glue, and its `Message` impl for `#[message]`.
+pub fn expand(model: &MessageModel, item: &DeriveInput) -> TokenStream {
+    let krate = &model.krate;
+    let serde_crate = format!("{}::__private::serde", path_text(krate));
+    let rename_all = model
+        .rename_all
+        .then(|| quote!(#[serde(rename_all = "camelCase")]));
+    let rename_all_fields = model
+        .rename_all_fields
+        .then(|| quote!(#[serde(rename_all_fields = "camelCase")]));
+    let (derive, unit_de) = if model.unit {
+        // A unit struct ignores its payload (absent, `null`, `{}` or anything else).
+        (
+            quote!(#krate::__private::serde::Serialize),
+            unit_deserialize(model, item),
+        )
+    } else {
+        (
+            quote!(#krate::__private::serde::Serialize, #krate::__private::serde::Deserialize),
+            TokenStream::new(),
+        )
+    };
+    let message_impl = match model.which {
+        Which::Message => message_impl(model, item),
+        Which::Payload => TokenStream::new(),
+    };
+    quote! {
+        #[derive(#derive)]
+        #[serde(crate = #serde_crate)]
+        #rename_all
+        #rename_all_fields
+        #item
+        #unit_de
+        #message_impl
+    }
+}
+
+fn message_impl(model: &MessageModel, item: &DeriveInput) -> TokenStream {
+    let krate = &model.krate;
+    let ident = &item.ident;
+    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+    let wire_type = &model.wire_type;
+    let internal = model.internal;
+    let reply = &model.reply;
+    quote! {
+        impl #impl_generics #krate::Message for #ident #ty_generics #where_clause {
+            const TYPE: &'static str = #wire_type;
+            const INTERNAL: bool = #internal;
+            type Reply = #reply;
+        }
+    }
+}
+
+fn unit_deserialize(model: &MessageModel, item: &DeriveInput) -> TokenStream {
+    let krate = &model.krate;
+    let ident = &item.ident;
+    // A unit struct has no generic parameters (they would be unused).
+    let serde = quote!(#krate::__private::serde);
+    quote! {
+        impl<'de> #serde::Deserialize<'de> for #ident {
+            fn deserialize<__D: #serde::Deserializer<'de>>(
+                deserializer: __D,
+            ) -> ::core::result::Result<Self, __D::Error> {
+                <#serde::de::IgnoredAny as #serde::Deserialize<'de>>::deserialize(deserializer)?;
+                ::core::result::Result::Ok(#ident)
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Reads `#[message(type = "...", reply = T, internal, crate = "...")]` into a model.
+
+use super::Which;
+use crate::args::{self, Keys};
+use crate::case::snake_case;
+use crate::errors::Errors;
+use proc_macro2::TokenStream;
+use syn::{Data, DeriveInput, Fields, LitStr, Type};
+
+/// What `#[message]` / `#[payload]` generate from.
+pub struct MessageModel {
+    pub which: Which,
+    pub krate: syn::Path,
+    /// The wire type name.
+    pub wire_type: LitStr,
+    /// `Reply` (unit when not given).
+    pub reply: Type,
+    pub internal: bool,
+    /// Whether to add `#[serde(rename_all = "camelCase")]` (the user did not set it).
+    pub rename_all: bool,
+    /// Whether to add `#[serde(rename_all_fields = "camelCase")]` (enums).
+    pub rename_all_fields: bool,
+    /// A unit struct: its payload is ignored when decoding.
+    pub unit: bool,
+}
+
+/// Builds the model, recording every mistake in `errors`.
+pub fn model(
+    which: Which,
+    args: TokenStream,
+    item: &DeriveInput,
+    errors: &mut Errors,
+) -> MessageModel {
+    let mut model = MessageModel {
+        which,
+        krate: syn::parse_quote!(::duract),
+        wire_type: LitStr::new(&snake_case(&item.ident.to_string()), item.ident.span()),
+        reply: syn::parse_quote!(()),
+        internal: false,
+        rename_all: !has_serde_key(item, "rename_all"),
+        rename_all_fields: matches!(item.data, Data::Enum(_))
+            && !has_serde_key(item, "rename_all_fields"),
+        unit: matches!(&item.data, Data::Struct(s) if matches!(s.fields, Fields::Unit)),
+    };
+    if let Data::Union(u) = &item.data {
+        errors.at(
+            u.union_token,
+            "`#[message]` and `#[payload]` go on a struct or an enum",
+        );
+    }
+    let Some(args) = errors.ok(args::parse_args(args)) else {
+        return model;
+    };
+    let (what, allowed): (_, &'static [&'static str]) = match which {
+        Which::Message => ("#[message]", &["type", "reply", "internal", "crate"]),
+        Which::Payload => ("#[payload]", &["crate"]),
+    };
+    let mut keys = Keys::new(what, allowed);
+    let mut krate = None;
+    for arg in args {
+        match keys.accept(&arg.key, errors).as_deref() {
+            Some("type") => {
+                if let Some(lit) = args::expect_str(arg, errors) {
+                    if lit.value().is_empty() {
+                        errors.at(&lit, "the wire type of a message cannot be empty");
+                    } else {
+                        model.wire_type = lit;
+                    }
+                }
+            }
+            Some("reply") => {
+                if let Some(ty) = args::expect_type(arg, errors) {
+                    model.reply = ty;
+                }
+            }
+            Some("internal") => model.internal = args::expect_flag(arg, errors),
+            Some("crate") => krate = args::expect_str(arg, errors),
+            _ => {}
+        }
+    }
+    model.krate = args::crate_path(krate.as_ref(), errors);
+    model
+}
+
+/// Whether the item already has `#[serde(<key> = ...)]`.
+fn has_serde_key(item: &DeriveInput, key: &str) -> bool {
+    item.attrs
+        .iter()
+        .filter(|a| a.path().is_ident("serde"))
+        .any(|a| match &a.meta {
+            syn::Meta::List(list) => list
+                .tokens
+                .clone()
+                .into_iter()
+                .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == key)),
+            _ => false,
+        })
+}

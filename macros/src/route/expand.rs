@@ -1,0 +1,166 @@
+//! `Handles<M>` impls, `Routes` (route table, branch table, dispatch) and the const check
+//! that no two handlers share a wire type.
+
+use super::parse::{Handler, Output, RouteModel};
+use crate::branch::BranchTokens;
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+
+/// Everything `#[route]` adds beside the impl block.
+pub fn expand(model: &RouteModel) -> TokenStream {
+    let krate = &model.krate;
+    let self_ty = &model.self_ty;
+    let handles = model.handlers.iter().map(|h| {
+        let message = &h.message;
+        // Spanned at the message type: "`X` is not a message" points there.
+        quote_spanned!(message.span()=> impl #krate::Handles<#message> for #self_ty {})
+    });
+    let routes = model.handlers.iter().map(|h| route_info(model, h));
+    let branches = branches(model);
+    let arms = model.handlers.iter().map(|h| arm(model, h));
+    let unique = unique_wire_types(model);
+    quote! {
+        const _: () = {
+            #(#handles)*
+            impl #krate::__private::Routes for #self_ty {
+                const ROUTES: &'static [#krate::RouteInfo] = &[#(#routes),*];
+                const BRANCHES: &'static [#krate::Branch] = &[#(#branches),*];
+                async fn dispatch(
+                    &mut self,
+                    ctx: &mut #krate::Ctx,
+                    envelope: &#krate::Envelope,
+                ) -> #krate::__private::DispatchResult {
+                    let _ = &ctx;
+                    let __type = envelope.message_type.as_str();
+                    #(#arms)*
+                    #krate::__private::unknown_type(envelope)
+                }
+            }
+            #unique
+        };
+    }
+}
+
+fn wire_type(model: &RouteModel, h: &Handler) -> TokenStream {
+    let krate = &model.krate;
+    let message = &h.message;
+    quote_spanned!(message.span()=> <#message as #krate::Message>::TYPE)
+}
+
+fn route_info(model: &RouteModel, h: &Handler) -> TokenStream {
+    let krate = &model.krate;
+    let message = &h.message;
+    let wire = wire_type(model, h);
+    let name = h.name.to_string();
+    quote! {
+        #krate::RouteInfo {
+            message_type: #wire,
+            internal: <#message as #krate::Message>::INTERNAL,
+            handler: #name,
+        }
+    }
+}
+
+/// One dispatch arm: decode only here, call, convert the error, serialize the reply.
+fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
+    let krate = &model.krate;
+    let message = &h.message;
+    let name = &h.name;
+    let wire = wire_type(model, h);
+    // Spanned at the `ctx` argument's type: a wrong context type points there.
+    let ctx = quote_spanned!(h.ctx_ty.span()=> ctx);
+    let (reply_ty, call) = match &h.output {
+        Output::Reply(ty) => (&**ty, quote!(self.#name(#ctx, msg).await)),
+        Output::Fallible { ok, err, span } => {
+            let convert = quote_spanned!(*span=> #krate::__private::handler_error::<#err>);
+            let call = quote! {
+                match self.#name(#ctx, msg).await {
+                    ::core::result::Result::Ok(reply) => reply,
+                    ::core::result::Result::Err(error) => return ::core::result::Result::Err(#convert(error)),
+                }
+            };
+            (&**ok, call)
+        }
+    };
+    // Spanned at the declared reply type: "expected `M::Reply`" points there.
+    let reply_check =
+        quote_spanned!(reply_ty.span()=> #krate::__private::reply_is::<#message, #reply_ty>());
+    quote! {
+        if __type == #wire {
+            #reply_check;
+            let msg = #krate::__private::decode::<#message>(envelope)?;
+            let reply: #reply_ty = #call;
+            return #krate::__private::reply::<#reply_ty>(&reply);
+        }
+    }
+}
+
+/// Per handler: its route, its decode error, its handler error (fallible handlers); then the
+/// dispatch's `unknown_type`, declared by the `impl` token.
+fn branches(model: &RouteModel) -> Vec<TokenStream> {
+    let krate = &model.krate;
+    let self_ty = &model.self_ty;
+    let kind = quote!(<#self_ty as #krate::__private::ActorKind>::KIND);
+    let id = |sep: &str, h: &Handler| {
+        let wire = wire_type(model, h);
+        quote!(#krate::__concat_str!(#kind, #sep, #wire))
+    };
+    let mut out = Vec::new();
+    for h in &model.handlers {
+        let message = h.message.to_token_stream().to_string().replace(' ', "");
+        let target = format!("{}::{}", model.actor_name, h.name);
+        let span = h.name.span();
+        out.push(BranchTokens {
+            id: id("/", h),
+            kind: "Route",
+            label: format!("{message} -> {target}"),
+            span,
+        });
+        out.push(BranchTokens {
+            id: id("/!invalid_payload:", h),
+            kind: "DecodeError",
+            label: format!("payload does not decode as {message}"),
+            span: h.message.span(),
+        });
+        if let Output::Fallible { span, .. } = &h.output {
+            out.push(BranchTokens {
+                id: id("/!handler_error:", h),
+                kind: "HandlerError",
+                label: format!("{target} returns Err"),
+                span: *span,
+            });
+        }
+    }
+    out.push(BranchTokens {
+        id: quote!(#krate::__concat_str!(#kind, "/!unknown_type")),
+        kind: "UnknownType",
+        label: format!("no route of {} for the type", model.actor_name),
+        span: model.impl_span,
+    });
+    out.iter().map(|b| b.to_tokens(krate)).collect()
+}
+
+/// Two different message types may share a wire type (`type = "..."`); the macro cannot see
+/// the strings, so a const assertion per handler compares its wire type with the earlier ones,
+/// spanned at the handler's message type.
+fn unique_wire_types(model: &RouteModel) -> TokenStream {
+    let krate = &model.krate;
+    if model.handlers.len() < 2 {
+        return TokenStream::new();
+    }
+    let types: Vec<TokenStream> = model.handlers.iter().map(|h| wire_type(model, h)).collect();
+    let checks = model.handlers.iter().enumerate().skip(1).map(|(i, h)| {
+        let message = &h.message;
+        quote_spanned! {message.span()=>
+            const _: () = ::core::assert!(
+                !#krate::__private::duplicate_of(__WIRE_TYPES, #i),
+                "two handlers of this actor take messages with the same wire type (`Message::TYPE`)"
+            );
+        }
+    });
+    quote! {
+        const __WIRE_TYPES: &[&str] = &[#(#types),*];
+        #(#checks)*
+    }
+}

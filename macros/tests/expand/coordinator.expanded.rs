@@ -1,0 +1,124 @@
+#[derive(::duract::__private::serde::Serialize, ::duract::__private::serde::Deserialize)]
+#[serde(crate = "::duract::__private::serde")]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterWorker {
+    pub worker_id: Option<String>,
+}
+impl ::duract::Message for RegisterWorker {
+    const TYPE: &'static str = "register_worker";
+    const INTERNAL: bool = false;
+    type Reply = Registered;
+}
+#[derive(::duract::__private::serde::Serialize, ::duract::__private::serde::Deserialize)]
+#[serde(crate = "::duract::__private::serde")]
+#[serde(rename_all = "camelCase")]
+pub struct Registered {
+    pub status: String, pub worker_id: String,
+}
+#[derive(Default)]
+pub struct Coordinator {
+    workers: Vec<String>, queue: PQueue<String>, scratch: u32,
+}
+const _: () = {
+    impl ::duract::__private::ActorKind for Coordinator {
+        const KIND: &'static str = "coordinator";
+    }
+    impl ::duract::Actor for Coordinator {
+        const INFO: &'static::duract::ActorInfo = &::duract::ActorInfo {
+            kind: "coordinator", class: "CoordinatorActor", binding: "COORDINATOR_ACTOR", routes: <Coordinator as ::duract::__private::Routes>::ROUTES, branches: <Coordinator as ::duract::__private::Routes>::BRANCHES, gateway: ::core::option::Option::None,
+        };
+        async fn load(_id: &str, storage: &dyn ::duract::Storage,) -> ::duract::__private::LoadResult<Self> {
+            let mut this: Self = <Coordinator as ::core::default::Default>::default();
+            let mut saved = ::duract::persist::Saved::new(1usize);
+            for (key, json) in ::duract::__private::list(storage, "f/").await? {
+                match key.as_str() {
+                    "f/workers" => this.workers = ::duract::__private::load_field(&mut saved, 0usize, "f/workers", json)?, _ => {
+                    }
+                }
+            }
+            ::duract::__private::load_entries::<PQueue<String>>(storage, "e/queue/", &mut this.queue).await?;
+            ::core::result::Result::Ok((this, saved))
+        }
+        async fn save(&mut self, storage: &dyn ::duract::Storage, saved: &mut ::duract::persist::Saved,) -> ::duract::__private::SaveResult {
+            let mut batch = ::duract::__private::SaveBatch::new();
+            batch.field(saved, 0usize, "f/workers", &self.workers)?;
+            batch.entries::<PQueue<String>>("e/queue/", &mut self.queue)?;
+            batch.commit(storage, saved).await
+        }
+        async fn dispatch(&mut self, ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {
+            <Self as ::duract::__private::Routes>::dispatch(self, ctx, envelope).await
+        }
+    }
+};
+#[cfg(target_arch = "wasm32")]
+::duract::__durable_object!(CoordinatorActor, Coordinator);
+impl Coordinator {
+    async fn register_worker(&mut self, ctx: &mut Ctx, msg: RegisterWorker) -> Result<Registered, Error> {
+        let worker_id = msg.worker_id.unwrap_or_else(| | ctx.sender().id().to_owned());
+        self.workers.push(worker_id.clone());
+        Ok(Registered {
+            status: "registered".into(), worker_id
+        }
+        )
+    }
+    async fn get_status(&mut self, _ctx: &mut Ctx, _msg: GetStatus) -> Status {
+        Status {
+            workers: self.workers.clone()
+        }
+    }
+}
+const _: () = {
+    impl ::duract::Handles<RegisterWorker> for Coordinator {
+    }
+    impl ::duract::Handles<GetStatus> for Coordinator {
+    }
+    impl ::duract::__private::Routes for Coordinator {
+        const ROUTES: &'static[::duract::RouteInfo] = &[::duract::RouteInfo {
+            message_type: <RegisterWorker as ::duract::Message>::TYPE, internal: <RegisterWorker as ::duract::Message>::INTERNAL, handler: "register_worker",
+        },
+        ::duract::RouteInfo {
+            message_type: <GetStatus as ::duract::Message>::TYPE, internal: <GetStatus as ::duract::Message>::INTERNAL, handler: "get_status",
+        }
+        ];
+        const BRANCHES: &'static[::duract::Branch] = &[::duract::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::BranchKind::Route, label: "RegisterWorker -> Coordinator::register_worker", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
+        },
+        ::duract::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!invalid_payload:", <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::BranchKind::DecodeError, label: "payload does not decode as RegisterWorker", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
+        },
+        ::duract::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!handler_error:", <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::BranchKind::HandlerError, label: "Coordinator::register_worker returns Err", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
+        },
+        ::duract::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <GetStatus as ::duract::Message>::TYPE), kind: ::duract::BranchKind::Route, label: "GetStatus -> Coordinator::get_status", file: ::core::file!(), line: 30u32, waiver: ::core::option::Option::None,
+        },
+        ::duract::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!invalid_payload:", <GetStatus as ::duract::Message>::TYPE), kind: ::duract::BranchKind::DecodeError, label: "payload does not decode as GetStatus", file: ::core::file!(), line: 30u32, waiver: ::core::option::Option::None,
+        },
+        ::duract::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!unknown_type"), kind: ::duract::BranchKind::UnknownType, label: "no route of Coordinator for the type", file: ::core::file!(), line: 23u32, waiver: ::core::option::Option::None,
+        }
+        ];
+        async fn dispatch(&mut self, ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {
+            let _ = &ctx;
+            let __type = envelope.message_type.as_str();
+            if __type == <RegisterWorker as ::duract::Message>::TYPE {
+                ::duract::__private::reply_is::<RegisterWorker, Registered>();
+                let msg = ::duract::__private::decode::<RegisterWorker>(envelope)?;
+                let reply: Registered = match self.register_worker(ctx, msg).await {
+                    ::core::result::Result::Ok(reply) => reply, ::core::result::Result::Err(error) => return ::core::result::Result::Err(::duract::__private::handler_error::<Error>(error)),
+                };
+                return ::duract::__private::reply::<Registered>(&reply);
+            }
+            if __type == <GetStatus as ::duract::Message>::TYPE {
+                ::duract::__private::reply_is::<GetStatus, Status>();
+                let msg = ::duract::__private::decode::<GetStatus>(envelope)?;
+                let reply: Status = self.get_status(ctx, msg).await;
+                return ::duract::__private::reply::<Status>(&reply);
+            }
+            ::duract::__private::unknown_type(envelope)
+        }
+    }
+    const __WIRE_TYPES: &[&str] = &[<RegisterWorker as ::duract::Message>::TYPE, <GetStatus as ::duract::Message>::TYPE];
+    const _: () = ::core::assert!(! ::duract::__private::duplicate_of(__WIRE_TYPES, 1usize), "two handlers of this actor take messages with the same wire type (`Message::TYPE`)");
+};
