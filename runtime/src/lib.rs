@@ -17,6 +17,8 @@ mod address;
 mod block_on;
 pub mod branch;
 mod context;
+#[cfg(target_arch = "wasm32")]
+pub mod durable;
 pub mod envelope;
 mod error;
 pub mod future;

@@ -1,0 +1,227 @@
+//! [`Object`]: what each generated Durable Object class wraps.
+
+use super::port::{DurablePort, INSTANCE_HEADER};
+use crate::actor::Actor;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::gateway::{self, Frame, GatewayInfo};
+use crate::instance::Instance;
+use crate::storage::{ListOptions, Storage};
+use std::rc::Rc;
+use worker::{Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
+
+/// The key prefix of durable timers (`crate::timer`'s key scheme, documented in `crate::storage`).
+const TIMER_PREFIX: &str = "__duract/timer/";
+
+/// Where a gateway socket keeps the session it belongs to (its hibernation attachment).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Attachment {
+    #[serde(rename = "sessionId")]
+    session_id: String,
+}
+
+/// One Durable Object running the actor `A`: the body of the class
+/// `duract::__durable_object!` generates.
+///
+/// - actor-to-actor calls: `POST` with the request envelope as body, the reply envelope as
+///   the `200` response body; each in its turn ([`Instance`]: load before the first turn,
+///   one turn at a time, save after each);
+/// - `alarm`: the due durable timers, each in its turn, then the alarm is re-armed;
+/// - gateways (`A::INFO.gateway` set): the WebSocket upgrade with the hibernation API (the
+///   session id in the socket's attachment, `SessionEstablished` as first frame), then each
+///   frame through [`gateway::handle_frame`]; anything but an upgrade gets 400
+///   `Expected WebSocket`.
+pub struct Object<A: Actor> {
+    state: State,
+    port: Rc<DurablePort>,
+    instance: Rc<Instance<A>>,
+}
+
+impl<A: Actor> Object<A> {
+    /// The object for a Durable Object's `state` and `env` (the class constructor).
+    pub fn new(state: State, env: Env) -> Object<A> {
+        let raw = wasm_bindgen::JsCast::unchecked_into(
+            AsRef::<wasm_bindgen::JsValue>::as_ref(state.as_raw()).clone(),
+        );
+        let port = Rc::new(DurablePort::new(raw, env, A::INFO.kind));
+        // The name is known here when the caller used `getByName`/`idFromName` (workerd
+        // propagates it); otherwise each event names the instance.
+        if let Some(name) = state.id().name() {
+            let _ = port.identify(&name);
+        }
+        let instance = Rc::new(Instance::<A>::new(port.clone()));
+        Object {
+            state,
+            port,
+            instance,
+        }
+    }
+
+    /// The instance's port.
+    pub fn port(&self) -> &Rc<DurablePort> {
+        &self.port
+    }
+
+    /// The `fetch` event.
+    pub async fn fetch(&self, req: Request) -> worker::Result<Response> {
+        match A::INFO.gateway {
+            Some(info) => self.upgrade(info, &req),
+            None => self.call(req).await,
+        }
+    }
+
+    /// An actor-to-actor call: the request envelope in, the reply envelope out.
+    async fn call(&self, mut req: Request) -> worker::Result<Response> {
+        if req.method() != worker::Method::Post {
+            return Response::error("Expected POST with an envelope", 405);
+        }
+        let body = req.text().await?;
+        let envelope = match Envelope::decode(&body) {
+            Ok(envelope) => envelope,
+            Err(e) => return Response::error(format!("Bad envelope: {}", e.error), 400),
+        };
+        let reply = match self.check_target(&envelope) {
+            Ok(()) => self.instance.handle_envelope(envelope).await,
+            Err(error) => {
+                use crate::context::Port;
+                envelope.reply(Err(error), self.port.fresh_id(), self.port.now())
+            }
+        };
+        let mut response = Response::ok(reply.encode())?;
+        response
+            .headers_mut()
+            .set("Content-Type", "application/json")?;
+        Ok(response)
+    }
+
+    fn check_target(&self, envelope: &Envelope) -> Result<(), Error> {
+        if envelope.to.kind() != A::INFO.kind {
+            return Err(Error::UnknownActor {
+                kind: envelope.to.kind().to_owned(),
+            });
+        }
+        self.port.identify(envelope.to.id())
+    }
+
+    /// A gateway's WebSocket upgrade.
+    fn upgrade(&self, info: &'static GatewayInfo, req: &Request) -> worker::Result<Response> {
+        if !is_upgrade(req) {
+            return Response::error("Expected WebSocket", 400);
+        }
+        let session_id = match req.headers().get(INSTANCE_HEADER)? {
+            Some(name) if !name.is_empty() => name,
+            _ => match self.state.id().name() {
+                Some(name) => name,
+                None => return Response::error("Missing session name", 400),
+            },
+        };
+        if let Err(e) = self.port.identify(&session_id) {
+            return Response::error(e.to_string(), 400);
+        }
+        let pair = WebSocketPair::new()?;
+        self.state.accept_web_socket(&pair.server);
+        pair.server
+            .serialize_attachment(Attachment { session_id })?;
+        pair.server
+            .send_with_str(gateway::established(info, &*self.port))?;
+        Response::from_websocket(pair.client)
+    }
+
+    /// Learns the instance name from a (possibly hibernated and revived) socket.
+    fn identify_socket(&self, ws: &WebSocket) {
+        if self.port.is_identified() {
+            return;
+        }
+        match ws.deserialize_attachment::<Attachment>() {
+            Ok(Some(a)) => {
+                let _ = self.port.identify(&a.session_id);
+            }
+            Ok(None) => worker::console_warn!("duract: a socket without its session attachment"),
+            Err(e) => worker::console_warn!("duract: unreadable socket attachment: {e}"),
+        }
+    }
+
+    /// The `webSocketMessage` event: one frame in, one reply frame out on the same socket.
+    pub async fn websocket_message(
+        &self,
+        ws: WebSocket,
+        message: WebSocketIncomingMessage,
+    ) -> worker::Result<()> {
+        let Some(info) = A::INFO.gateway else {
+            return Ok(());
+        };
+        self.identify_socket(&ws);
+        let reply = match &message {
+            WebSocketIncomingMessage::String(text) => {
+                gateway::handle_frame(info, &*self.port, Frame::Text(text)).await
+            }
+            WebSocketIncomingMessage::Binary(bytes) => {
+                gateway::handle_frame(info, &*self.port, Frame::Binary(bytes)).await
+            }
+        };
+        if let Err(e) = ws.send_with_str(reply) {
+            // The client went away meanwhile: nothing to answer.
+            worker::console_warn!("duract: reply not sent: {e}");
+        }
+        Ok(())
+    }
+
+    /// The `webSocketClose` event: completes the closing handshake (1005 and 1006 cannot be
+    /// sent back, so they are answered with 1000).
+    pub async fn websocket_close(
+        &self,
+        ws: WebSocket,
+        code: usize,
+        reason: String,
+        _was_clean: bool,
+    ) -> worker::Result<()> {
+        let code = match u16::try_from(code) {
+            Ok(1005 | 1006) | Err(_) => 1000,
+            Ok(code) => code,
+        };
+        // Closing an already closed socket throws; that is fine.
+        let _ = ws.close(Some(code), Some(reason));
+        Ok(())
+    }
+
+    /// The `webSocketError` event.
+    pub async fn websocket_error(
+        &self,
+        _ws: WebSocket,
+        error: worker::Error,
+    ) -> worker::Result<()> {
+        worker::console_warn!("duract: socket error: {error}");
+        Ok(())
+    }
+
+    /// The `alarm` event: delivers the due durable timers, then re-arms the alarm.
+    pub async fn alarm(&self) -> worker::Result<Response> {
+        if !self.port.is_identified() {
+            // The name was not propagated: every timer is an envelope to this instance.
+            let storage = self.port.durable_storage();
+            let first = storage
+                .list(&ListOptions::prefix(TIMER_PREFIX).limit(1))
+                .await
+                .map_err(|e| worker::Error::RustError(e.to_string()))?;
+            let to = first
+                .first()
+                .and_then(|(_, json)| Envelope::decode(json).ok())
+                .map(|envelope| envelope.to);
+            match to {
+                Some(to) => {
+                    let _ = self.port.identify(to.id());
+                }
+                None => return Response::ok("no timers"),
+            }
+        }
+        match self.instance.deliver_due_timers().await {
+            Ok(()) => Response::ok("ok"),
+            // Failing the alarm makes workerd retry it.
+            Err(e) => Err(worker::Error::RustError(e.to_string())),
+        }
+    }
+}
+
+fn is_upgrade(req: &Request) -> bool {
+    matches!(req.headers().get("Upgrade"), Ok(Some(v)) if v.eq_ignore_ascii_case("websocket"))
+}

@@ -1,0 +1,259 @@
+//! [`Port`] over a Durable Object's state and environment.
+
+use super::storage::{describe, DurableStorage};
+use super::timeout::Timeout;
+use crate::actor::ActorInfo;
+use crate::address::Address;
+use crate::context::Port;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::future::LocalBoxFuture;
+use crate::storage::Storage;
+use std::cell::{Cell, OnceCell};
+use std::time::Duration;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::DurableObjectState;
+use worker::{Env, Method, Request, RequestInit};
+
+/// The variable that sets how long an `ask` waits for its reply, in ms.
+pub const ASK_TIMEOUT_MS_VAR: &str = "ASK_TIMEOUT_MS";
+/// The `ask` timeout when the variable is unset: 10 s.
+pub const DEFAULT_ASK_TIMEOUT_MS: u64 = 10_000;
+/// The header the worker entry uses to tell a gateway instance its own name.
+pub const INSTANCE_HEADER: &str = "X-Duract-Instance";
+/// The header that marks an actor-to-actor call.
+pub const CALL_HEADER: &str = "X-Duract-Call";
+
+/// The host side of one Durable Object instance.
+pub struct DurablePort {
+    state: DurableObjectState,
+    env: Env,
+    storage: DurableStorage,
+    kind: &'static str,
+    address: OnceCell<Address>,
+    /// Answers `address()` before the instance learnt its name (never used by a turn).
+    placeholder: Address,
+    sequence: Cell<u64>,
+}
+
+impl DurablePort {
+    /// The port of an instance of actor kind `kind`.
+    pub fn new(state: DurableObjectState, env: Env, kind: &'static str) -> DurablePort {
+        let raw_storage = state
+            .storage()
+            .expect("a Durable Object always has storage");
+        let placeholder = Address::new(kind, "unknown")
+            .unwrap_or_else(|_| Address::parse("actor:unknown").expect("valid address"));
+        DurablePort {
+            state,
+            env,
+            storage: DurableStorage::new(raw_storage),
+            kind,
+            address: OnceCell::new(),
+            placeholder,
+            sequence: Cell::new(0),
+        }
+    }
+
+    /// Records the instance's name (its id part) when it is first learnt. A different name
+    /// later is an error: one Durable Object is one instance.
+    pub fn identify(&self, id: &str) -> Result<(), Error> {
+        if let Some(known) = self.address.get() {
+            if known.id() == id {
+                return Ok(());
+            }
+            return Err(Error::ActorError {
+                reason: format!("{id} was routed to the instance {known}"),
+            });
+        }
+        let address = Address::new(self.kind, id).map_err(|e| Error::InvalidAddress {
+            to: format!("{}:{id} ({e})", self.kind),
+        })?;
+        let _ = self.address.set(address);
+        Ok(())
+    }
+
+    /// Whether the instance knows its name.
+    pub fn is_identified(&self) -> bool {
+        self.address.get().is_some()
+    }
+
+    /// The raw Durable Object state.
+    pub fn state(&self) -> &DurableObjectState {
+        &self.state
+    }
+
+    /// The environment.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
+    /// The Durable Object storage.
+    pub fn durable_storage(&self) -> &DurableStorage {
+        &self.storage
+    }
+
+    fn ask_timeout(&self) -> Duration {
+        let ms = self
+            .var(ASK_TIMEOUT_MS_VAR)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(DEFAULT_ASK_TIMEOUT_MS);
+        Duration::from_millis(ms)
+    }
+
+    /// Runs `work` until the instance's events settle (`waitUntil`).
+    fn wait_until(&self, work: impl std::future::Future<Output = ()> + 'static) {
+        let promise = wasm_bindgen_futures::future_to_promise(async move {
+            work.await;
+            Ok(JsValue::UNDEFINED)
+        });
+        if let Err(e) = self.state.wait_until(&promise) {
+            worker::console_error!("duract: waitUntil failed: {}", describe(&e));
+        }
+    }
+
+    /// The call of `envelope` to an actor of type `target`, bounded by the ask timeout.
+    fn timed_call(
+        &self,
+        target: &'static ActorInfo,
+        envelope: Envelope,
+    ) -> impl std::future::Future<Output = Result<Envelope, Error>> + 'static {
+        let env = self.env.clone();
+        let timeout = self.ask_timeout();
+        let what = format!("the reply of {} to {}", envelope.to, envelope.message_type);
+        async move {
+            match Timeout::new(call(env, target, envelope), worker::Delay::from(timeout)).await {
+                Some(result) => result,
+                None => Err(Error::Timeout {
+                    what: format!("{what} ({} ms)", timeout.as_millis()),
+                }),
+            }
+        }
+    }
+}
+
+/// Delivers `envelope` to its target's Durable Object (found by `target.binding`) and
+/// returns the reply envelope.
+pub async fn call(
+    env: Env,
+    target: &'static ActorInfo,
+    envelope: Envelope,
+) -> Result<Envelope, Error> {
+    let to = envelope.to.clone();
+    let unreachable = |what: &str, e: worker::Error| Error::ActorError {
+        reason: format!("{to} is unreachable ({what}: {e})"),
+    };
+    if to.kind() != target.kind {
+        return Err(Error::ActorError {
+            reason: format!("{to} is not an actor of kind {}", target.kind),
+        });
+    }
+    let namespace = env
+        .durable_object(target.binding)
+        .map_err(|e| unreachable("binding", e))?;
+    let stub = namespace
+        .get_by_name(to.id())
+        .map_err(|e| unreachable("stub", e))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(JsValue::from_str(&envelope.encode())));
+    init.headers
+        .set("Content-Type", "application/json")
+        .map_err(|e| unreachable("headers", e))?;
+    init.headers
+        .set(CALL_HEADER, "1")
+        .map_err(|e| unreachable("headers", e))?;
+    let url = format!("https://duract.invalid/{}", target.kind);
+    let request = Request::new_with_init(&url, &init).map_err(|e| unreachable("request", e))?;
+    let mut response = stub
+        .fetch_with_request(request)
+        .await
+        .map_err(|e| unreachable("fetch", e))?;
+    let status = response.status_code();
+    let body = response.text().await.map_err(|e| unreachable("body", e))?;
+    if status != 200 {
+        return Err(Error::ActorError {
+            reason: format!("{to} answered HTTP {status}: {body}"),
+        });
+    }
+    Envelope::decode(&body).map_err(|e| Error::ActorError {
+        reason: format!("{to} sent a reply that does not decode: {}", e.error),
+    })
+}
+
+impl Port for DurablePort {
+    fn address(&self) -> &Address {
+        self.address.get().unwrap_or(&self.placeholder)
+    }
+
+    fn now(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn fresh_id(&self) -> String {
+        let n = self.sequence.get().wrapping_add(1);
+        self.sequence.set(n);
+        let r = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        format!("{:08x}{:08x}{:08x}-{n:x}", r(), r(), r())
+    }
+
+    fn storage(&self) -> &dyn Storage {
+        &self.storage
+    }
+
+    fn send(&self, target: &'static ActorInfo, envelope: Envelope) {
+        let (to, message_type) = (envelope.to.clone(), envelope.message_type.clone());
+        let call = self.timed_call(target, envelope);
+        self.wait_until(async move {
+            let outcome = call.await.and_then(Envelope::into_result);
+            if let Err(e) = outcome {
+                worker::console_warn!("duract: send of {message_type} to {to} failed: {e}");
+            }
+        });
+    }
+
+    fn ask(
+        &self,
+        target: &'static ActorInfo,
+        envelope: Envelope,
+    ) -> LocalBoxFuture<'static, Result<Envelope, Error>> {
+        Box::pin(self.timed_call(target, envelope))
+    }
+
+    fn spawn(&self, work: LocalBoxFuture<'static, ()>) {
+        self.wait_until(work);
+    }
+
+    fn arm_alarm(&self, next: Option<f64>) {
+        let raw = self.storage.raw();
+        let promise = match next {
+            Some(at) => raw.set_alarm(
+                js_sys::Date::new(&JsValue::from_f64(at)),
+                js_sys::Object::new(),
+            ),
+            None => raw.delete_alarm(js_sys::Object::new()),
+        };
+        match promise {
+            Ok(promise) => self.wait_until(async move {
+                if let Err(e) = JsFuture::from(promise).await {
+                    worker::console_error!("duract: arming the alarm failed: {}", describe(&e));
+                }
+            }),
+            Err(e) => worker::console_error!("duract: arming the alarm failed: {}", describe(&e)),
+        }
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        let value = js_sys::Reflect::get(&self.env, &JsValue::from_str(name)).ok()?;
+        if value.is_undefined() || value.is_null() {
+            return None;
+        }
+        value.as_string().or_else(|| {
+            // A number or boolean in `[vars]` arrives as such.
+            js_sys::JSON::stringify(&value)
+                .ok()
+                .and_then(|s| s.as_string())
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! [`Storage`] over Durable Object storage.
+//!
+//! Values are stored as JavaScript strings holding the JSON text, so what a native test
+//! stores and what workerd stores are the same bytes.
+//!
+//! A [`WriteBatch`] is applied atomically through Durable Objects' write coalescing: every
+//! `put` and `delete` of the batch is issued before the first `await`, so the runtime commits
+//! them together (in chunks of 128 keys, the per-call limit; the chunks coalesce too).
+
+use crate::storage::{ListOptions, Storage, StorageError, StorageResult, WriteBatch};
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use worker::worker_sys::DurableObjectStorage;
+
+/// Keys per `put`/`delete` call: the Durable Object storage limit.
+const CHUNK: usize = 128;
+
+/// A Durable Object's storage as a duract [`Storage`].
+pub struct DurableStorage {
+    raw: DurableObjectStorage,
+}
+
+impl DurableStorage {
+    /// Wraps the storage of a Durable Object (`state.storage().as_raw()`).
+    pub fn new(raw: DurableObjectStorage) -> DurableStorage {
+        DurableStorage { raw }
+    }
+
+    /// The underlying JavaScript storage object.
+    pub fn raw(&self) -> &DurableObjectStorage {
+        &self.raw
+    }
+}
+
+pub(crate) fn js_failure(what: &str, e: JsValue) -> StorageError {
+    StorageError {
+        reason: format!("{what}: {}", describe(&e)),
+    }
+}
+
+/// A readable text for a thrown JavaScript value.
+pub(crate) fn describe(e: &JsValue) -> String {
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    if let Some(err) = e.dyn_ref_error() {
+        return String::from(err.message());
+    }
+    js_sys::JSON::stringify(e)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "unknown JavaScript error".to_owned())
+}
+
+trait DynRefError {
+    fn dyn_ref_error(&self) -> Option<&js_sys::Error>;
+}
+
+impl DynRefError for JsValue {
+    fn dyn_ref_error(&self) -> Option<&js_sys::Error> {
+        use wasm_bindgen::JsCast;
+        self.dyn_ref::<js_sys::Error>()
+    }
+}
+
+/// A stored value as JSON text: strings are what duract writes; anything else (written by
+/// other code) is stringified.
+fn value_text(value: &JsValue) -> Option<String> {
+    value.as_string().or_else(|| {
+        js_sys::JSON::stringify(value)
+            .ok()
+            .and_then(|s| s.as_string())
+    })
+}
+
+async fn settle(
+    what: &'static str,
+    promise: Result<Promise, JsValue>,
+) -> Result<JsValue, StorageError> {
+    let promise = promise.map_err(|e| js_failure(what, e))?;
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| js_failure(what, e))
+}
+
+fn list_options(options: &ListOptions) -> Result<Object, StorageError> {
+    let js = Object::new();
+    let set = |key: &str, value: JsValue| {
+        Reflect::set(&js, &JsValue::from_str(key), &value)
+            .map(|_| ())
+            .map_err(|e| js_failure("list options", e))
+    };
+    if !options.prefix.is_empty() {
+        set("prefix", JsValue::from_str(&options.prefix))?;
+    }
+    if let Some(start) = &options.start {
+        set("start", JsValue::from_str(start))?;
+    }
+    if let Some(end) = &options.end {
+        set("end", JsValue::from_str(end))?;
+    }
+    if let Some(limit) = options.limit {
+        set("limit", JsValue::from_f64(limit as f64))?;
+    }
+    Ok(js)
+}
+
+impl Storage for DurableStorage {
+    fn get<'a>(&'a self, key: &'a str) -> StorageResult<'a, Option<String>> {
+        let promise = self.raw.get(key);
+        Box::pin(async move {
+            let value = settle("storage get", promise).await?;
+            if value.is_undefined() {
+                return Ok(None);
+            }
+            Ok(value_text(&value))
+        })
+    }
+
+    fn list<'a>(&'a self, options: &'a ListOptions) -> StorageResult<'a, Vec<(String, String)>> {
+        Box::pin(async move {
+            if options.limit == Some(0) {
+                return Ok(Vec::new());
+            }
+            let js_options = list_options(options)?;
+            let map = settle("storage list", self.raw.list_with_options(js_options)).await?;
+            let map: js_sys::Map = wasm_bindgen::JsCast::dyn_into(map)
+                .map_err(|e| js_failure("storage list did not return a Map", e))?;
+            let mut entries = Vec::with_capacity(map.size() as usize);
+            map.for_each(&mut |value, key| {
+                if let (Some(key), Some(value)) = (key.as_string(), value_text(&value)) {
+                    entries.push((key, value));
+                }
+            });
+            Ok(entries)
+        })
+    }
+
+    fn write<'a>(&'a self, batch: WriteBatch) -> StorageResult<'a, ()> {
+        // Issue every call before awaiting any: the runtime coalesces them into one atomic
+        // write. Building the calls cannot await.
+        let mut calls: Vec<Result<Promise, JsValue>> = Vec::new();
+        for chunk in batch.puts.chunks(CHUNK) {
+            let entries = Object::new();
+            let mut failed = None;
+            for (key, value) in chunk {
+                if let Err(e) =
+                    Reflect::set(&entries, &JsValue::from_str(key), &JsValue::from_str(value))
+                {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            calls.push(match failed {
+                Some(e) => Err(e),
+                None => self.raw.put_multiple(entries.into()),
+            });
+        }
+        for chunk in batch.deletes.chunks(CHUNK) {
+            let keys = chunk.iter().map(|k| JsValue::from_str(k)).collect();
+            calls.push(self.raw.delete_multiple(keys));
+        }
+        Box::pin(async move {
+            let mut first_error = None;
+            for call in calls {
+                if let Err(e) = settle("storage write", call).await {
+                    first_error.get_or_insert(e);
+                }
+            }
+            first_error.map_or(Ok(()), Err)
+        })
+    }
+}
