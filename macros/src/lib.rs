@@ -38,8 +38,9 @@ use proc_macro::TokenStream;
 ///
 /// Adds `Serialize` and `Deserialize` (through duract's re-export of serde: no serde line in
 /// your `Cargo.toml`) with `#[serde(rename_all = "camelCase")]` unless the type already sets
-/// `rename_all` (enums also get `rename_all_fields = "camelCase"`). A unit struct ignores its
-/// payload (`null`, absent, `{}`, anything), and implements `Message`.
+/// `rename_all` (enums also get `rename_all_fields = "camelCase"`). A struct without fields
+/// (`X`, `X {}`, `X()`) ignores its payload (`null`, absent, `{}`, anything). Implements
+/// `Message`.
 #[proc_macro_attribute]
 pub fn message(args: TokenStream, item: TokenStream) -> TokenStream {
     message::expand(message::Which::Message, args.into(), item.into()).into()

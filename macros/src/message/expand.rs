@@ -17,11 +17,11 @@ pub fn expand(model: &MessageModel, item: &DeriveInput) -> TokenStream {
     let rename_all_fields = model
         .rename_all_fields
         .then(|| quote!(#[serde(rename_all_fields = "camelCase")]));
-    let (derive, unit_de) = if model.unit {
-        // A unit struct ignores its payload (absent, `null`, `{}` or anything else).
+    let (derive, unit_de) = if let Some(value) = &model.fieldless {
+        // A struct without fields ignores its payload (absent, `null`, `{}` or anything else).
         (
             quote!(#krate::__private::serde::Serialize),
-            unit_deserialize(model, item),
+            ignoring_deserialize(model, item, value),
         )
     } else {
         (
@@ -60,10 +60,13 @@ fn message_impl(model: &MessageModel, item: &DeriveInput) -> TokenStream {
     }
 }
 
-fn unit_deserialize(model: &MessageModel, item: &DeriveInput) -> TokenStream {
+fn ignoring_deserialize(
+    model: &MessageModel,
+    item: &DeriveInput,
+    value: &TokenStream,
+) -> TokenStream {
     let krate = &model.krate;
     let ident = &item.ident;
-    // A unit struct has no generic parameters (they would be unused).
     let serde = quote!(#krate::__private::serde);
     quote! {
         impl<'de> #serde::Deserialize<'de> for #ident {
@@ -71,7 +74,7 @@ fn unit_deserialize(model: &MessageModel, item: &DeriveInput) -> TokenStream {
                 deserializer: __D,
             ) -> ::core::result::Result<Self, __D::Error> {
                 <#serde::de::IgnoredAny as #serde::Deserialize<'de>>::deserialize(deserializer)?;
-                ::core::result::Result::Ok(#ident)
+                ::core::result::Result::Ok(#value)
             }
         }
     }

@@ -20,8 +20,9 @@ pub struct MessageModel {
     pub rename_all: bool,
     /// Whether to add `#[serde(rename_all_fields = "camelCase")]` (enums).
     pub rename_all_fields: bool,
-    /// A unit struct: its payload is ignored when decoding.
-    pub unit: bool,
+    /// A struct without fields: its payload is ignored when decoding. The value's
+    /// constructor (`X`, `X {}` or `X()`).
+    pub fieldless: Option<proc_macro2::TokenStream>,
 }
 
 /// Builds the model, recording every mistake in `errors`.
@@ -40,7 +41,7 @@ pub fn model(
         rename_all: !has_serde_key(item, "rename_all"),
         rename_all_fields: matches!(item.data, Data::Enum(_))
             && !has_serde_key(item, "rename_all_fields"),
-        unit: matches!(&item.data, Data::Struct(s) if matches!(s.fields, Fields::Unit)),
+        fieldless: fieldless(item),
     };
     if let Data::Union(u) = &item.data {
         errors.at(
@@ -80,6 +81,21 @@ pub fn model(
     }
     model.krate = args::crate_path(krate.as_ref(), errors);
     model
+}
+
+/// The constructor of a struct without fields (and without generics).
+fn fieldless(item: &DeriveInput) -> Option<proc_macro2::TokenStream> {
+    let ident = &item.ident;
+    match &item.data {
+        Data::Struct(s) if s.fields.is_empty() && item.generics.params.is_empty() => {
+            Some(match s.fields {
+                Fields::Unit => quote::quote!(#ident),
+                Fields::Named(_) => quote::quote!(#ident {}),
+                Fields::Unnamed(_) => quote::quote!(#ident()),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Whether the item already has `#[serde(<key> = ...)]`.

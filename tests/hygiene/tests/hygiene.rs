@@ -1,0 +1,85 @@
+//! The hygienic actors (declared without the prelude, runtime renamed) also run.
+#![deny(warnings)]
+
+use duract_hygiene::hygienic::{Counter, Echo, Gate};
+use renamed::{Actor, Envelope, MemoryStorage};
+
+fn envelope(to: &str, ty: &str, payload: &str) -> Envelope {
+    let text = format!(
+        r#"{{"to":"{to}","from":"client:ui","type":"{ty}","payload":{payload},"id":"r","timestamp":1}}"#
+    );
+    Envelope::decode(&text).unwrap()
+}
+
+struct NoPort(renamed::Address, MemoryStorage);
+
+impl renamed::Port for NoPort {
+    fn address(&self) -> &renamed::Address {
+        &self.0
+    }
+    fn now(&self) -> f64 {
+        0.0
+    }
+    fn fresh_id(&self) -> String {
+        "id".into()
+    }
+    fn storage(&self) -> &dyn renamed::Storage {
+        &self.1
+    }
+    fn send(&self, _: &'static renamed::ActorInfo, _: Envelope) {}
+    fn ask(
+        &self,
+        _: &'static renamed::ActorInfo,
+        _: Envelope,
+    ) -> renamed::future::LocalBoxFuture<'static, Result<Envelope, renamed::Error>> {
+        Box::pin(async {
+            Err(renamed::Error::ActorError {
+                reason: "none".into(),
+            })
+        })
+    }
+    fn spawn(&self, _: renamed::future::LocalBoxFuture<'static, ()>) {}
+    fn arm_alarm(&self, _: Option<f64>) {}
+    fn var(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+#[test]
+fn hygienic_actors_dispatch_and_persist() {
+    let address = renamed::Address::parse("counter:c").unwrap();
+    let port = std::rc::Rc::new(NoPort(address.clone(), MemoryStorage::new()));
+    renamed::block_on(async {
+        let (mut counter, mut saved) = Counter::load("c", port.storage()).await.unwrap();
+        let mut ctx = renamed::Ctx::new(port.clone(), address.clone());
+        let reply = counter
+            .dispatch(&mut ctx, &envelope("counter:c", "ping", r#"{"count":2}"#))
+            .await
+            .unwrap();
+        assert_eq!(reply.get(), r#"{"totalCount":2,"askedBy":"c"}"#);
+        let reply = counter
+            .dispatch(
+                &mut ctx,
+                &envelope("counter:c", "bump", r#"{"many":{"byCount":3}}"#),
+            )
+            .await
+            .unwrap();
+        assert_eq!(reply.get(), "5");
+        counter.save(port.storage(), &mut saved).await.unwrap();
+        let (restored, _) = Counter::load("c", port.storage()).await.unwrap();
+        assert_eq!(restored.total(), 5);
+        let reply = counter
+            .dispatch(&mut ctx, &envelope("counter:c", "reset_all", "{}"))
+            .await
+            .unwrap();
+        assert_eq!((reply.get(), counter.total()), ("null", 0));
+    });
+    use renamed::Port;
+    assert_eq!(Echo::INFO.kind, "echo-er");
+    assert_eq!(Echo::INFO.class, "Echoer");
+    assert_eq!(Echo::INFO.binding, "ECHO_ER_ACTOR");
+    assert!(Counter::INFO.route("reset_all").unwrap().internal);
+    let gateway = Gate::INFO.gateway.unwrap();
+    assert_eq!(gateway.forward("echo-er").unwrap().class, "Echoer");
+    assert_eq!(gateway.reply_to("bump"), "client:counter");
+}

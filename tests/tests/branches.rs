@@ -1,0 +1,95 @@
+//! The branch tables: stable ids, kinds, and the source lines of the declaring tokens,
+//! available at run time and printable as JSON.
+
+use duract::{Actor, BranchKind};
+use duract_tests::fixtures::{Coordinator, Session, Worker};
+
+fn ids<A: Actor>() -> Vec<&'static str> {
+    A::INFO.branches.iter().map(|b| b.id).collect()
+}
+
+#[test]
+fn an_actor_lists_its_routes_and_error_paths() {
+    assert_eq!(
+        ids::<Coordinator>(),
+        [
+            "coordinator/register_worker",
+            "coordinator/!invalid_payload:register_worker",
+            "coordinator/!handler_error:register_worker",
+            "coordinator/assign_task",
+            "coordinator/!invalid_payload:assign_task",
+            "coordinator/take_next",
+            "coordinator/!invalid_payload:take_next",
+            "coordinator/!handler_error:take_next",
+            "coordinator/task_complete",
+            "coordinator/!invalid_payload:task_complete",
+            "coordinator/get_status",
+            "coordinator/!invalid_payload:get_status",
+            "coordinator/!unknown_type",
+        ]
+    );
+    let kinds: Vec<BranchKind> = Coordinator::INFO.branches.iter().map(|b| b.kind).collect();
+    assert_eq!(
+        &kinds[..3],
+        [
+            BranchKind::Route,
+            BranchKind::DecodeError,
+            BranchKind::HandlerError
+        ]
+    );
+    assert_eq!(kinds.last(), Some(&BranchKind::UnknownType));
+    assert_eq!(ids::<Worker>().len(), 3 * 2 + 1 + 1);
+}
+
+#[test]
+fn a_gateway_lists_its_forwards_and_its_error_paths() {
+    assert_eq!(
+        ids::<Session>(),
+        [
+            "session/route:coordinator",
+            "session/route:worker",
+            "session/!unsupported_frame",
+            "session/!too_large",
+            "session/!invalid_format",
+            "session/!invalid_address",
+            "session/!unknown_actor",
+            "session/!forbidden",
+            "session/!unknown_type",
+            "session/!actor_error",
+        ]
+    );
+}
+
+#[test]
+fn branches_point_at_the_declaring_tokens() {
+    let source = include_str!("../src/fixtures.rs");
+    let line_of =
+        |needle: &str| source.lines().position(|l| l.contains(needle)).unwrap() as u32 + 1;
+    let find = |id: &str| {
+        Coordinator::INFO
+            .branches
+            .iter()
+            .find(|b| b.id == id)
+            .copied()
+            .unwrap()
+    };
+    let route = find("coordinator/assign_task");
+    assert!(route.file.ends_with("fixtures.rs"), "{}", route.file);
+    assert_eq!(route.line, line_of("async fn assign_task"));
+    assert_eq!(route.label, "AssignTask -> Coordinator::assign_task");
+    assert_eq!(
+        find("coordinator/!handler_error:take_next").line,
+        line_of("async fn take_task")
+    );
+    let gateway = Session::INFO.branches[0];
+    assert_eq!(gateway.line, line_of("forward(coordinator = Coordinator"));
+}
+
+#[test]
+fn the_table_prints_as_json() {
+    let json = serde_json::to_value(Coordinator::INFO.branches).unwrap();
+    assert_eq!(json[0]["id"], "coordinator/register_worker");
+    assert_eq!(json[0]["kind"], "route");
+    assert_eq!(json[1]["kind"], "decode_error");
+    assert!(json[0]["line"].as_u64().unwrap() > 0);
+}
