@@ -18,12 +18,12 @@
 //! # The class glue
 //! `#[actor]` emits `duract::__durable_object!(CoordinatorActor, Coordinator);` under
 //! `cfg(target_arch = "wasm32")`. Its expansion uses `worker`'s `#[durable_object]`, whose own
-//! expansion names `::worker`, so the crate that defines actors needs, for the wasm32 target:
+//! expansion names `::worker` (as does `#[event(fetch)]` for the entry point), so the crate
+//! that defines actors needs, besides `crate-type = ["cdylib", "rlib"]`:
 //!
 //! ```toml
 //! [target.'cfg(target_arch = "wasm32")'.dependencies]
 //! worker = "0.8.7"
-//! wasm-bindgen = "=0.2.129"   # the exact version of the wasm-bindgen CLI that builds it
 //! ```
 
 mod entry;
@@ -34,7 +34,7 @@ mod storage;
 mod timeout;
 
 pub use entry::{gateway_entry, WS_PATH};
-pub use object::Object;
+pub use object::{Object, TRACE_VAR};
 pub use port::{
     call, DurablePort, ASK_TIMEOUT_MS_VAR, CALL_HEADER, DEFAULT_ASK_TIMEOUT_MS, INSTANCE_HEADER,
 };
@@ -43,6 +43,7 @@ pub use storage::DurableStorage;
 /// What `__durable_object!` expansions use.
 #[doc(hidden)]
 pub mod __private {
+    pub use wasm_bindgen;
     pub use worker;
 }
 
@@ -53,53 +54,63 @@ pub mod __private {
 #[doc(hidden)]
 macro_rules! __durable_object {
     ($class:ident, $actor:ty) => {
-        #[::worker::durable_object]
-        pub struct $class {
-            object: $crate::durable::Object<$actor>,
-        }
+        // Inside a block so that the `wasm_bindgen::` paths of `worker`'s expansion resolve
+        // without the user crate depending on `wasm-bindgen` itself.
+        const _: () = {
+            #[allow(unused_imports)]
+            use $crate::durable::__private::wasm_bindgen;
 
-        impl ::worker::DurableObject for $class {
-            fn new(state: ::worker::State, env: ::worker::Env) -> Self {
-                $class {
-                    object: $crate::durable::Object::new(state, env),
+            #[::worker::durable_object]
+            pub struct $class {
+                object: $crate::durable::Object<$actor>,
+            }
+
+            impl ::worker::DurableObject for $class {
+                fn new(state: ::worker::State, env: ::worker::Env) -> Self {
+                    $class {
+                        object: $crate::durable::Object::new(state, env),
+                    }
+                }
+
+                async fn fetch(
+                    &self,
+                    req: ::worker::Request,
+                ) -> ::worker::Result<::worker::Response> {
+                    self.object.fetch(req).await
+                }
+
+                async fn alarm(&self) -> ::worker::Result<::worker::Response> {
+                    self.object.alarm().await
+                }
+
+                async fn websocket_message(
+                    &self,
+                    ws: ::worker::WebSocket,
+                    message: ::worker::WebSocketIncomingMessage,
+                ) -> ::worker::Result<()> {
+                    self.object.websocket_message(ws, message).await
+                }
+
+                async fn websocket_close(
+                    &self,
+                    ws: ::worker::WebSocket,
+                    code: usize,
+                    reason: ::std::string::String,
+                    was_clean: bool,
+                ) -> ::worker::Result<()> {
+                    self.object
+                        .websocket_close(ws, code, reason, was_clean)
+                        .await
+                }
+
+                async fn websocket_error(
+                    &self,
+                    ws: ::worker::WebSocket,
+                    error: ::worker::Error,
+                ) -> ::worker::Result<()> {
+                    self.object.websocket_error(ws, error).await
                 }
             }
-
-            async fn fetch(&self, req: ::worker::Request) -> ::worker::Result<::worker::Response> {
-                self.object.fetch(req).await
-            }
-
-            async fn alarm(&self) -> ::worker::Result<::worker::Response> {
-                self.object.alarm().await
-            }
-
-            async fn websocket_message(
-                &self,
-                ws: ::worker::WebSocket,
-                message: ::worker::WebSocketIncomingMessage,
-            ) -> ::worker::Result<()> {
-                self.object.websocket_message(ws, message).await
-            }
-
-            async fn websocket_close(
-                &self,
-                ws: ::worker::WebSocket,
-                code: usize,
-                reason: ::std::string::String,
-                was_clean: bool,
-            ) -> ::worker::Result<()> {
-                self.object
-                    .websocket_close(ws, code, reason, was_clean)
-                    .await
-            }
-
-            async fn websocket_error(
-                &self,
-                ws: ::worker::WebSocket,
-                error: ::worker::Error,
-            ) -> ::worker::Result<()> {
-                self.object.websocket_error(ws, error).await
-            }
-        }
+        };
     };
 }

@@ -2,6 +2,7 @@
 
 use super::port::{DurablePort, INSTANCE_HEADER};
 use crate::actor::Actor;
+use crate::context::Port;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::gateway::{self, Frame, GatewayInfo};
@@ -12,6 +13,10 @@ use worker::{Env, Request, Response, State, WebSocket, WebSocketIncomingMessage,
 
 /// The key prefix of durable timers (`crate::timer`'s key scheme, documented in `crate::storage`).
 const TIMER_PREFIX: &str = "__duract/timer/";
+
+/// The variable that, set to anything but `0`, logs each activation of an object
+/// (`duract: activate <class> <name>`), to see evictions and hibernation.
+pub const TRACE_VAR: &str = "DURACT_TRACE";
 
 /// Where a gateway socket keeps the session it belongs to (its hibernation attachment).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -46,8 +51,16 @@ impl<A: Actor> Object<A> {
         let port = Rc::new(DurablePort::new(raw, env, A::INFO.kind));
         // The name is known here when the caller used `getByName`/`idFromName` (workerd
         // propagates it); otherwise each event names the instance.
-        if let Some(name) = state.id().name() {
-            let _ = port.identify(&name);
+        let name = state.id().name();
+        if let Some(name) = &name {
+            let _ = port.identify(name);
+        }
+        if port
+            .var(TRACE_VAR)
+            .is_some_and(|v| !v.is_empty() && v != "0")
+        {
+            let name = name.as_deref().unwrap_or("(unnamed)");
+            worker::console_log!("duract: activate {} {name}", A::INFO.class);
         }
         let instance = Rc::new(Instance::<A>::new(port.clone()));
         Object {
@@ -82,10 +95,7 @@ impl<A: Actor> Object<A> {
         };
         let reply = match self.check_target(&envelope) {
             Ok(()) => self.instance.handle_envelope(envelope).await,
-            Err(error) => {
-                use crate::context::Port;
-                envelope.reply(Err(error), self.port.fresh_id(), self.port.now())
-            }
+            Err(error) => envelope.reply(Err(error), self.port.fresh_id(), self.port.now()),
         };
         let mut response = Response::ok(reply.encode())?;
         response
