@@ -17,6 +17,7 @@ mod message;
 mod route;
 #[cfg(test)]
 mod snapshot;
+mod span;
 
 use proc_macro::TokenStream;
 

@@ -49,9 +49,17 @@ pub trait Routes: ActorKind {
 }
 
 /// Decodes the payload of a request into `M` (`invalid_payload` with serde's reason).
+///
+/// An absent payload is `null` on the wire; when `M` does not take `null` it is decoded as
+/// `{}`, so a message whose fields are all optional can be sent without a payload.
 #[inline]
 pub fn decode<M: Message>(envelope: &Envelope) -> Result<M, Error> {
-    envelope.decode_payload()
+    match envelope.decode_payload() {
+        Err(_) if envelope.payload.get() == "null" => serde_json::from_str("{}").map_err(|e| Error::InvalidPayload {
+            reason: e.to_string(),
+        }),
+        decoded => decoded,
+    }
 }
 
 /// Serializes a handler's reply.
@@ -79,9 +87,36 @@ pub fn unknown_type(envelope: &Envelope) -> DispatchResult {
 #[inline]
 pub fn reply_is<M: Message<Reply = R>, R>() {}
 
-/// Compiles only when `F` can be persisted per entry; called with the span of the field type.
-#[inline]
-pub fn entry_field<F: EntryField>() {}
+/// An [`EntryField`] behind a reference the generated code holds once per field, so a
+/// field type that is not an `EntryField` is one error, at the field's type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be persisted per entry",
+    label = "`#[persist(entries)]` needs an `EntryField` type",
+    note = "use `PMap`, `PSet` or `PQueue`, implement `EntryField`, or drop `#[persist(entries)]` to store the field as one key"
+)]
+pub trait DynEntries {
+    /// [`EntryField::load_entry`].
+    fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error>;
+    /// [`EntryField::drain_changes`].
+    fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error>;
+}
+
+impl<F: EntryField> DynEntries for F {
+    fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error> {
+        EntryField::load_entry(self, key, json)
+    }
+    fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
+        EntryField::drain_changes(self, prefix, batch)
+    }
+}
+
+/// The `load` of a gateway declared with fields (already a compile error): never runs.
+#[cold]
+pub fn stateful_gateway<A>() -> LoadResult<A> {
+    Err(Error::ActorError {
+        reason: "a gateway holds no state".into(),
+    })
+}
 
 /// Compiles only when `A` is an actor; called with the span of a gateway's forward target.
 #[inline]
@@ -107,10 +142,10 @@ pub fn load_field<T: DeserializeOwned>(
 }
 
 /// Restores an entries field from the rows stored under `prefix` (`e/<field>/`).
-pub async fn load_entries<F: EntryField>(
+pub async fn load_entries(
     storage: &dyn Storage,
     prefix: &str,
-    field: &mut F,
+    field: &mut dyn DynEntries,
 ) -> Result<(), Error> {
     for (key, json) in list(storage, prefix).await? {
         let entry = key.strip_prefix(prefix).unwrap_or(&key);
@@ -154,7 +189,7 @@ impl SaveBatch {
     }
 
     /// Adds the changed entries of an entries field stored under `prefix`.
-    pub fn entries<F: EntryField>(&mut self, prefix: &str, field: &mut F) -> Result<(), Error> {
+    pub fn entries(&mut self, prefix: &str, field: &mut dyn DynEntries) -> Result<(), Error> {
         field.drain_changes(prefix, &mut self.batch)
     }
 

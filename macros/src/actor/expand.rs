@@ -2,6 +2,7 @@
 
 use super::gateway;
 use super::model::{ActorModel, FieldModel, Persist};
+use crate::span::respan;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -12,13 +13,14 @@ pub fn expand(model: &ActorModel) -> TokenStream {
     let ident = &model.ident;
     let kind = &model.kind;
     let info = info(model);
-    let body = match &model.gateway {
-        Some(_) => gateway_methods(model),
+    let (helpers, body) = match &model.gateway {
+        Some(_) => (TokenStream::new(), gateway_methods(model)),
         None => state_methods(model),
     };
     let glue = durable_object_glue(model);
     quote! {
         const _: () = {
+            #helpers
             impl #krate::__private::ActorKind for #ident {
                 const KIND: &'static str = #kind;
             }
@@ -34,7 +36,6 @@ pub fn expand(model: &ActorModel) -> TokenStream {
 /// The `ActorInfo` value.
 fn info(model: &ActorModel) -> TokenStream {
     let krate = &model.krate;
-    let ident = &model.ident;
     let (kind, class, binding) = (&model.kind, &model.class, &model.binding);
     let (routes, branches, gateway) = match &model.gateway {
         Some(g) => {
@@ -45,15 +46,11 @@ fn info(model: &ActorModel) -> TokenStream {
                 gateway::info(model, g),
             )
         }
-        None => {
-            // Spanned at the struct's name: "`X` has no `#[route]` impl block" points there.
-            let routes = quote_spanned!(ident.span()=> <#ident as #krate::__private::Routes>);
-            (
-                quote!(#routes::ROUTES),
-                quote!(#routes::BRANCHES),
-                quote!(::core::option::Option::None),
-            )
-        }
+        None => (
+            routes_item(model, "ROUTES"),
+            routes_item(model, "BRANCHES"),
+            quote!(::core::option::Option::None),
+        ),
     };
     quote! {
         #krate::ActorInfo {
@@ -67,12 +64,47 @@ fn info(model: &ActorModel) -> TokenStream {
     }
 }
 
+/// `<Actor as Routes>`, spanned at the struct's name: "`X` has no `#[route]` impl block"
+/// points there.
+fn routes_item(model: &ActorModel, item: &str) -> TokenStream {
+    let ident = &model.ident;
+    let krate = &model.krate;
+    let item = format_ident!("{}", item);
+    respan(
+        &quote!(<#ident as #krate::__private::Routes>::#item),
+        ident.span(),
+    )
+}
+
 fn stored(model: &ActorModel, persist: Persist) -> impl Iterator<Item = &FieldModel> {
     model.fields.iter().filter(move |f| f.persist == persist)
 }
 
-/// `load`, `save` and `dispatch` of an actor with state and routes.
-fn state_methods(model: &ActorModel) -> TokenStream {
+/// The entries fields with their key prefixes, each coerced once to `&mut dyn DynEntries`
+/// (spanned at the field's type: "`T` cannot be persisted per entry" points there, once).
+fn entries_fn(model: &ActorModel, entries: &[&FieldModel]) -> TokenStream {
+    if entries.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = &model.krate;
+    let ident = &model.ident;
+    let n = entries.len();
+    let items = entries.iter().map(|f| {
+        let prefix = format!("e/{}/", f.ident);
+        let span = f.ty.span();
+        let field = respan(&f.ident, span);
+        let dyn_entries = respan(&quote!(#krate::__private::DynEntries), span);
+        quote_spanned!(span=> (#prefix, { let field: &mut dyn #dyn_entries = &mut this.#field; field }))
+    });
+    quote! {
+        fn __duract_entries(this: &mut #ident) -> [(&'static str, &mut dyn #krate::__private::DynEntries); #n] {
+            [#(#items),*]
+        }
+    }
+}
+
+/// `load`, `save` and `dispatch` of an actor with state and routes, and the entries accessor.
+fn state_methods(model: &ActorModel) -> (TokenStream, TokenStream) {
     let krate = &model.krate;
     let ident = &model.ident;
     let plain: Vec<&FieldModel> = stored(model, Persist::Plain).collect();
@@ -81,16 +113,11 @@ fn state_methods(model: &ActorModel) -> TokenStream {
     let keys: Vec<String> = plain.iter().map(|f| format!("f/{}", f.ident)).collect();
     let idx: Vec<usize> = (0..n).collect();
     let plain_idents: Vec<_> = plain.iter().map(|f| &f.ident).collect();
-    let entry_idents: Vec<_> = entries.iter().map(|f| &f.ident).collect();
-    let prefixes: Vec<String> = entries.iter().map(|f| format!("e/{}/", f.ident)).collect();
-    // Spanned at each entries field's type: "`T` cannot be persisted per entry" points there.
-    let entry_types: Vec<TokenStream> = entries
-        .iter()
-        .map(|f| {
-            let ty = &f.ty;
-            quote_spanned!(ty.span()=> #ty)
-        })
-        .collect();
+    let entries_fn = entries_fn(model, &entries);
+    // Spanned at the struct's name as a whole (the `.await` too), so a missing `#[route]` is
+    // reported there once.
+    let dispatch = routes_item(model, "dispatch");
+    let dispatch = respan(&quote!(#dispatch(self, ctx, envelope).await), ident.span());
     let this_mut = (!plain.is_empty() || !entries.is_empty()).then(|| quote!(mut));
     let saved_mut = (!plain.is_empty()).then(|| quote!(mut));
     let load_plain = (!plain.is_empty()).then(|| {
@@ -103,55 +130,80 @@ fn state_methods(model: &ActorModel) -> TokenStream {
             }
         }
     });
+    let (load_entries, save_entries) = if entries.is_empty() {
+        (TokenStream::new(), TokenStream::new())
+    } else {
+        (
+            quote! {
+                for (prefix, field) in __duract_entries(&mut this) {
+                    #krate::__private::load_entries(storage, prefix, field).await?;
+                }
+            },
+            quote! {
+                for (prefix, field) in __duract_entries(self) {
+                    batch.entries(prefix, field)?;
+                }
+            },
+        )
+    };
     let default = quote_spanned!(ident.span()=> <#ident as ::core::default::Default>::default());
-    quote! {
-        async fn load(
-            _id: &str,
-            storage: &dyn #krate::Storage,
-        ) -> #krate::__private::LoadResult<Self> {
-            let #this_mut this: Self = #default;
-            let #saved_mut saved = #krate::persist::Saved::new(#n);
-            #load_plain
-            #(#krate::__private::load_entries::<#entry_types>(storage, #prefixes, &mut this.#entry_idents).await?;)*
-            ::core::result::Result::Ok((this, saved))
-        }
+    (
+        entries_fn,
+        quote! {
+            async fn load(
+                _id: &str,
+                storage: &dyn #krate::Storage,
+            ) -> #krate::__private::LoadResult<Self> {
+                let #this_mut this: Self = #default;
+                let #saved_mut saved = #krate::persist::Saved::new(#n);
+                #load_plain
+                #load_entries
+                ::core::result::Result::Ok((this, saved))
+            }
 
-        async fn save(
-            &mut self,
-            storage: &dyn #krate::Storage,
-            saved: &mut #krate::persist::Saved,
-        ) -> #krate::__private::SaveResult {
-            let mut batch = #krate::__private::SaveBatch::new();
-            #(batch.field(saved, #idx, #keys, &self.#plain_idents)?;)*
-            #(batch.entries::<#entry_types>(#prefixes, &mut self.#entry_idents)?;)*
-            batch.commit(storage, saved).await
-        }
+            async fn save(
+                &mut self,
+                storage: &dyn #krate::Storage,
+                saved: &mut #krate::persist::Saved,
+            ) -> #krate::__private::SaveResult {
+                let mut batch = #krate::__private::SaveBatch::new();
+                #(batch.field(saved, #idx, #keys, &self.#plain_idents)?;)*
+                #save_entries
+                batch.commit(storage, saved).await
+            }
 
-        async fn dispatch(
-            &mut self,
-            ctx: &mut #krate::Ctx,
-            envelope: &#krate::Envelope,
-        ) -> #krate::__private::DispatchResult {
-            <Self as #krate::__private::Routes>::dispatch(self, ctx, envelope).await
-        }
-    }
+            async fn dispatch(
+                &mut self,
+                ctx: &mut #krate::Ctx,
+                envelope: &#krate::Envelope,
+            ) -> #krate::__private::DispatchResult {
+                #dispatch
+            }
+        },
+    )
 }
 
 /// A gateway has no state and no routes of its own: frames go through `gateway::handle_frame`.
 fn gateway_methods(model: &ActorModel) -> TokenStream {
     let krate = &model.krate;
     let ident = &model.ident;
-    let value = if model.braced {
-        quote!(#ident {})
+    let value = if model.fields.is_empty() {
+        let value = if model.braced {
+            quote!(#ident {})
+        } else {
+            quote!(#ident)
+        };
+        quote!(::core::result::Result::Ok((#value, #krate::persist::Saved::new(0))))
     } else {
-        quote!(#ident)
+        // Already a compile error (a gateway holds no state): no second one about its fields.
+        quote!(#krate::__private::stateful_gateway())
     };
     quote! {
         async fn load(
             _id: &str,
             _storage: &dyn #krate::Storage,
         ) -> #krate::__private::LoadResult<Self> {
-            ::core::result::Result::Ok((#value, #krate::persist::Saved::new(0)))
+            #value
         }
 
         async fn save(

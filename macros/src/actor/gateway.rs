@@ -9,6 +9,7 @@ use super::model::{ActorModel, Forward, GatewayModel, Reply};
 use crate::args::{self, Keys};
 use crate::branch::{self, BranchTokens};
 use crate::errors::Errors;
+use crate::span::respan;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::parse::{Parse, ParseStream, Parser};
@@ -155,13 +156,17 @@ pub fn info(model: &ActorModel, gateway: &GatewayModel) -> TokenStream {
         let kind = &f.kind;
         let target = &f.target;
         // Spanned at the target type: "`X` is not an actor" points there.
-        let info = quote_spanned!(target.span()=> #krate::__private::actor_info::<#target>());
+        let span = target.span();
+        let actor_info = respan(&quote!(#krate::__private::actor_info), span);
+        let info = quote_spanned!(span=> #actor_info::<#target>());
         quote!(#krate::gateway::Forward { kind: #kind, target: #info })
     });
     let replies = gateway.replies.iter().map(|r| {
         let to = &r.to;
         let message = &r.message;
-        let wire = quote_spanned!(message.span()=> <#message as #krate::Message>::TYPE);
+        let span = message.span();
+        let trait_ = respan(&quote!(#krate::Message), span);
+        let wire = quote_spanned!(span=> <#message as #trait_>::TYPE);
         quote!(#krate::gateway::ReplyRoute { message_type: #wire, to: #to })
     });
     let default = &gateway.default_reply_to;

@@ -21,8 +21,8 @@ pub fn item(tokens: TokenStream, errors: &mut Errors) -> Result<ItemStruct, Toke
             Err(tokens)
         }
         _ => {
-            errors.span(
-                proc_macro2::Span::call_site(),
+            errors.at(
+                &tokens,
                 "`#[actor]` goes on a struct with named fields (or a unit struct)",
             );
             Err(tokens)

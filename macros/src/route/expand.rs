@@ -3,6 +3,7 @@
 
 use super::parse::{Handler, Output, RouteModel};
 use crate::branch::BranchTokens;
+use crate::span::respan;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
@@ -14,7 +15,9 @@ pub fn expand(model: &RouteModel) -> TokenStream {
     let handles = model.handlers.iter().map(|h| {
         let message = &h.message;
         // Spanned at the message type: "`X` is not a message" points there.
-        quote_spanned!(message.span()=> impl #krate::Handles<#message> for #self_ty {})
+        let span = message.span();
+        let handles = respan(&quote!(#krate::Handles), span);
+        quote_spanned!(span=> impl #handles<#message> for #self_ty {})
     });
     let routes = model.handlers.iter().map(|h| route_info(model, h));
     let branches = branches(model);
@@ -42,10 +45,31 @@ pub fn expand(model: &RouteModel) -> TokenStream {
     }
 }
 
+/// The `Routes` of a block `#[route]` rejected: no routes, every type unknown.
+pub fn fallback(krate: &syn::Path, self_ty: &syn::Type) -> TokenStream {
+    quote! {
+        const _: () = {
+            impl #krate::__private::Routes for #self_ty {
+                const ROUTES: &'static [#krate::RouteInfo] = &[];
+                const BRANCHES: &'static [#krate::Branch] = &[];
+                async fn dispatch(
+                    &mut self,
+                    _ctx: &mut #krate::Ctx,
+                    envelope: &#krate::Envelope,
+                ) -> #krate::__private::DispatchResult {
+                    #krate::__private::unknown_type(envelope)
+                }
+            }
+        };
+    }
+}
+
 fn wire_type(model: &RouteModel, h: &Handler) -> TokenStream {
     let krate = &model.krate;
     let message = &h.message;
-    quote_spanned!(message.span()=> <#message as #krate::Message>::TYPE)
+    let span = message.span();
+    let trait_ = respan(&quote!(#krate::Message), span);
+    quote_spanned!(span=> <#message as #trait_>::TYPE)
 }
 
 fn route_info(model: &RouteModel, h: &Handler) -> TokenStream {

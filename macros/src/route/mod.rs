@@ -19,16 +19,18 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut item = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Impl(item)) => item,
         _ => {
-            errors.span(
-                proc_macro2::Span::call_site(),
+            errors.at(
+                &item,
                 "`#[route]` goes on an actor's inherent `impl` block: `#[route] impl MyActor { .. }`",
             );
             let errors = errors.into_tokens();
             return quote!(#item #errors);
         }
     };
-    let model = parse::model(args, &mut item, &mut errors);
-    let generated = model.map(|m| expand::expand(&m)).unwrap_or_default();
+    let generated = match parse::model(args, &mut item, &mut errors) {
+        Ok(model) => expand::expand(&model),
+        Err(fallback) => fallback,
+    };
     let errors = errors.into_tokens();
     quote!(#item #generated #errors)
 }

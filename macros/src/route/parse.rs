@@ -47,22 +47,28 @@ pub enum Output {
     },
 }
 
-/// Builds the model; `None` when the block cannot get a dispatch (a trait impl, generics).
-pub fn model(args: TokenStream, item: &mut ItemImpl, errors: &mut Errors) -> Option<RouteModel> {
+/// Builds the model; `Err` when the block cannot get a dispatch (a trait impl, generics), with
+/// the tokens of an empty fallback (so the actor's `#[actor]` does not report a missing
+/// `#[route]` on top).
+pub fn model(
+    args: TokenStream,
+    item: &mut ItemImpl,
+    errors: &mut Errors,
+) -> Result<RouteModel, TokenStream> {
     let krate = read_args(args, errors);
     if let Some((_, path, _)) = &item.trait_ {
         errors.at(
             path,
             "`#[route]` goes on an inherent `impl` block, not a trait impl",
         );
-        return None;
+        return Err(super::expand::fallback(&krate, &item.self_ty));
     }
     if !item.generics.params.is_empty() {
         errors.at(
             &item.generics,
             "an actor cannot be generic: `#[route]` needs a concrete type",
         );
-        return None;
+        return Err(TokenStream::new());
     }
     let mut handlers: Vec<Handler> = Vec::new();
     for method in item.items.iter_mut().filter_map(|i| match i {
@@ -94,7 +100,7 @@ pub fn model(args: TokenStream, item: &mut ItemImpl, errors: &mut Errors) -> Opt
         _ => None,
     }
     .unwrap_or_else(|| item.self_ty.to_token_stream().to_string());
-    Some(RouteModel {
+    Ok(RouteModel {
         krate,
         self_ty: (*item.self_ty).clone(),
         actor_name,
@@ -123,13 +129,14 @@ fn take_skip(method: &mut ImplItemFn, errors: &mut Errors) -> bool {
         if !attr.path().is_ident("route") {
             return true;
         }
-        match attr.parse_args::<Ident>() {
-            Ok(word) if word == "skip" => skip = true,
-            _ => errors.at(
+        if !matches!(attr.parse_args::<Ident>(), Ok(word) if word == "skip") {
+            errors.at(
                 attr,
                 "inside a `#[route]` block, a method takes only `#[route(skip)]` (not a handler)",
-            ),
+            );
         }
+        // A misspelt skip still skips: the method is not also reported as a bad handler.
+        skip = true;
         false
     });
     skip

@@ -20,6 +20,14 @@ pub struct Coordinator {
     workers: Vec<String>, queue: PQueue<String>, scratch: u32,
 }
 const _: () = {
+    fn __duract_entries(this: &mut Coordinator) ->[(&'static str, &mut dyn ::duract::__private::DynEntries);
+    1usize] {
+        [("e/queue/", {
+            let field: &mut dyn ::duract::__private::DynEntries = &mut this.queue;
+            field
+        }
+        )]
+    }
     impl ::duract::__private::ActorKind for Coordinator {
         const KIND: &'static str = "coordinator";
     }
@@ -36,17 +44,21 @@ const _: () = {
                     }
                 }
             }
-            ::duract::__private::load_entries::<PQueue<String>>(storage, "e/queue/", &mut this.queue).await?;
+            for (prefix, field) in __duract_entries(&mut this) {
+                ::duract::__private::load_entries(storage, prefix, field).await?;
+            }
             ::core::result::Result::Ok((this, saved))
         }
         async fn save(&mut self, storage: &dyn ::duract::Storage, saved: &mut ::duract::persist::Saved,) -> ::duract::__private::SaveResult {
             let mut batch = ::duract::__private::SaveBatch::new();
             batch.field(saved, 0usize, "f/workers", &self.workers)?;
-            batch.entries::<PQueue<String>>("e/queue/", &mut self.queue)?;
+            for (prefix, field) in __duract_entries(self) {
+                batch.entries(prefix, field)?;
+            }
             batch.commit(storage, saved).await
         }
         async fn dispatch(&mut self, ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {
-            <Self as ::duract::__private::Routes>::dispatch(self, ctx, envelope).await
+            <Coordinator as ::duract::__private::Routes>::dispatch(self, ctx, envelope).await
         }
     }
 };

@@ -1,0 +1,19 @@
+use duract::{actor, message, route, Ctx};
+
+#[message]
+pub struct Ping;
+
+#[actor(kind = "counter", kind = "count")]
+#[derive(Default)]
+pub struct Counter {
+    n: u32,
+}
+
+#[route]
+impl Counter {
+    async fn ping(&mut self, _ctx: &mut Ctx, _msg: Ping) {
+        self.n += 1;
+    }
+}
+
+fn main() {}

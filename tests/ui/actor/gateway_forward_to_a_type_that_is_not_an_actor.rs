@@ -1,0 +1,8 @@
+use duract::actor;
+
+pub struct Plain;
+
+#[actor(gateway(forward(plain = Plain)))]
+pub struct Session;
+
+fn main() {}

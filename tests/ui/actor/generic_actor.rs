@@ -1,0 +1,9 @@
+use duract::actor;
+
+#[actor]
+#[derive(Default)]
+pub struct Counter<T> {
+    n: T,
+}
+
+fn main() {}

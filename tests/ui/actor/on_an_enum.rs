@@ -1,0 +1,9 @@
+use duract::actor;
+
+#[actor]
+pub enum Light {
+    On,
+    Off,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use duract::actor;
+
+#[actor]
+#[derive(Default)]
+pub struct Counter {
+    n: u32,
+}
+
+fn main() {}

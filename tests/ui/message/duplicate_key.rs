@@ -1,0 +1,6 @@
+use duract::message;
+
+#[message(type = "paint", type = "repaint")]
+pub struct Paint;
+
+fn main() {}

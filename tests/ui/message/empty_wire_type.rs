@@ -1,0 +1,6 @@
+use duract::message;
+
+#[message(type = "")]
+pub struct Paint;
+
+fn main() {}

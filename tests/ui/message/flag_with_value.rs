@@ -1,0 +1,6 @@
+use duract::message;
+
+#[message(internal = "yes")]
+pub struct Paint;
+
+fn main() {}

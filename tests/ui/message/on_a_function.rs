@@ -1,0 +1,6 @@
+use duract::message;
+
+#[message]
+fn paint() {}
+
+fn main() {}

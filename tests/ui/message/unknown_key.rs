@@ -1,0 +1,6 @@
+use duract::message;
+
+#[message(reply = (), colour = "red")]
+pub struct Paint;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use duract::payload;
+
+#[payload(reply = String)]
+pub struct Painted;
+
+fn main() {}

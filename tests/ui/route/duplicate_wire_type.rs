@@ -1,0 +1,26 @@
+use duract::{actor, message, route, Ctx};
+
+#[message(reply = u32)]
+pub struct Ping;
+
+#[actor]
+#[derive(Default)]
+pub struct Counter {
+    n: u32,
+}
+
+#[message(type = "ping", reply = u32)]
+pub struct PingAgain;
+
+#[route]
+impl Counter {
+    async fn ping(&mut self, _ctx: &mut Ctx, _msg: Ping) -> u32 {
+        self.n
+    }
+
+    async fn ping_again(&mut self, _ctx: &mut Ctx, _msg: PingAgain) -> u32 {
+        self.n
+    }
+}
+
+fn main() {}

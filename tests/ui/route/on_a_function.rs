@@ -1,0 +1,6 @@
+use duract::route;
+
+#[route]
+pub fn ping() {}
+
+fn main() {}
