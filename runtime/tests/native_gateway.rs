@@ -178,9 +178,13 @@ fn restart_closes_the_gateway_connections() {
         conn.send_text("{}"),
         Err(HostError::Closed { .. })
     ));
+    let again = host.connect("session:s").unwrap();
+    assert!(again.is_open(), "clients reconnect");
+    host.evict("session:s").unwrap();
+    host.restart_all();
     assert!(
-        host.connect("session:s").unwrap().is_open(),
-        "clients reconnect"
+        !again.is_open(),
+        "a restart of everything closes hibernated sockets too"
     );
 }
 

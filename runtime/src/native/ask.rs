@@ -12,6 +12,7 @@
 //! `timeout` inside [`Host::run_until_idle`](super::Host::run_until_idle), deterministically,
 //! after `ask timeout` of virtual time.
 
+use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use std::cell::{Cell, RefCell};
@@ -47,7 +48,8 @@ impl AskSlot {
 
 struct Pending {
     deadline: u64,
-    what: String,
+    /// The request's type and target, for the timeout's message.
+    what: (String, Address),
     slot: Rc<AskSlot>,
 }
 
@@ -61,7 +63,7 @@ pub struct Asks {
 impl Asks {
     /// Registers an ask with `deadline`; returns the handle the deliverer answers through and
     /// the future the asker awaits.
-    pub fn register(self: &Rc<Self>, deadline: u64, what: String) -> (Answer, Reply) {
+    pub fn register(self: &Rc<Self>, deadline: u64, what: (String, Address)) -> (Answer, Reply) {
         let key = self.next.get();
         self.next.set(key + 1);
         let slot = Rc::new(AskSlot::default());
@@ -109,7 +111,9 @@ impl Asks {
         };
         match due {
             Some(p) => {
-                p.slot.fill(Err(Error::Timeout { what: p.what }));
+                let (message_type, to) = p.what;
+                let what = format!("the reply to `{message_type}` from {to}");
+                p.slot.fill(Err(Error::Timeout { what }));
                 true
             }
             None => false,

@@ -58,6 +58,12 @@ impl Connections {
         }
     }
 
+    pub(crate) fn close_every(&self) {
+        for conn in self.conns.borrow_mut().values_mut() {
+            conn.open = false;
+        }
+    }
+
     fn broadcast(&self, address: &Address, frame: &str) -> usize {
         let mut sent = 0;
         for conn in self.conns.borrow_mut().values_mut() {

@@ -4,9 +4,10 @@
 //! or real time. Nothing here sleeps: [`Executor::run`] polls until no task is ready or a
 //! step bound is reached.
 
+use super::hash::FxHashMap;
 use crate::future::LocalBoxFuture;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Wake, Waker};
@@ -81,7 +82,7 @@ pub enum RunOutcome {
 /// The executor. `O` tags tasks with an owner so that all tasks of one owner can be dropped
 /// at once (the native host's owners are actor addresses: a restart drops an instance's work).
 pub struct Executor<O> {
-    tasks: RefCell<HashMap<TaskId, Task<O>>>,
+    tasks: RefCell<FxHashMap<TaskId, Task<O>>>,
     ready: Arc<ReadyQueue>,
     next_id: Cell<TaskId>,
     polls: Cell<u64>,
@@ -97,7 +98,7 @@ impl<O: PartialEq> Executor<O> {
     /// An executor without tasks.
     pub fn new() -> Executor<O> {
         Executor {
-            tasks: RefCell::new(HashMap::new()),
+            tasks: RefCell::new(FxHashMap::default()),
             ready: Arc::new(ReadyQueue::default()),
             next_id: Cell::new(0),
             polls: Cell::new(0),

@@ -7,6 +7,7 @@ use super::connection::Connections;
 use super::error::HostError;
 use super::executor::{Executor, RunOutcome};
 use super::faults::{FaultPlan, FaultStorage};
+use super::hash::FxHashMap;
 use super::port::HostPort;
 use crate::actor::{Actor, ActorInfo};
 use crate::address::Address;
@@ -62,7 +63,11 @@ pub(crate) enum Sink {
     Answer(Answer),
     /// The host's reply outbox ([`Host::reply_to`]).
     Outbox,
+    /// One waiting [`Host::ask`].
+    Slot(ReplySlot),
 }
+
+type ReplySlot = Rc<RefCell<Option<Envelope>>>;
 
 /// A message that could not be delivered, with the reason.
 #[derive(Debug, Clone)]
@@ -81,10 +86,10 @@ pub(crate) struct HostInner {
     pub(crate) asks: Rc<Asks>,
     pub(crate) vars: RefCell<HashMap<String, String>>,
     pub(crate) connections: Connections,
-    registry: RefCell<HashMap<&'static str, Registration>>,
-    instances: RefCell<HashMap<Address, Activation>>,
-    storages: RefCell<HashMap<Address, Rc<FaultStorage>>>,
-    activations: RefCell<HashMap<Address, u64>>,
+    registry: RefCell<FxHashMap<&'static str, Registration>>,
+    instances: RefCell<FxHashMap<Address, Activation>>,
+    storages: RefCell<FxHashMap<Address, Rc<FaultStorage>>>,
+    activations: RefCell<FxHashMap<Address, u64>>,
     replies: RefCell<Vec<Envelope>>,
     undelivered: RefCell<Vec<Undelivered>>,
     next_id: Cell<u64>,
@@ -116,10 +121,10 @@ impl Host {
             asks: Rc::new(Asks::default()),
             vars: RefCell::new(HashMap::new()),
             connections: Connections::default(),
-            registry: RefCell::new(HashMap::new()),
-            instances: RefCell::new(HashMap::new()),
-            storages: RefCell::new(HashMap::new()),
-            activations: RefCell::new(HashMap::new()),
+            registry: RefCell::new(FxHashMap::default()),
+            instances: RefCell::new(FxHashMap::default()),
+            storages: RefCell::new(FxHashMap::default()),
+            activations: RefCell::new(FxHashMap::default()),
             replies: RefCell::new(Vec::new()),
             undelivered: RefCell::new(Vec::new()),
             next_id: Cell::new(0),
@@ -208,14 +213,12 @@ impl Host {
     /// that fails outside the handler is an `Error` reply too (`actor_error`, `timeout`).
     pub fn ask(&self, envelope: Envelope) -> Result<Envelope, HostError> {
         let kind = self.registered_kind(envelope.to.kind())?;
-        let request = envelope.clone();
-        let reply = self.inner.route_ask(kind, envelope);
+        let slot: ReplySlot = Rc::default();
+        let id = envelope.id.clone();
+        self.inner.route(kind, envelope, Sink::Slot(slot.clone()));
         self.run_until_idle()?;
-        match reply.try_take() {
-            Some(Ok(reply)) => Ok(reply),
-            Some(Err(error)) => Ok(request.reply(Err(error), self.fresh_id(), self.now())),
-            None => Err(HostError::NoReply { id: request.id }),
-        }
+        let reply = slot.borrow_mut().take();
+        reply.ok_or(HostError::NoReply { id })
     }
 
     /// Every reply in the outbox ([`Host::deliver`]), in arrival order.
@@ -324,13 +327,14 @@ impl Host {
         Ok(())
     }
 
-    /// Restarts every instance (storage and alarms stay).
+    /// Restarts every instance (storage and alarms stay) and closes every connection, as
+    /// a restart of the whole runtime does.
     pub fn restart_all(&self) {
         let addresses: Vec<Address> = self.inner.instances.borrow().keys().cloned().collect();
         for address in addresses {
             self.inner.reset(&address);
-            self.inner.connections.close_all(&address);
         }
+        self.inner.connections.close_every();
     }
 
     /// Hibernation: drops the idle instance `address` but keeps its storage, alarm and
@@ -450,10 +454,21 @@ impl HostInner {
             .expect("a HostInner method runs while the host is alive")
     }
 
+    /// `m1`, `m2`, ...: unique on this host (built by hand: this runs twice per message).
     pub(crate) fn fresh_id(&self) -> String {
-        let n = self.next_id.get() + 1;
+        let mut n = self.next_id.get() + 1;
         self.next_id.set(n);
-        format!("m{n}")
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        while n > 0 {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        let mut id = String::with_capacity(1 + digits.len() - at);
+        id.push('m');
+        id.extend(digits[at..].iter().map(|d| char::from(*d)));
+        id
     }
 
     pub(crate) fn storage(&self, address: &Address) -> Rc<FaultStorage> {
@@ -511,9 +526,13 @@ impl HostInner {
     /// Routes `envelope` to the instance of kind `kind` named by its `to` id, as the Durable
     /// Object adapter does (namespace by the target type, object by name).
     pub(crate) fn route(&self, kind: &'static str, envelope: Envelope, sink: Sink) {
-        let address = match Address::new(kind, envelope.to.id()) {
-            Ok(address) => address,
-            Err(e) => return self.undeliverable(envelope, sink, e.to_string()),
+        let address = if envelope.to.kind() == kind {
+            envelope.to.clone()
+        } else {
+            match Address::new(kind, envelope.to.id()) {
+                Ok(address) => address,
+                Err(e) => return self.undeliverable(envelope, sink, e.to_string()),
+            }
         };
         if !self.registry.borrow().contains_key(kind) {
             let reason = format!("no actor type registered for kind `{kind}`");
@@ -533,6 +552,7 @@ impl HostInner {
                     Sink::Drop => {}
                     Sink::Answer(answer) => answer.answer(Ok(reply)),
                     Sink::Outbox => host.replies.borrow_mut().push(reply),
+                    Sink::Slot(slot) => *slot.borrow_mut() = Some(reply),
                 }
             }),
         );
@@ -541,10 +561,7 @@ impl HostInner {
     /// Routes an ask; the returned future resolves to the reply or `timeout`.
     pub(crate) fn route_ask(&self, kind: &'static str, envelope: Envelope) -> Reply {
         let deadline = self.clock.now().saturating_add(self.ask_timeout.get());
-        let what = format!(
-            "the reply to `{}` {} sent to {}",
-            envelope.message_type, envelope.id, envelope.to
-        );
+        let what = (envelope.message_type.clone(), envelope.to.clone());
         let (answer, reply) = self.asks.register(deadline, what);
         self.route(kind, envelope, Sink::Answer(answer));
         reply
@@ -560,6 +577,10 @@ impl HostInner {
             Sink::Outbox => {
                 let reply = envelope.reply(Err(error), self.fresh_id(), self.clock.now() as f64);
                 self.replies.borrow_mut().push(reply);
+            }
+            Sink::Slot(slot) => {
+                let reply = envelope.reply(Err(error), self.fresh_id(), self.clock.now() as f64);
+                *slot.borrow_mut() = Some(reply);
             }
         }
         self.undelivered

@@ -104,6 +104,7 @@ pub mod connection;
 mod error;
 pub mod executor;
 pub mod faults;
+mod hash;
 mod host;
 mod port;
 pub mod testkit;

@@ -1,0 +1,161 @@
+//! Messages per second through the native host for a small actor (deliver + dispatch +
+//! persist), beside the same actor's dispatch + save called directly, in one run.
+//!
+//! `cargo bench -p duract --bench host`. The host's overhead is `host/* ÷ direct`.
+
+#[path = "../tests/native_common/mod.rs"]
+mod native_common;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use duract::native::Host;
+use duract::persist::Saved;
+use duract::{Actor, ActorInfo, Address, Ctx, Envelope, Error, MemoryStorage, Port, Storage};
+use native_common::Counter;
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+/// Polls a future that completes without waiting (MemoryStorage never waits).
+fn ready<F: Future>(f: F) -> F::Output {
+    let mut cx = Context::from_waker(Waker::noop());
+    match pin!(f).poll(&mut cx) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("the direct path never waits"),
+    }
+}
+
+/// The least a Ctx needs, for the direct path.
+struct DirectPort {
+    address: Address,
+    storage: MemoryStorage,
+}
+
+impl Port for DirectPort {
+    fn address(&self) -> &Address {
+        &self.address
+    }
+    fn now(&self) -> f64 {
+        0.0
+    }
+    fn fresh_id(&self) -> String {
+        String::new()
+    }
+    fn storage(&self) -> &dyn Storage {
+        &self.storage
+    }
+    fn send(&self, _: &'static ActorInfo, _: Envelope) {}
+    fn ask(
+        &self,
+        _: &'static ActorInfo,
+        _: Envelope,
+    ) -> duract::future::LocalBoxFuture<'static, Result<Envelope, Error>> {
+        Box::pin(async {
+            Err(Error::ActorError {
+                reason: "no asks on the direct path".into(),
+            })
+        })
+    }
+    fn spawn(&self, _: duract::future::LocalBoxFuture<'static, ()>) {}
+    fn arm_alarm(&self, _: Option<f64>) {}
+    fn var(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+fn add_envelope(host: &Host) -> Envelope {
+    host.client("client:bench")
+        .unwrap()
+        .envelope("counter:bench", "add", &1)
+        .unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("host");
+    group.throughput(Throughput::Elements(1));
+
+    // The actor's own dispatch + save, no host: the baseline.
+    group.bench_function("direct", |b| {
+        let port = Rc::new(DirectPort {
+            address: Address::parse("counter:bench").unwrap(),
+            storage: MemoryStorage::new(),
+        });
+        let (mut actor, mut saved): (Counter, Saved) =
+            ready(Counter::load("bench", &port.storage)).unwrap();
+        let env = add_envelope(&Host::new());
+        let dyn_port: Rc<dyn Port> = port.clone();
+        b.iter(|| {
+            let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
+            let reply = ready(actor.dispatch(&mut ctx, black_box(&env))).unwrap();
+            ready(actor.save(&port.storage, &mut saved)).unwrap();
+            black_box(reply);
+        });
+    });
+
+    // One ask at a time: deliver, turn gate, dispatch, save, reply envelope, run until idle.
+    group.bench_function("ask", |b| {
+        let host = native_common::host();
+        let env = add_envelope(&host);
+        b.iter(|| black_box(host.ask(env.clone()).unwrap()));
+    });
+
+    // 100 sends queued, then one run until idle: the per-message cost of the host's loop.
+    const BATCH: u64 = 100;
+    group.throughput(Throughput::Elements(BATCH));
+    group.bench_function("send_batch_100", |b| {
+        let host = native_common::host();
+        let env = add_envelope(&host);
+        b.iter(|| {
+            for _ in 0..BATCH {
+                host.send(env.clone()).unwrap();
+            }
+            host.run_until_idle().unwrap();
+        });
+    });
+    group.finish();
+    print_interleaved_ratio();
+}
+
+/// The overhead ratio measured with both paths interleaved in short rounds, so that load
+/// from other processes hits both alike: the best round of each, host ÷ direct.
+fn print_interleaved_ratio() {
+    const ROUNDS: usize = 20;
+    const N: u32 = 20_000;
+    let port = DirectPort {
+        address: Address::parse("counter:bench").unwrap(),
+        storage: MemoryStorage::new(),
+    };
+    let port = Rc::new(port);
+    let dyn_port: Rc<dyn Port> = port.clone();
+    let (mut actor, mut saved): (Counter, Saved) =
+        ready(Counter::load("bench", &port.storage)).unwrap();
+    let host = native_common::host();
+    let env = add_envelope(&host);
+    let (mut best_direct, mut best_host) = (f64::MAX, f64::MAX);
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        for _ in 0..N {
+            let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
+            black_box(ready(actor.dispatch(&mut ctx, black_box(&env))).unwrap());
+            ready(actor.save(&port.storage, &mut saved)).unwrap();
+        }
+        best_direct = best_direct.min(start.elapsed().as_secs_f64() / f64::from(N));
+        let start = Instant::now();
+        for _ in 0..N {
+            black_box(host.ask(env.clone()).unwrap());
+        }
+        best_host = best_host.min(start.elapsed().as_secs_f64() / f64::from(N));
+    }
+    println!(
+        "interleaved: direct {:.0} ns/msg, host ask {:.0} ns/msg ({:.0} msg/s), host/direct = {:.2}x",
+        best_direct * 1e9,
+        best_host * 1e9,
+        1.0 / best_host,
+        best_host / best_direct
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
