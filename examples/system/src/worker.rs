@@ -1,0 +1,102 @@
+//! A worker (`worker:<id>`): does one task at a time and reports it to the coordinator that
+//! sent it.
+//!
+//! The work is simulated: it takes `WORK_MS` (default 1000 ms) on a durable timer, so the
+//! worker answers `get_state` while it works (reporting its `currentTask`) and, after a
+//! restart, resumes the task it was working on: no task is lost.
+
+use crate::coordinator::{Coordinator, TaskComplete};
+use duract::{actor, message, payload, route, Ctx, Error};
+
+/// `process_task` (internal: only the coordinator sends it).
+#[message(reply = Started, internal)]
+pub struct ProcessTask {
+    /// The task.
+    pub task_id: String,
+}
+
+/// The reply to [`ProcessTask`]: `{status: "processing", taskId}`. The work goes on after the
+/// reply; its completion reaches the coordinator as `task_complete`.
+#[payload]
+pub struct Started {
+    /// Always `processing`.
+    pub status: String,
+    /// The task.
+    pub task_id: String,
+}
+
+/// `get_state`; its payload is ignored.
+#[message(reply = WorkerState)]
+pub struct GetState;
+
+/// The reply to [`GetState`]: `{workerId, currentTask, processedCount}`.
+#[payload]
+pub struct WorkerState {
+    /// This worker's id.
+    pub worker_id: String,
+    /// The task in progress, or `null`.
+    pub current_task: Option<String>,
+    /// Tasks finished so far.
+    pub processed_count: u64,
+}
+
+/// `work_done` (internal, a timer the worker sets itself): the work on a task is over.
+#[message(reply = (), internal)]
+pub struct WorkDone {
+    /// The task.
+    pub task_id: String,
+}
+
+/// The worker's state.
+#[actor]
+#[derive(Default)]
+pub struct Worker {
+    /// The task in progress.
+    current_task: Option<String>,
+    /// The coordinator that sent it (the id of its address).
+    coordinator: Option<String>,
+    /// Tasks finished so far.
+    processed_count: u64,
+}
+
+#[route]
+impl Worker {
+    async fn process_task(&mut self, ctx: &mut Ctx, msg: ProcessTask) -> Result<Started, Error> {
+        self.current_task = Some(msg.task_id.clone());
+        self.coordinator = Some(ctx.sender().id().to_owned());
+        let work_ms = ctx.var_or("WORK_MS", 1000.0);
+        ctx.send_after(
+            work_ms,
+            &WorkDone {
+                task_id: msg.task_id.clone(),
+            },
+        )
+        .await?;
+        Ok(Started {
+            status: "processing".into(),
+            task_id: msg.task_id,
+        })
+    }
+
+    async fn work_done(&mut self, ctx: &mut Ctx, msg: WorkDone) -> Result<(), Error> {
+        if self.current_task.as_deref() != Some(msg.task_id.as_str()) {
+            return Ok(()); // a task this worker was taken off
+        }
+        self.current_task = None;
+        self.processed_count += 1;
+        let done = TaskComplete {
+            task_id: msg.task_id,
+            worker_id: ctx.me().id().to_owned(),
+        };
+        let coordinator = self.coordinator.take().unwrap_or_else(|| "main".into());
+        ctx.actor::<Coordinator>(&coordinator).send(&done)
+    }
+
+    async fn get_state(&mut self, ctx: &mut Ctx, _msg: GetState) -> WorkerState {
+        WorkerState {
+            worker_id: ctx.me().id().to_owned(),
+            current_task: self.current_task.clone(),
+            processed_count: self.processed_count,
+        }
+    }
+}

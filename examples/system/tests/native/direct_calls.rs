@@ -1,0 +1,112 @@
+//! Category 6, direct actor calls: the coordinator and workers addressed without the gateway, as
+//! other actors call them (internal messages allowed).
+
+use crate::common::{payload, system, WORK_MS};
+use duract::native::assert_error_code;
+use duract_example_system::coordinator::{AssignTask, GetStatus, RegisterWorker};
+use duract_example_system::worker::{GetState, ProcessTask};
+use serde_json::json;
+
+#[test]
+fn the_coordinator_answers_a_direct_call() {
+    let host = system();
+    let actor = host.client("worker:w5").unwrap();
+    let r = actor
+        .ask("coordinator:main", &RegisterWorker { worker_id: None })
+        .unwrap();
+    assert_eq!(r.message_type, "register_workerResponse");
+    assert_eq!(
+        r.to.as_str(),
+        "worker:w5",
+        "a direct reply goes back to the caller"
+    );
+    assert_eq!(
+        payload(&r),
+        json!({"status": "registered", "workerId": "w5"})
+    );
+    let r = actor
+        .ask("coordinator:main", &AssignTask::Id("t1".into()))
+        .unwrap();
+    assert_eq!(payload(&r)["status"], "assigned");
+    let r = actor.ask("coordinator:main", &GetStatus).unwrap();
+    assert_eq!(payload(&r)["activeTasks"], json!([["t1", "w5"]]));
+}
+
+#[test]
+fn a_worker_processes_a_task_sent_directly_and_reports_to_its_sender() {
+    let host = system();
+    let coordinator = host.client("coordinator:c2").unwrap();
+    let r = coordinator
+        .ask(
+            "worker:w1",
+            &ProcessTask {
+                task_id: "t1".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(payload(&r), json!({"status": "processing", "taskId": "t1"}));
+    host.advance(WORK_MS).unwrap();
+    let r = host
+        .client("client:ui")
+        .unwrap()
+        .ask("worker:w1", &GetState)
+        .unwrap();
+    assert_eq!(
+        payload(&r),
+        json!({"workerId": "w1", "currentTask": null, "processedCount": 1})
+    );
+    // The report went to coordinator:c2, which did not know the task: nothing changed there.
+    let s = host
+        .client("client:ui")
+        .unwrap()
+        .ask("coordinator:c2", &GetStatus)
+        .unwrap();
+    assert_eq!(
+        payload(&s),
+        json!({"workers": [], "queuedTasks": 0, "activeTasks": []})
+    );
+}
+
+#[test]
+fn direct_calls_get_the_same_coded_errors() {
+    let host = system();
+    let actor = host.client("client:test").unwrap();
+    assert_error_code(
+        &actor
+            .ask_raw("coordinator:main", "nope", &json!(null))
+            .unwrap(),
+        "unknown_type",
+    );
+    assert_error_code(
+        &actor
+            .ask_raw("coordinator:main", "assign_task", &json!(7))
+            .unwrap(),
+        "invalid_payload",
+    );
+    assert_error_code(
+        &actor
+            .ask_raw("worker:w1", "process_task", &json!({}))
+            .unwrap(),
+        "invalid_payload",
+    );
+}
+
+#[test]
+fn a_failed_write_is_actor_error_and_loses_nothing_stored() {
+    let host = system();
+    let actor = host.client("client:test").unwrap();
+    actor
+        .ask("coordinator:main", &AssignTask::Id("t1".into()))
+        .unwrap();
+    host.fail_next_writes("coordinator:main", 1).unwrap();
+    let r = actor
+        .ask("coordinator:main", &AssignTask::Id("t2".into()))
+        .unwrap();
+    assert_error_code(&r, "actor_error");
+    let r = actor.ask("coordinator:main", &GetStatus).unwrap();
+    assert_eq!(
+        payload(&r)["queuedTasks"],
+        1,
+        "the failed turn's writes were not applied"
+    );
+}

@@ -1,0 +1,12 @@
+//! The example system on the native host, in the seven categories of the seed's methodology.
+//! Every request has a unique id and every reply is found by its `replyTo`.
+
+mod common;
+
+mod connection;
+mod direct_calls;
+mod edge_cases;
+mod persistence;
+mod protocol;
+mod routing;
+mod workflows;

@@ -1,0 +1,195 @@
+//! Category 4: Complete workflows: register -> assign -> process -> complete -> status; FIFO
+//! auto-assignment; auto-assignment on completion; leases.
+
+use crate::common::{payload, state, status, system, unique, Client, LEASE_MS, WORK_MS};
+use serde_json::json;
+
+#[test]
+fn register_assign_process_complete_status() {
+    let c = Client::connect(&system(), &unique("s"));
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w1"}),
+    );
+    let assigned = payload(&c.request("coordinator:main", "assign_task", json!("t1")));
+    assert_eq!(
+        assigned,
+        json!({"status": "assigned", "taskId": "t1", "workerId": "w1"})
+    );
+    assert_eq!(
+        status(&c, "coordinator:main")["activeTasks"],
+        json!([["t1", "w1"]])
+    );
+    assert_eq!(state(&c, "worker:w1")["currentTask"], "t1");
+    c.host.advance(WORK_MS).unwrap();
+    let s = status(&c, "coordinator:main");
+    assert_eq!(
+        s,
+        json!({"workers": ["w1"], "queuedTasks": 0, "activeTasks": []})
+    );
+    assert_eq!(
+        state(&c, "worker:w1"),
+        json!({"workerId": "w1", "currentTask": null, "processedCount": 1})
+    );
+}
+
+#[test]
+fn tasks_queued_before_workers_register_are_assigned_oldest_first() {
+    let c = Client::connect(&system(), &unique("s"));
+    for (i, t) in ["t1", "t2", "t3"].into_iter().enumerate() {
+        let r = payload(&c.request("coordinator:main", "assign_task", json!({"taskId": t})));
+        assert_eq!(
+            r,
+            json!({"status": "queued", "taskId": t, "position": i + 1})
+        );
+    }
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "a"}),
+    );
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "b"}),
+    );
+    let s = status(&c, "coordinator:main");
+    assert_eq!(s["queuedTasks"], 1);
+    assert_eq!(s["activeTasks"], json!([["t1", "a"], ["t2", "b"]]));
+}
+
+#[test]
+fn a_worker_that_completes_gets_the_next_queued_task() {
+    let c = Client::connect(&system(), &unique("s"));
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w1"}),
+    );
+    for t in ["t1", "t2", "t3"] {
+        c.request("coordinator:main", "assign_task", json!(t));
+    }
+    c.host.advance(WORK_MS).unwrap();
+    assert_eq!(
+        status(&c, "coordinator:main")["activeTasks"],
+        json!([["t2", "w1"]])
+    );
+    c.host.advance(WORK_MS).unwrap();
+    c.host.advance(WORK_MS).unwrap();
+    let s = status(&c, "coordinator:main");
+    assert_eq!(
+        (s["queuedTasks"].clone(), s["activeTasks"].clone()),
+        (json!(0), json!([]))
+    );
+    assert_eq!(state(&c, "worker:w1")["processedCount"], 3);
+}
+
+#[test]
+fn a_busy_worker_registering_again_gets_no_second_task() {
+    let c = Client::connect(&system(), &unique("s"));
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w1"}),
+    );
+    c.request("coordinator:main", "assign_task", json!("t1"));
+    c.request("coordinator:main", "assign_task", json!("t2"));
+    let again = payload(&c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w1"}),
+    ));
+    assert_eq!(again, json!({"status": "registered", "workerId": "w1"}));
+    let s = status(&c, "coordinator:main");
+    assert_eq!(
+        (s["workers"].clone(), s["queuedTasks"].clone()),
+        (json!(["w1"]), json!(1))
+    );
+    assert_eq!(s["activeTasks"], json!([["t1", "w1"]]));
+}
+
+#[test]
+fn without_worker_id_the_sender_id_registers() {
+    let c = Client::connect(&system(), &unique("s"));
+    let r = payload(&c.request("coordinator:main", "register_worker", json!(null)));
+    assert_eq!(r, json!({"status": "registered", "workerId": "ui"}));
+    let r = payload(&c.request("coordinator:main", "register_worker", json!({})));
+    assert_eq!(r["workerId"], "ui");
+    assert_eq!(status(&c, "coordinator:main")["workers"], json!(["ui"]));
+}
+
+#[test]
+fn an_expired_lease_puts_the_task_back_at_the_head_and_reassigns_it() {
+    // Work longer than the lease: the worker is still busy when the lease runs out.
+    let host = system().var("WORK_MS", &(3 * LEASE_MS).to_string());
+    let c = Client::connect(&host, &unique("s"));
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w1"}),
+    );
+    c.request("coordinator:main", "assign_task", json!("t1"));
+    c.request("coordinator:main", "assign_task", json!("t2"));
+    c.host.advance(LEASE_MS).unwrap();
+    // t1 went back to the head and, w1 counting as idle, was assigned to it again at once.
+    let s = status(&c, "coordinator:main");
+    assert_eq!(s["activeTasks"], json!([["t1", "w1"]]));
+    assert_eq!(s["queuedTasks"], 1);
+}
+
+#[test]
+fn a_late_completion_of_a_reassigned_task_changes_nothing() {
+    let host = system().var("WORK_MS", &(3 * LEASE_MS).to_string());
+    let c = Client::connect(&host, &unique("s"));
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w1"}),
+    );
+    c.request("coordinator:main", "assign_task", json!("t1"));
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w2"}),
+    );
+    c.request("coordinator:main", "assign_task", json!("t2")); // w2 busy with t2
+    c.host.advance(LEASE_MS).unwrap(); // both leases expire: t1 -> w1 again, t2 -> w2 again
+    let actor = host.client("coordinator:other").unwrap();
+    let late = duract_example_system::coordinator::TaskComplete {
+        task_id: "t1".into(),
+        worker_id: "w2".into(),
+    };
+    let reply = actor.ask("coordinator:main", &late).unwrap();
+    assert_eq!(
+        payload(&reply),
+        json!({"status": "completed", "taskId": "t1"})
+    );
+    let s = status(&c, "coordinator:main");
+    assert_eq!(s["activeTasks"], json!([["t1", "w1"], ["t2", "w2"]]));
+}
+
+#[test]
+fn completing_an_unknown_task_is_idempotent() {
+    let host = system();
+    let c = Client::connect(&host, &unique("s"));
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w1"}),
+    );
+    let before = status(&c, "coordinator:main");
+    let actor = host.client("worker:w1").unwrap();
+    let msg = duract_example_system::coordinator::TaskComplete {
+        task_id: "nope".into(),
+        worker_id: "w1".into(),
+    };
+    for _ in 0..2 {
+        let reply = actor.ask("coordinator:main", &msg).unwrap();
+        assert_eq!(
+            payload(&reply),
+            json!({"status": "completed", "taskId": "nope"})
+        );
+    }
+    assert_eq!(status(&c, "coordinator:main"), before);
+}
