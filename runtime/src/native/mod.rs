@@ -29,74 +29,82 @@
 //!
 //! # Example
 //!
-//! A counter actor written by hand (the `#[actor]`/`#[route]` macros write the same trait
-//! impl), activated, restarted, and woken by a durable timer:
+//! A complete test: a counter actor and a session gateway, asked directly and over a client
+//! connection, restarted, woken by a durable timer, and failing on an injected storage fault.
 //!
 //! ```
 //! use duract::native::{assert_error_code, reply_payload, Host};
-//! use duract::persist::{decode_field, encode_field, field_key, Saved};
-//! use duract::__private::RawValue;
-//! use duract::{Actor, ActorInfo, Ctx, Envelope, Error, RouteInfo, Storage, WriteBatch};
+//! use duract::{actor, message, payload, route, Ctx, Error};
 //!
+//! #[message(reply = Total)]
+//! pub struct Add { pub amount: u64 }
+//! #[message(reply = (), internal)]
+//! pub struct Reset;
+//! #[payload]
+//! pub struct Total { pub total: u64 }
+//!
+//! #[actor]
 //! #[derive(Default)]
-//! struct Counter { count: u64 }
+//! pub struct Counter { total: u64 }
 //!
-//! static COUNTER: ActorInfo = ActorInfo {
-//!     kind: "counter", class: "CounterActor", binding: "COUNTER_ACTOR",
-//!     routes: &[RouteInfo { message_type: "add", internal: false, handler: "add" }],
-//!     branches: &[], gateway: None,
-//! };
-//!
-//! impl Actor for Counter {
-//!     const INFO: &'static ActorInfo = &COUNTER;
-//!     async fn load(_id: &str, storage: &dyn Storage) -> Result<(Self, Saved), Error> {
-//!         let mut saved = Saved::new(1);
-//!         let mut me = Counter::default();
-//!         if let Some(json) = storage.get(&field_key("count")).await? {
-//!             me.count = decode_field("count", &json)?;
-//!             saved.record(0, json);
+//! #[route]
+//! impl Counter {
+//!     async fn add(&mut self, ctx: &mut Ctx, msg: Add) -> Result<Total, Error> {
+//!         if self.total == 0 {
+//!             ctx.send_after(60_000.0, &Reset).await?; // a durable timer: survives restarts
 //!         }
-//!         Ok((me, saved))
+//!         self.total += msg.amount;
+//!         Ok(Total { total: self.total })
 //!     }
-//!     async fn save(&mut self, storage: &dyn Storage, saved: &mut Saved) -> Result<(), Error> {
-//!         let json = encode_field("count", &self.count)?;
-//!         if saved.differs(0, &json) {
-//!             let mut batch = WriteBatch::default();
-//!             batch.put(field_key("count"), json.clone());
-//!             storage.write(batch).await?;
-//!             saved.record(0, json);
-//!         }
-//!         Ok(())
-//!     }
-//!     async fn dispatch(&mut self, _ctx: &mut Ctx, env: &Envelope) -> Result<Box<RawValue>, Error> {
-//!         match env.message_type.as_str() {
-//!             "add" => {
-//!                 self.count += env.decode_payload::<u64>()?;
-//!                 duract::envelope::to_raw(&self.count)
-//!             }
-//!             other => Err(Error::UnknownType { message_type: other.into() }),
-//!         }
+//!     async fn reset(&mut self, _ctx: &mut Ctx, _msg: Reset) {
+//!         self.total = 0;
 //!     }
 //! }
 //!
-//! let host = Host::new().with::<Counter>();
-//! let client = host.client("client:test").unwrap();
-//! let reply = client.ask_raw("counter:a", "add", &2).unwrap();
-//! assert_eq!(reply_payload::<u64>(&reply).unwrap(), 2);
+//! #[actor(kind = "session", gateway(
+//!     forward(counter = Counter),
+//!     reply_to("client:counter-proxy" = [Add], default = "client:ui"),
+//! ))]
+//! pub struct Session;
 //!
-//! // Restart: memory is gone, storage stays, the next turn reloads it.
+//! let host = Host::new().with::<Counter>().with::<Session>();
+//! let client = host.client("client:test").unwrap();
+//!
+//! // Direct asks: activation on the first message, state persisted after each turn.
+//! let reply = client.ask("counter:a", &Add { amount: 2 }).unwrap();
+//! assert_eq!(reply_payload::<Total>(&reply).unwrap().total, 2);
+//! assert_eq!(host.storage("counter:a").unwrap().field::<u64>("total").unwrap(), Some(2));
+//!
+//! // Restart: memory is dropped, storage stays, the next turn reloads it.
 //! host.restart("counter:a").unwrap();
-//! let reply = client.ask_raw("counter:a", "add", &3).unwrap();
-//! assert_eq!(reply_payload::<u64>(&reply).unwrap(), 5);
-//! assert_eq!(host.storage("counter:a").unwrap().field::<u64>("count").unwrap(), Some(5));
+//! let reply = client.ask("counter:a", &Add { amount: 3 }).unwrap();
+//! assert_eq!(reply_payload::<Total>(&reply).unwrap().total, 5);
 //! assert_eq!(host.activations("counter:a"), 2);
 //!
-//! // A failed save: the caller gets `actor_error`, the stored state is unchanged.
+//! // A failed save: the caller gets `actor_error`, storage keeps the last good state.
 //! host.fail_next_writes("counter:a", 1).unwrap();
-//! assert_error_code(&client.ask_raw("counter:a", "add", &1).unwrap(), "actor_error");
-//! assert_eq!(host.storage("counter:a").unwrap().field::<u64>("count").unwrap(), Some(5));
-//! assert_error_code(&client.ask_raw("counter:a", "nope", &()).unwrap(), "unknown_type");
+//! assert_error_code(&client.ask("counter:a", &Add { amount: 1 }).unwrap(), "actor_error");
+//! assert_eq!(host.storage("counter:a").unwrap().field::<u64>("total").unwrap(), Some(5));
+//!
+//! // A client connection through the gateway; replies are picked by `replyTo`.
+//! let conn = host.connect("session:s1").unwrap();
+//! assert_eq!(conn.received()[0].message_type, "SessionEstablished");
+//! let request = client.message("counter:a", &Add { amount: 1 }).unwrap();
+//! let reply = conn.request(&request).unwrap();
+//! assert_eq!(reply.to.as_str(), "client:counter-proxy");
+//! assert_eq!(reply_payload::<Total>(&reply).unwrap().total, 6);
+//! let forbidden = client.message("counter:a", &Reset).unwrap();
+//! assert_error_code(&conn.request(&forbidden).unwrap(), "forbidden");
+//!
+//! // Virtual time: the timer set by the first `add` fires 60 s later, after the restart.
+//! host.advance(59_999).unwrap();
+//! assert_eq!(host.storage("counter:a").unwrap().field::<u64>("total").unwrap(), Some(6));
+//! host.advance(1).unwrap();
+//! assert_eq!(host.storage("counter:a").unwrap().field::<u64>("total").unwrap(), Some(0));
 //! ```
+//!
+//! Without the macros, implement [`crate::Actor`] by hand (`load`, `save`, `dispatch`) and
+//! the host runs it the same way.
 
 pub mod ask;
 pub mod clock;
