@@ -100,6 +100,13 @@ pub enum Command {
     },
 }
 
+/// A liveness probe, answered with the worker's id.
+#[message(type = "heartbeat", reply = String)]
+pub struct Heartbeat {
+    /// Sent at (ms).
+    pub at: f64,
+}
+
 /// A message no fixture actor handles.
 #[message]
 pub struct Nobody;
@@ -223,6 +230,10 @@ impl Worker {
             processed_count: self.processed_count,
             last_task: self.last_task.clone(),
         }
+    }
+
+    async fn heartbeat(&mut self, ctx: &mut Ctx, _msg: Heartbeat) -> String {
+        ctx.me().id().to_owned()
     }
 
     async fn command(&mut self, _ctx: &mut Ctx, msg: Command) -> String {

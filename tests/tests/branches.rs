@@ -38,7 +38,8 @@ fn an_actor_lists_its_routes_and_error_paths() {
         ]
     );
     assert_eq!(kinds.last(), Some(&BranchKind::UnknownType));
-    assert_eq!(ids::<Worker>().len(), 3 * 2 + 1 + 1);
+    // 4 routes, 4 decode errors, 1 fallible handler, unknown_type.
+    assert_eq!(ids::<Worker>().len(), 4 * 2 + 1 + 1);
 }
 
 #[test]
