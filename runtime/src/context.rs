@@ -9,6 +9,7 @@ use crate::future::LocalBoxFuture;
 use crate::message::Message;
 use crate::storage::Storage;
 use crate::timer;
+use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::rc::Rc;
@@ -44,15 +45,33 @@ pub trait Port {
 }
 
 /// The context of one turn: handed to every handler.
+///
+/// Fire-and-forget sends wait in the turn's outbox and leave only after the turn's writes are
+/// stored ([`Ctx::flush_sends`], called by the host), as a Durable Object's output gate holds
+/// messages until storage confirms: a receiver never sees a message about state its sender
+/// failed to store, and a failed turn sends nothing.
 pub struct Ctx {
     port: Rc<dyn Port>,
     sender: Address,
+    outbox: RefCell<Vec<(&'static ActorInfo, Envelope)>>,
 }
 
 impl Ctx {
     /// The context of a turn handling a message from `sender`.
     pub fn new(port: Rc<dyn Port>, sender: Address) -> Ctx {
-        Ctx { port, sender }
+        Ctx {
+            port,
+            sender,
+            outbox: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Hands the sends of this turn to the host, in the order they were made. Hosts call it
+    /// once the turn's writes are stored; dropping the context instead discards them.
+    pub fn flush_sends(&self) {
+        for (target, envelope) in self.outbox.take() {
+            self.port.send(target, envelope);
+        }
     }
 
     /// This actor's address.
@@ -157,14 +176,15 @@ impl<A: Actor> ActorRef<'_, A> {
         })
     }
 
-    /// Sends `msg` without waiting: delivered in the background (Durable Objects'
-    /// `wait_until`), reply dropped. Never blocks, so it is safe in any direction.
+    /// Sends `msg` without waiting: it leaves when the turn's writes are stored, and is
+    /// delivered in the background (Durable Objects' `wait_until`), reply dropped. Never
+    /// blocks, so it is safe in any direction.
     pub fn send<M: Message>(&self, msg: &M) -> Result<(), Error>
     where
         A: Handles<M>,
     {
         let envelope = self.ctx.envelope(&self.address()?, msg)?;
-        self.ctx.port.send(A::INFO, envelope);
+        self.ctx.outbox.borrow_mut().push((A::INFO, envelope));
         Ok(())
     }
 

@@ -70,6 +70,7 @@ impl<A: Actor> Instance<A> {
         let mut ctx = Ctx::new(self.port.clone(), envelope.from.clone());
         let result = actor.dispatch(&mut ctx, envelope).await;
         actor.save(self.port.storage(), &mut saved).await?;
+        ctx.flush_sends();
         if self.epoch.get() == epoch {
             *self.state.borrow_mut() = Some((actor, saved));
         }

@@ -87,6 +87,7 @@ pub fn turn<A: Actor>(
         let mut ctx = port.ctx(&envelope.from.to_string());
         let result = actor.0.dispatch(&mut ctx, envelope).await;
         actor.0.save(port.storage(), &mut actor.1).await?;
+        ctx.flush_sends();
         result.map(|raw| raw.get().to_owned())
     })
 }
