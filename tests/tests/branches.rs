@@ -8,10 +8,26 @@ fn ids<A: Actor>() -> Vec<&'static str> {
     A::INFO.branches.iter().map(|b| b.id).collect()
 }
 
+/// The branches the macros generate (routes, error paths), without those of handler bodies.
+fn generated<A: Actor>() -> Vec<&'static str> {
+    let body = [
+        BranchKind::IfThen,
+        BranchKind::IfElse,
+        BranchKind::MatchArm,
+        BranchKind::EarlyReturn,
+    ];
+    A::INFO
+        .branches
+        .iter()
+        .filter(|b| !body.contains(&b.kind))
+        .map(|b| b.id)
+        .collect()
+}
+
 #[test]
 fn an_actor_lists_its_routes_and_error_paths() {
     assert_eq!(
-        ids::<Coordinator>(),
+        generated::<Coordinator>(),
         [
             "coordinator/register_worker",
             "coordinator/!invalid_payload:register_worker",
@@ -39,7 +55,45 @@ fn an_actor_lists_its_routes_and_error_paths() {
     );
     assert_eq!(kinds.last(), Some(&BranchKind::UnknownType));
     // 4 routes, 4 decode errors, 1 fallible handler, unknown_type.
-    assert_eq!(ids::<Worker>().len(), 4 * 2 + 1 + 1);
+    assert_eq!(generated::<Worker>().len(), 4 * 2 + 1 + 1);
+}
+
+#[test]
+fn handler_bodies_list_their_ifs_match_arms_and_early_returns() {
+    let all = ids::<Coordinator>();
+    let at = all
+        .iter()
+        .position(|id| *id == "coordinator/!handler_error:register_worker")
+        .unwrap();
+    assert_eq!(
+        all[at + 1..at + 7],
+        [
+            "coordinator/register_worker/match:msg.worker_id/Some(id) if id.is_empty()",
+            "coordinator/register_worker/match:msg.worker_id/Some(id)",
+            "coordinator/register_worker/match:msg.worker_id/None",
+            // Long texts are shortened to 60 characters.
+            r#"coordinator/register_worker/return:Err(Error::InvalidPayload{reason:"workerId is empty".into(),.."#,
+            "coordinator/register_worker/if:!self.workers.contains(&worker_id)",
+            "coordinator/register_worker/else:!self.workers.contains(&worker_id)",
+        ]
+    );
+    let kinds: Vec<BranchKind> = Coordinator::INFO.branches[at + 1..at + 7]
+        .iter()
+        .map(|b| b.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            BranchKind::MatchArm,
+            BranchKind::MatchArm,
+            BranchKind::MatchArm,
+            BranchKind::EarlyReturn,
+            BranchKind::IfThen,
+            BranchKind::IfElse,
+        ]
+    );
+    // The worker's `command` handler: one branch per arm.
+    assert!(ids::<Worker>().contains(&"worker/command/match:msg/Command::Reset"));
 }
 
 #[test]
@@ -81,6 +135,16 @@ fn branches_point_at_the_declaring_tokens() {
     assert_eq!(
         find("coordinator/!handler_error:take_next").line,
         line_of("async fn take_task")
+    );
+    let arm = Coordinator::INFO
+        .branches
+        .iter()
+        .find(|b| b.id.ends_with("match:msg.worker_id/None"))
+        .unwrap();
+    assert_eq!(arm.line, line_of("None => ctx.sender()"));
+    assert_eq!(
+        arm.label,
+        "Coordinator::register_worker: match msg.worker_id => None"
     );
     let gateway = Session::INFO.branches[0];
     assert_eq!(gateway.line, line_of("forward(coordinator = Coordinator"));

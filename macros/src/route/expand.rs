@@ -155,6 +155,16 @@ fn branches(model: &RouteModel) -> Vec<TokenStream> {
                 span: *span,
             });
         }
+        for b in &h.body {
+            let wire = wire_type(model, h);
+            let suffix = format!("/{}", b.suffix);
+            out.push(BranchTokens {
+                id: quote!(#krate::__concat_str!(#kind, "/", #wire, #suffix)),
+                kind: b.kind,
+                label: format!("{target}: {}", b.label),
+                span: b.span,
+            });
+        }
     }
     out.push(BranchTokens {
         id: quote!(#krate::__concat_str!(#kind, "/!unknown_type")),

@@ -6,6 +6,7 @@
 //! `Handles<M>` impls, the route and branch tables, the dispatch, and const assertions that
 //! no two handlers take messages with the same wire type.
 
+mod body;
 mod expand;
 mod parse;
 

@@ -33,6 +33,8 @@ pub struct Handler {
     /// The type of the `ctx` argument as written (for spans).
     pub ctx_ty: Type,
     pub output: Output,
+    /// The branches inside its body.
+    pub body: Vec<super::body::BodyBranch>,
 }
 
 /// What a handler returns.
@@ -207,6 +209,7 @@ fn handler(method: &ImplItemFn, errors: &mut Errors) -> Option<Handler> {
         message,
         ctx_ty,
         output,
+        body: super::body::branches(&method.block),
     })
 }
 

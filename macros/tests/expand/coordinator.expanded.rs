@@ -67,6 +67,9 @@ const _: () = {
 impl Coordinator {
     async fn register_worker(&mut self, ctx: &mut Ctx, msg: RegisterWorker) -> Result<Registered, Error> {
         let worker_id = msg.worker_id.unwrap_or_else(| | ctx.sender().id().to_owned());
+        if self.workers.contains(&worker_id) {
+            return Err(Error::handler("duplicate", "already registered"));
+        }
         self.workers.push(worker_id.clone());
         Ok(Registered {
             status: "registered".into(), worker_id
@@ -102,10 +105,19 @@ const _: () = {
             id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!handler_error:", <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::BranchKind::HandlerError, label: "Coordinator::register_worker returns Err", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
         },
         ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <GetStatus as ::duract::Message>::TYPE), kind: ::duract::BranchKind::Route, label: "GetStatus -> Coordinator::get_status", file: ::core::file!(), line: 30u32, waiver: ::core::option::Option::None,
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <RegisterWorker as ::duract::Message>::TYPE, "/if:self.workers.contains(&worker_id)"), kind: ::duract::BranchKind::IfThen, label: "Coordinator::register_worker: if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None,
         },
         ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!invalid_payload:", <GetStatus as ::duract::Message>::TYPE), kind: ::duract::BranchKind::DecodeError, label: "payload does not decode as GetStatus", file: ::core::file!(), line: 30u32, waiver: ::core::option::Option::None,
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <RegisterWorker as ::duract::Message>::TYPE, "/else:self.workers.contains(&worker_id)"), kind: ::duract::BranchKind::IfElse, label: "Coordinator::register_worker: implicit else of if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None,
+        },
+        ::duract::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <RegisterWorker as ::duract::Message>::TYPE, "/return:Err(Error::handler(\"duplicate\",\"already registered\"))"), kind: ::duract::BranchKind::EarlyReturn, label: "Coordinator::register_worker: return Err(Error::handler(\"duplicate\",\"already registered\"))", file: ::core::file!(), line: 27u32, waiver: ::core::option::Option::None,
+        },
+        ::duract::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <GetStatus as ::duract::Message>::TYPE), kind: ::duract::BranchKind::Route, label: "GetStatus -> Coordinator::get_status", file: ::core::file!(), line: 33u32, waiver: ::core::option::Option::None,
+        },
+        ::duract::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!invalid_payload:", <GetStatus as ::duract::Message>::TYPE), kind: ::duract::BranchKind::DecodeError, label: "payload does not decode as GetStatus", file: ::core::file!(), line: 33u32, waiver: ::core::option::Option::None,
         },
         ::duract::Branch {
             id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!unknown_type"), kind: ::duract::BranchKind::UnknownType, label: "no route of Coordinator for the type", file: ::core::file!(), line: 23u32, waiver: ::core::option::Option::None,

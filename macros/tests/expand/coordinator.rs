@@ -23,6 +23,9 @@ pub struct Coordinator {
 impl Coordinator {
     async fn register_worker(&mut self, ctx: &mut Ctx, msg: RegisterWorker) -> Result<Registered, Error> {
         let worker_id = msg.worker_id.unwrap_or_else(|| ctx.sender().id().to_owned());
+        if self.workers.contains(&worker_id) {
+            return Err(Error::handler("duplicate", "already registered"));
+        }
         self.workers.push(worker_id.clone());
         Ok(Registered { status: "registered".into(), worker_id })
     }
