@@ -200,3 +200,21 @@ fn only_gateways_take_connections() {
         Err(HostError::InvalidAddress { .. })
     ));
 }
+
+#[test]
+fn a_forward_to_an_unregistered_actor_type_is_actor_error_and_recorded() {
+    // The gateway routes `counter`, but this host has no Counter registered.
+    let host = duract::native::Host::new().with::<native_common::Session>();
+    let client = host.client("client:ui").unwrap();
+    let conn = host.connect("session:s").unwrap();
+    let request = client.envelope("counter:x", "add", &1).unwrap();
+    assert_error_code(&conn.request(&request).unwrap(), "actor_error");
+    let undelivered = host.undelivered();
+    assert_eq!(undelivered.len(), 1);
+    assert_eq!(undelivered[0].envelope.id, request.id);
+    assert!(
+        undelivered[0].reason.contains("counter"),
+        "{}",
+        undelivered[0].reason
+    );
+}

@@ -8,7 +8,7 @@ use super::hash::FxHashMap;
 use crate::future::LocalBoxFuture;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Wake, Waker};
 
@@ -46,7 +46,8 @@ impl ReadyQueue {
 }
 
 struct TaskWaker {
-    id: TaskId,
+    /// Set when the waker is (re)used for a task; see [`Executor::recycle`].
+    id: AtomicU64,
     queued: AtomicBool,
     ready: Arc<ReadyQueue>,
 }
@@ -58,7 +59,7 @@ impl Wake for TaskWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if !self.queued.swap(true, Ordering::AcqRel) {
-            self.ready.push(self.id);
+            self.ready.push(self.id.load(Ordering::Acquire));
         }
     }
 }
@@ -86,6 +87,8 @@ pub struct Executor<O> {
     ready: Arc<ReadyQueue>,
     next_id: Cell<TaskId>,
     polls: Cell<u64>,
+    /// Wakers of finished tasks that nothing else holds, to reuse (one allocation less per task).
+    spare_wakers: RefCell<Vec<Arc<TaskWaker>>>,
 }
 
 impl<O: PartialEq> Default for Executor<O> {
@@ -102,6 +105,7 @@ impl<O: PartialEq> Executor<O> {
             ready: Arc::new(ReadyQueue::default()),
             next_id: Cell::new(0),
             polls: Cell::new(0),
+            spare_wakers: RefCell::new(Vec::new()),
         }
     }
 
@@ -110,11 +114,19 @@ impl<O: PartialEq> Executor<O> {
     pub fn spawn(&self, owner: Option<O>, future: LocalBoxFuture<'static, ()>) -> TaskId {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let waker = Arc::new(TaskWaker {
-            id,
-            queued: AtomicBool::new(true),
-            ready: self.ready.clone(),
-        });
+        let spare = self.spare_wakers.borrow_mut().pop();
+        let waker = match spare {
+            Some(waker) => {
+                waker.id.store(id, Ordering::Release);
+                waker.queued.store(true, Ordering::Release);
+                waker
+            }
+            None => Arc::new(TaskWaker {
+                id: AtomicU64::new(id),
+                queued: AtomicBool::new(true),
+                ready: self.ready.clone(),
+            }),
+        };
         self.tasks.borrow_mut().insert(
             id,
             Task {
@@ -148,6 +160,7 @@ impl<O: PartialEq> Executor<O> {
         let waker = Waker::from(waker);
         let mut cx = Context::from_waker(&waker);
         let done = future.as_mut().poll(&mut cx).is_ready();
+        drop(waker);
         let finished = {
             let mut tasks = self.tasks.borrow_mut();
             match tasks.get_mut(&id) {
@@ -156,12 +169,27 @@ impl<O: PartialEq> Executor<O> {
                     None
                 }
                 // Done, or cancelled while it ran: drop it outside the borrow.
-                Some(_) => tasks.remove(&id).map(|_| future),
+                Some(_) => tasks.remove(&id).map(|task| {
+                    self.recycle(task.waker);
+                    future
+                }),
                 None => Some(future),
             }
         };
         drop(finished);
         true
+    }
+
+    /// Keeps a finished task's waker for the next spawn, if no clone of it is left anywhere
+    /// (a clone could still wake, and must not wake a later task).
+    fn recycle(&self, waker: Arc<TaskWaker>) {
+        const SPARE: usize = 64;
+        if Arc::strong_count(&waker) == 1 && Arc::weak_count(&waker) == 0 {
+            let mut spare = self.spare_wakers.borrow_mut();
+            if spare.len() < SPARE {
+                spare.push(waker);
+            }
+        }
     }
 
     /// Steps until no task is ready or `bound` polls were made.

@@ -539,11 +539,12 @@ impl HostInner {
             return self.undeliverable(envelope, sink, reason);
         }
         let host = self.rc();
-        let owner = address.clone();
+        // Usually `to` is the instance's address; a forward under another kind is not.
+        let renamed = (envelope.to.kind() != kind).then(|| address.clone());
         self.executor.spawn(
-            Some(owner),
+            Some(address),
             Box::pin(async move {
-                let active = match host.activate(&address) {
+                let active = match host.activate(renamed.as_ref().unwrap_or(&envelope.to)) {
                     Ok(active) => active,
                     Err(e) => return host.undeliverable(envelope, sink, e.to_string()),
                 };
