@@ -83,6 +83,10 @@ pub fn model(
         let Some(handler) = handler(method, errors) else {
             continue;
         };
+        // A handler is `async` by contract, whether or not its body awaits.
+        method
+            .attrs
+            .push(syn::parse_quote!(#[allow(clippy::unused_async)]));
         // The same type twice would also be two `Handles<M>` impls; say it plainly once.
         let text = handler.message.to_token_stream().to_string();
         if handlers

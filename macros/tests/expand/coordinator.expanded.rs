@@ -65,6 +65,7 @@ const _: () = {
 #[cfg(target_arch = "wasm32")]
 ::duract::__durable_object!(CoordinatorActor, Coordinator);
 impl Coordinator {
+    #[allow(clippy::unused_async)]
     async fn register_worker(&mut self, ctx: &mut Ctx, msg: RegisterWorker) -> Result<Registered, Error> {
         let worker_id = msg.worker_id.unwrap_or_else(| | ctx.sender().id().to_owned());
         if self.workers.contains(&worker_id) {
@@ -76,6 +77,7 @@ impl Coordinator {
         }
         )
     }
+    #[allow(clippy::unused_async)]
     async fn get_status(&mut self, _ctx: &mut Ctx, _msg: GetStatus) -> Status {
         Status {
             workers: self.workers.clone()

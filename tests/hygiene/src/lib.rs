@@ -1,8 +1,12 @@
 //! Hygiene: actors and messages declared in a module without the implicit prelude, with the
 //! runtime crate renamed (`renamed`, so `::duract` does not exist here), under
-//! `#![deny(warnings)]`. Compiling is the test; `tests/hygiene.rs` also runs the dispatch.
-#![deny(warnings)]
+//! `#![deny(warnings)]` plus whole lint groups (`rust_2018_idioms`, `unused_qualifications`,
+//! `missing_docs`, `clippy::all` and `clippy::pedantic` under `cargo clippy`) over the
+//! generated code. Compiling is the test; `tests/hygiene.rs` also runs the dispatch.
+#![deny(warnings, rust_2018_idioms, unused_qualifications, missing_docs)]
+#![deny(clippy::all, clippy::pedantic)]
 
+/// Everything declared without the prelude.
 pub mod hygienic {
     #![no_implicit_prelude]
 
@@ -82,6 +86,7 @@ pub mod hygienic {
 
         /// Not a handler.
         #[route(skip)]
+        #[must_use]
         pub fn total(&self) -> u32 {
             self.total
         }
