@@ -1,17 +1,30 @@
-//! The coordinator (`coordinator:<name>`): registered workers, a FIFO queue of task ids and the
+//! The coordinator (`coordinator:<name>`): registered workers, a queue of task ids and the
 //! active tasks, assigned to idle workers as they come.
 //!
-//! Every operation touches a constant number of entries (`#[persist(entries)]` fields), so a
-//! turn writes O(1) keys whatever the number of workers or queued tasks.
+//! Beyond protocol.md (a client sending only its fields sees exactly its behaviour):
+//! `assign_task` may carry `priority` (higher first, FIFO within a priority) and `requires`
+//! (a capability); `register_worker` may carry `capabilities`; `get_status` may take
+//! `{limit, cursor}` for one bounded page. Every operation costs O(log n) and writes a
+//! constant number of keys, whatever the number of workers or queued tasks.
+
+mod roster;
+mod task_queue;
+
+pub use roster::Roster;
+pub use task_queue::{Queued, TaskQueue};
 
 use crate::worker::{ProcessTask, Worker};
-use duract::{actor, message, payload, route, Ctx, Error, PMap, PQueue, PSet};
+use duract::{actor, message, payload, route, Ctx, Error, PMap};
 
-/// `register_worker`: `{workerId?}`; without it, the id part of the sender's address.
+/// `register_worker`: `{workerId?, capabilities?}`; without `workerId`, the id part of the
+/// sender's address.
 #[message(reply = Registered)]
 pub struct RegisterWorker {
     /// The worker's id (non-empty when present).
     pub worker_id: Option<String>,
+    /// What the worker can do, for tasks that require it.
+    #[serde(default)]
+    pub capabilities: Option<Vec<String>>,
 }
 
 /// The reply to [`RegisterWorker`]: `{status: "registered", workerId}`.
@@ -23,17 +36,23 @@ pub struct Registered {
     pub worker_id: String,
 }
 
-/// `assign_task`: a non-empty task id string, or `{taskId, ...}`.
+/// `assign_task`: a non-empty task id string, or `{taskId, priority?, requires?}`.
 #[message(reply = Assignment)]
 #[serde(untagged)]
 pub enum AssignTask {
     /// `"t1"`.
     Id(String),
-    /// `{"taskId": "t1"}`.
+    /// `{"taskId": "t1", "priority": 5, "requires": "gpu"}`.
     Task {
         /// The task's id.
         #[serde(rename = "taskId")]
         task_id: String,
+        /// Higher runs first; 0 when absent.
+        #[serde(default)]
+        priority: i64,
+        /// A capability the worker must have.
+        #[serde(default)]
+        requires: Option<String>,
     },
 }
 
@@ -79,9 +98,28 @@ pub struct Completed {
     pub task_id: String,
 }
 
-/// `get_status`; its payload is ignored.
+/// `get_status`: its payload is ignored, unless it is `{limit, cursor?}` (one page).
 #[message(reply = Status)]
-pub struct GetStatus;
+#[serde(untagged)]
+pub enum GetStatus {
+    /// `{limit, cursor?}`: at most `limit` workers and active tasks after `cursor`.
+    Page {
+        /// The most entries to return.
+        limit: usize,
+        /// Where the previous page ended (its `nextCursor`).
+        #[serde(default)]
+        cursor: Option<String>,
+    },
+    /// Anything else: the whole status.
+    Whole(serde_json::Value),
+}
+
+impl Default for GetStatus {
+    /// The whole status.
+    fn default() -> Self {
+        GetStatus::Whole(serde_json::Value::Null)
+    }
+}
 
 /// The reply to [`GetStatus`].
 #[payload]
@@ -92,6 +130,20 @@ pub struct Status {
     pub queued_tasks: usize,
     /// `[taskId, workerId]` of each active task.
     pub active_tasks: Vec<(String, String)>,
+    /// Only on a page: the totals and where the next page starts.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub page: Option<Page>,
+}
+
+/// What a page of [`Status`] adds.
+#[payload]
+pub struct Page {
+    /// All registered workers.
+    pub worker_count: usize,
+    /// All active tasks.
+    pub active_count: usize,
+    /// The `cursor` of the next page; `null` after the last.
+    pub next_cursor: Option<String>,
 }
 
 /// `lease_expired` (internal, a timer the coordinator sets itself): the task's lease ran out.
@@ -99,48 +151,37 @@ pub struct Status {
 pub struct LeaseExpired {
     /// The task.
     pub task_id: String,
-    /// The worker that held it.
-    pub worker_id: String,
-    /// When it was assigned (tells this lease from a later one of the same task).
-    pub assigned_at: f64,
+    /// The lease that ran out.
+    pub lease: Lease,
 }
 
-/// Who holds an active task, since when.
+/// Who holds an active task, since when, and what the task asked for.
 #[payload]
 #[derive(Clone, PartialEq)]
 pub struct Lease {
     /// The worker.
     pub worker_id: String,
-    /// When it was assigned (ms since the epoch).
+    /// When it was assigned (ms since the epoch): tells this lease from a later one.
     pub assigned_at: f64,
+    /// The task's priority.
+    pub priority: i64,
+    /// The capability it requires.
+    pub requires: Option<String>,
 }
 
 /// The coordinator's state: each field one entry per item.
 #[actor]
 #[derive(Default)]
 pub struct Coordinator {
-    /// Registered workers: id -> registration number.
+    /// Registered workers, and which are idle.
     #[persist(entries)]
-    workers: PMap<String, u64>,
-    /// Idle workers, by registration number (the longest registered first).
+    workers: Roster,
+    /// Tasks waiting.
     #[persist(entries)]
-    idle: PMap<u64, String>,
-    /// Task ids waiting, oldest first.
-    #[persist(entries)]
-    queue: PQueue<String>,
-    /// The same ids, to refuse duplicates in O(log n).
-    #[persist(entries)]
-    queued: PSet<String>,
+    queue: TaskQueue,
     /// Active tasks: task -> lease.
     #[persist(entries)]
     active: PMap<String, Lease>,
-    /// The next registration number.
-    next_registration: u64,
-}
-
-/// The lease of an active task in ms: the variable `TASK_LEASE_MS`, default 60 s.
-fn lease_ms(ctx: &Ctx) -> f64 {
-    ctx.var_or("TASK_LEASE_MS", 60_000.0)
 }
 
 #[route]
@@ -157,13 +198,9 @@ impl Coordinator {
             Some(id) => id,
             None => ctx.sender().id().to_owned(),
         };
-        if !self.workers.contains_key(&worker_id) {
-            let number = self.next_registration;
-            self.next_registration += 1;
-            self.workers.insert(worker_id.clone(), number);
-            self.idle.insert(number, worker_id.clone());
+        if self.workers.register(&worker_id, msg.capabilities) {
+            self.offer_work(ctx, &worker_id).await?;
         }
-        self.assign_queued(ctx).await?;
         Ok(Registered {
             status: "registered".into(),
             worker_id,
@@ -171,28 +208,37 @@ impl Coordinator {
     }
 
     async fn assign_task(&mut self, ctx: &mut Ctx, msg: AssignTask) -> Result<Assignment, Error> {
-        let task_id = match msg {
-            AssignTask::Id(id) | AssignTask::Task { task_id: id } => id,
+        let task = match msg {
+            AssignTask::Id(task_id) => Queued {
+                task_id,
+                priority: 0,
+                need: None,
+            },
+            AssignTask::Task {
+                task_id,
+                priority,
+                requires,
+            } => Queued {
+                task_id,
+                priority,
+                need: requires,
+            },
         };
-        if task_id.is_empty() {
+        if task.task_id.is_empty() {
             return Err(invalid("taskId must be a non-empty string"));
         }
-        if self.queued.contains(&task_id) || self.active.contains_key(&task_id) {
-            return Err(Error::handler(
-                "duplicate_task",
-                format!("Task {task_id} is already queued or active"),
-            ));
+        if self.queue.contains(&task.task_id) || self.active.contains_key(&task.task_id) {
+            let message = format!("Task {} is already queued or active", task.task_id);
+            return Err(Error::handler("duplicate_task", message));
         }
-        if let Some(worker_id) = self.take_idle_worker() {
-            self.start(ctx, task_id.clone(), worker_id.clone()).await?;
+        if let Some(worker_id) = self.workers.take_idle(task.need.as_deref()) {
+            let task_id = task.task_id.clone();
+            self.start(ctx, task, worker_id.clone()).await?;
             return Ok(Assignment::Assigned { task_id, worker_id });
         }
-        self.queue.push_back(task_id.clone());
-        self.queued.insert(task_id.clone());
-        Ok(Assignment::Queued {
-            task_id,
-            position: self.queue.len(),
-        })
+        let task_id = task.task_id.clone();
+        let position = self.queue.push_back(task);
+        Ok(Assignment::Queued { task_id, position })
     }
 
     async fn task_complete(
@@ -200,99 +246,137 @@ impl Coordinator {
         ctx: &mut Ctx,
         msg: TaskComplete,
     ) -> Result<Completed, Error> {
-        let recorded = self
-            .active
-            .get(&msg.task_id)
-            .map(|lease| lease.worker_id == msg.worker_id);
-        if recorded == Some(true) {
+        let Some(lease) = self.active.get(&msg.task_id) else {
+            return Ok(completed(msg.task_id)); // unknown: nothing changes
+        };
+        if lease.worker_id == msg.worker_id {
             self.active.remove(&msg.task_id);
-            self.mark_idle(&msg.worker_id);
+            self.workers.set_idle(&msg.worker_id, true);
         }
-        if recorded.is_some() {
-            self.assign_queued(ctx).await?;
+        if self.workers.is_idle(&msg.worker_id) {
+            self.offer_work(ctx, &msg.worker_id).await?;
         }
-        Ok(Completed {
-            status: "completed".into(),
-            task_id: msg.task_id,
-        })
+        Ok(completed(msg.task_id))
     }
 
-    async fn get_status(&mut self, _ctx: &mut Ctx, _msg: GetStatus) -> Status {
-        let mut workers: Vec<(&u64, &String)> =
-            self.workers.iter().map(|(id, n)| (n, id)).collect();
-        workers.sort_unstable();
-        Status {
-            workers: workers.into_iter().map(|(_, id)| id.clone()).collect(),
-            queued_tasks: self.queue.len(),
-            active_tasks: self
-                .active
-                .iter()
-                .map(|(task, lease)| (task.clone(), lease.worker_id.clone()))
-                .collect(),
+    async fn get_status(&mut self, _ctx: &mut Ctx, msg: GetStatus) -> Status {
+        match msg {
+            GetStatus::Page { limit, cursor } => self.page(limit, cursor.as_deref()),
+            GetStatus::Whole(_) => Status {
+                workers: self.workers.from(0).map(|(_, id)| id.to_owned()).collect(),
+                queued_tasks: self.queue.len(),
+                active_tasks: self
+                    .active
+                    .iter()
+                    .map(|(t, l)| (t.clone(), l.worker_id.clone()))
+                    .collect(),
+                page: None,
+            },
         }
     }
 
     async fn lease_expired(&mut self, ctx: &mut Ctx, msg: LeaseExpired) -> Result<(), Error> {
-        let current = Lease {
-            worker_id: msg.worker_id,
-            assigned_at: msg.assigned_at,
-        };
-        if self.active.get(&msg.task_id) != Some(&current) {
+        if self.active.get(&msg.task_id) != Some(&msg.lease) {
             return Ok(()); // completed, or a later lease of the same task
         }
         self.active.remove(&msg.task_id);
-        self.mark_idle(&current.worker_id);
-        self.queue.push_front(msg.task_id.clone());
-        self.queued.insert(msg.task_id);
-        self.assign_queued(ctx).await
+        let Lease {
+            worker_id,
+            priority,
+            requires,
+            ..
+        } = msg.lease;
+        self.queue.push_front(Queued {
+            task_id: msg.task_id,
+            priority,
+            need: requires,
+        });
+        self.workers.set_idle(&worker_id, true); // the worker that held it counts as idle
+        self.offer_work(ctx, &worker_id).await
     }
 }
 
 impl Coordinator {
-    /// Gives the oldest queued tasks to idle workers while both exist.
-    async fn assign_queued(&mut self, ctx: &Ctx) -> Result<(), Error> {
-        while !self.queue.is_empty() {
-            let Some(worker_id) = self.take_idle_worker() else {
-                break;
-            };
-            let task_id = self.queue.pop_front().expect("checked non-empty");
-            self.queued.remove(&task_id);
-            self.start(ctx, task_id, worker_id).await?;
-        }
-        Ok(())
-    }
-
-    /// Records the assignment, sets its lease timer and sends the work, fire-and-forget.
-    async fn start(&mut self, ctx: &Ctx, task_id: String, worker_id: String) -> Result<(), Error> {
-        let assigned_at = ctx.now();
-        self.active.insert(
-            task_id.clone(),
-            Lease {
-                worker_id: worker_id.clone(),
-                assigned_at,
-            },
-        );
-        let expiry = LeaseExpired {
-            task_id: task_id.clone(),
-            worker_id: worker_id.clone(),
-            assigned_at,
+    /// Gives an idle worker the first queued task it can run, if any.
+    async fn offer_work(&mut self, ctx: &Ctx, worker_id: &str) -> Result<(), Error> {
+        let Some(task) = self.queue.pop_for(self.workers.capabilities(worker_id)) else {
+            return Ok(());
         };
-        ctx.send_after(lease_ms(ctx), &expiry).await?;
-        ctx.actor::<Worker>(&worker_id)
-            .send(&ProcessTask { task_id })
+        self.workers.set_idle(worker_id, false);
+        self.start(ctx, task, worker_id.to_owned()).await
     }
 
-    /// Removes and returns the longest-registered idle worker.
-    fn take_idle_worker(&mut self) -> Option<String> {
-        let number = *self.idle.first()?.0;
-        self.idle.remove(&number)
+    /// Records the assignment and its lease timer, and sends the work (it leaves once the
+    /// turn's writes are stored).
+    async fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: String) -> Result<(), Error> {
+        let lease = Lease {
+            worker_id: worker_id.clone(),
+            assigned_at: ctx.now(),
+            priority: task.priority,
+            requires: task.need,
+        };
+        self.active.insert(task.task_id.clone(), lease.clone());
+        let lease_ms = ctx.var_or("TASK_LEASE_MS", 60_000.0);
+        ctx.send_after(
+            lease_ms,
+            &LeaseExpired {
+                task_id: task.task_id.clone(),
+                lease,
+            },
+        )
+        .await?;
+        ctx.actor::<Worker>(&worker_id).send(&ProcessTask {
+            task_id: task.task_id,
+        })
     }
 
-    /// Marks a registered worker idle.
-    fn mark_idle(&mut self, worker_id: &str) {
-        if let Some(&number) = self.workers.get(&worker_id.to_owned()) {
-            self.idle.insert(number, worker_id.to_owned());
+    /// One page of the status: workers first (by registration), then active tasks (by id).
+    fn page(&self, limit: usize, cursor: Option<&str>) -> Status {
+        let (worker_from, task_from) = match cursor.and_then(|c| c.split_once(':')) {
+            Some(("w", n)) => (n.parse().ok(), None),
+            Some(("a", task)) => (None, Some(task.to_owned())),
+            _ => (Some(0), None),
+        };
+        let mut next_cursor = None;
+        let mut workers = Vec::new();
+        if let Some(from) = worker_from {
+            for (number, id) in self.workers.from(from) {
+                if workers.len() == limit {
+                    next_cursor = Some(format!("w:{number}"));
+                    break;
+                }
+                workers.push(id.to_owned());
+            }
         }
+        let mut active_tasks = Vec::new();
+        if next_cursor.is_none() {
+            let from = task_from.unwrap_or_default();
+            for (task, lease) in self.active.range_from(&from) {
+                if workers.len() + active_tasks.len() == limit {
+                    next_cursor = Some(format!("a:{task}"));
+                    break;
+                }
+                active_tasks.push((task.clone(), lease.worker_id.clone()));
+            }
+        }
+        let page = Page {
+            worker_count: self.workers.len(),
+            active_count: self.active.len(),
+            next_cursor,
+        };
+        Status {
+            workers,
+            queued_tasks: self.queue.len(),
+            active_tasks,
+            page: Some(page),
+        }
+    }
+}
+
+fn completed(task_id: String) -> Completed {
+    Completed {
+        status: "completed".into(),
+        task_id,
     }
 }
 

@@ -12,7 +12,13 @@ fn the_coordinator_answers_a_direct_call() {
     let host = system();
     let actor = host.client("worker:w5").unwrap();
     let r = actor
-        .ask("coordinator:main", &RegisterWorker { worker_id: None })
+        .ask(
+            "coordinator:main",
+            &RegisterWorker {
+                worker_id: None,
+                capabilities: None,
+            },
+        )
         .unwrap();
     assert_eq!(r.message_type, "register_workerResponse");
     assert_eq!(
@@ -28,7 +34,9 @@ fn the_coordinator_answers_a_direct_call() {
         .ask("coordinator:main", &AssignTask::Id("t1".into()))
         .unwrap();
     assert_eq!(payload(&r)["status"], "assigned");
-    let r = actor.ask("coordinator:main", &GetStatus).unwrap();
+    let r = actor
+        .ask("coordinator:main", &GetStatus::default())
+        .unwrap();
     assert_eq!(payload(&r)["activeTasks"], json!([["t1", "w5"]]));
 }
 
@@ -59,7 +67,7 @@ fn a_worker_processes_a_task_sent_directly_and_reports_to_its_sender() {
     let s = host
         .client("client:ui")
         .unwrap()
-        .ask("coordinator:c2", &GetStatus)
+        .ask("coordinator:c2", &GetStatus::default())
         .unwrap();
     assert_eq!(
         payload(&s),
@@ -103,7 +111,9 @@ fn a_failed_write_is_actor_error_and_loses_nothing_stored() {
         .ask("coordinator:main", &AssignTask::Id("t2".into()))
         .unwrap();
     assert_error_code(&r, "actor_error");
-    let r = actor.ask("coordinator:main", &GetStatus).unwrap();
+    let r = actor
+        .ask("coordinator:main", &GetStatus::default())
+        .unwrap();
     assert_eq!(
         payload(&r)["queuedTasks"],
         1,

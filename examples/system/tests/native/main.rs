@@ -9,4 +9,5 @@ mod edge_cases;
 mod persistence;
 mod protocol;
 mod routing;
+mod variations;
 mod workflows;
