@@ -5,7 +5,7 @@ mod native_common;
 
 use duract::native::{assert_error_code, reply_payload, HostError};
 use duract::Storage;
-use native_common::{host, state, Append, AskPeer, Background, PingSelf, Tell};
+use native_common::{host, state, Append, AskPeer, Background, PingSelf, Remind, Schedule, Tell};
 
 #[test]
 fn one_instance_handles_messages_one_at_a_time_in_arrival_order() {
@@ -221,4 +221,35 @@ fn wait_until_steps_to_a_condition_and_fails_when_idle() {
         .wait_until(|h| h.reply_to("never").is_some())
         .unwrap_err();
     assert!(matches!(err, HostError::ConditionNotMet { .. }), "{err}");
+}
+
+#[test]
+fn a_failed_turn_applies_none_of_its_writes_not_even_its_timer() {
+    let host = host();
+    let client = host.client("client:test").unwrap();
+    client.ask_raw("counter:a", "add", &1).unwrap();
+    // The turn's first write (its timer) succeeds, its save fails: both are undone.
+    host.fail_writes_after("counter:a", 1).unwrap();
+    let remind = Remind(Schedule {
+        delay_ms: 100.0,
+        tag: "lost".into(),
+    });
+    assert_error_code(&client.ask("counter:a", &remind).unwrap(), "actor_error");
+    host.clear_faults("counter:a").unwrap();
+    let stored = host.storage("counter:a").unwrap();
+    assert!(stored.timers().is_empty(), "{:?}", stored.entries());
+    assert_eq!(stored.field::<u64>("count").unwrap(), Some(1));
+    assert_eq!(host.alarm("counter:a"), None, "re-armed from storage");
+    host.advance(1_000).unwrap();
+    assert_eq!(
+        state(&host, "counter:a"),
+        native_common::State {
+            count: 1,
+            log: vec![]
+        }
+    );
+    // The next turn works, from the stored state.
+    let ok = client.ask("counter:a", &remind).unwrap();
+    assert!(reply_payload::<String>(&ok).is_ok(), "{:?}", ok.payload);
+    assert_eq!(state(&host, "counter:a").count, 2);
 }

@@ -549,6 +549,8 @@ impl HostInner {
                     Err(e) => return host.undeliverable(envelope, sink, e.to_string()),
                 };
                 let reply = active.instance.clone().handle(envelope).await;
+                // The turn is over (the next one has not started): commit or roll back.
+                host.end_turn(&active).await;
                 match sink {
                     Sink::Drop => {}
                     Sink::Answer(answer) => answer.answer(Ok(reply)),
@@ -587,6 +589,21 @@ impl HostInner {
         self.undelivered
             .borrow_mut()
             .push(Undelivered { envelope, reason });
+    }
+
+    /// Ends a turn of `active`: commits its writes, or, when one failed, rolls them all back,
+    /// drops the in-memory state (storage is the truth) and re-arms the alarm from storage.
+    async fn end_turn(&self, active: &Activation) {
+        let storage = active.port.fault_storage();
+        if !storage.is_broken() {
+            storage.commit();
+            return;
+        }
+        storage.roll_back();
+        active.instance.unload();
+        let next = crate::timer::next_due(&**storage).await.ok().flatten();
+        self.alarms
+            .arm(active.port.address(), next.map(super::clock::due_ms));
     }
 
     /// Fires an alarm or ask deadline that is due, or, when an ask waits and nothing is
@@ -635,7 +652,11 @@ impl HostInner {
             Some(address.clone()),
             Box::pin(async move {
                 let delivered = match host.activate(&address) {
-                    Ok(active) => active.instance.clone().fire_timers().await,
+                    Ok(active) => {
+                        let delivered = active.instance.clone().fire_timers().await;
+                        host.end_turn(&active).await;
+                        delivered
+                    }
                     Err(e) => Err(Error::ActorError {
                         reason: e.to_string(),
                     }),

@@ -21,6 +21,11 @@ pub struct HostPort {
 }
 
 impl HostPort {
+    /// The instance's storage, with its fault controls.
+    pub fn fault_storage(&self) -> &Rc<FaultStorage> {
+        &self.storage
+    }
+
     pub(crate) fn new(address: Address, host: Weak<HostInner>, storage: Rc<FaultStorage>) -> Self {
         HostPort {
             address,

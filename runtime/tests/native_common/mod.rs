@@ -58,6 +58,12 @@ pub struct Schedule {
 }
 message!(Schedule, "schedule", String, false);
 
+/// `remind`: like `schedule`, and counts one (so the turn writes a timer, then its state).
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct Remind(pub Schedule);
+message!(Remind, "remind", String, false);
+
 /// `tick` (internal): logs `<tag>@<ms since the host's epoch>`, here and in `counter:journal`.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 #[serde(crate = "duract::__private::serde")]
@@ -132,6 +138,7 @@ pub static COUNTER: ActorInfo = ActorInfo {
         route!("append", false),
         route!("get", false),
         route!("schedule", false),
+        route!("remind", false),
         route!("tick", true),
         route!("ping_self", false),
         route!("ask_peer", false),
@@ -217,6 +224,12 @@ impl Actor for Counter {
             "schedule" => {
                 let s: Schedule = env.decode_payload()?;
                 let id = ctx.send_after(s.delay_ms, &Tick { tag: s.tag }).await?;
+                reply(&id)
+            }
+            "remind" => {
+                let Remind(s) = env.decode_payload()?;
+                let id = ctx.send_after(s.delay_ms, &Tick { tag: s.tag }).await?;
+                self.count += 1;
                 reply(&id)
             }
             "tick" => {
