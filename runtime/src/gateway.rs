@@ -94,8 +94,19 @@ pub fn established(info: &GatewayInfo, port: &dyn Port) -> String {
 /// Handles one client frame and returns the one reply frame to send back on its socket.
 pub async fn handle_frame(info: &GatewayInfo, port: &dyn Port, frame: Frame<'_>) -> String {
     match route_frame(info, port, frame) {
-        Err((error, request_id)) => error_frame(info, &error, request_id, port),
-        Ok((target, request)) => forward(info, port, target, request).await,
+        Err((error, request_id)) => {
+            #[cfg(feature = "checklist")]
+            crate::checklist::hit_in(port.address().kind(), &format!("!{}", error.code()));
+            error_frame(info, &error, request_id, port)
+        }
+        Ok((target, request)) => {
+            #[cfg(feature = "checklist")]
+            crate::checklist::hit_in(
+                port.address().kind(),
+                &format!("route:{}", request.to.kind()),
+            );
+            forward(info, port, target, request).await
+        }
     }
 }
 
@@ -123,7 +134,11 @@ async fn forward(
                 port,
             )
         }
-        Err(error) => error_frame(info, &error, Some(id), port),
+        Err(error) => {
+            #[cfg(feature = "checklist")]
+            crate::checklist::hit_in(port.address().kind(), "!actor_error");
+            error_frame(info, &error, Some(id), port)
+        }
     }
 }
 

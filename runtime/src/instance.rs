@@ -38,6 +38,8 @@ pub struct Instance<A: Actor> {
 impl<A: Actor> Instance<A> {
     /// An instance whose state loads on its first turn.
     pub fn new(port: Rc<dyn Port>) -> Instance<A> {
+        #[cfg(feature = "checklist")]
+        crate::checklist::register(A::INFO);
         Instance {
             port,
             gate: TurnGate::new(),

@@ -16,6 +16,7 @@ mod actor;
 mod address;
 mod block_on;
 pub mod branch;
+pub mod checklist;
 mod context;
 #[cfg(target_arch = "wasm32")]
 pub mod durable;
@@ -53,4 +54,6 @@ pub mod __private {
     pub use serde_json;
     pub use serde_json::value::RawValue;
     pub use crate::support::*;
+    #[cfg(feature = "checklist")]
+    pub use crate::checklist::{hit, hit_in};
 }

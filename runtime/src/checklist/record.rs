@@ -1,0 +1,427 @@
+//! The hit recorder (crate feature `checklist` only).
+//!
+//! One table of counts per process (native) or per instance (wasm: one Durable Object
+//! instance is one wasm instance), behind a mutex: libtest runs tests on several threads, and
+//! every thread records into the same table. Natively each hit is attributed to the current
+//! test: the name of a [`test_scope`] when one is active on the thread, else the thread's name
+//! (libtest names each test's thread after the test), prefixed by the test binary's name.
+
+use super::{table_fingerprint, HitFile, Hits, HITS_FORMAT};
+use crate::actor::ActorInfo;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// The variable naming the directory native test processes write their hit file into.
+pub const HITS_DIR_VAR: &str = "DURACT_HITS_DIR";
+
+/// The host this build records for: `native` or `workerd`.
+pub const HOST: &str = if cfg!(target_arch = "wasm32") {
+    "workerd"
+} else {
+    "native"
+};
+
+/// No test known for the thread.
+const NO_TEST: u32 = u32::MAX;
+/// The thread's test not looked up yet.
+const UNKNOWN: u32 = u32::MAX - 1;
+
+/// FNV-1a for the hit table's keys: short strings, hashed on every hit.
+struct FnvHasher(super::Fnv);
+
+impl Default for FnvHasher {
+    fn default() -> FnvHasher {
+        FnvHasher(super::Fnv::new())
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0 .0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+}
+
+type Fast = BuildHasherDefault<FnvHasher>;
+
+struct Count {
+    count: u64,
+    /// Indices into `Recorder::tests`, in first-hit order.
+    tests: Vec<u32>,
+}
+
+#[derive(Default)]
+struct Recorder {
+    hits: HashMap<Box<str>, Count, Fast>,
+    /// Registered tables: kind -> (fingerprint, table).
+    tables: BTreeMap<&'static str, (String, &'static ActorInfo)>,
+    tests: Vec<String>,
+    test_ids: HashMap<String, u32, Fast>,
+}
+
+static RECORDER: Mutex<Option<Recorder>> = Mutex::new(None);
+
+fn recorder() -> MutexGuard<'static, Option<Recorder>> {
+    // A test that panicked elsewhere must not lose every later hit.
+    RECORDER.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+thread_local! {
+    /// The thread's test, as an index into `Recorder::tests` (or NO_TEST / UNKNOWN).
+    static TEST: Cell<u32> = const { Cell::new(UNKNOWN) };
+    /// The names of the active [`test_scope`]s, innermost last.
+    static SCOPES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Recorder {
+    fn intern_test(&mut self, name: Option<String>) -> u32 {
+        let Some(name) = name else { return NO_TEST };
+        if let Some(&i) = self.test_ids.get(&name) {
+            return i;
+        }
+        let i = u32::try_from(self.tests.len())
+            .unwrap_or(NO_TEST)
+            .min(UNKNOWN - 1);
+        self.tests.push(name.clone());
+        self.test_ids.insert(name, i);
+        i
+    }
+
+    fn record(&mut self, id: &str, test: u32) {
+        if let Some(c) = self.hits.get_mut(id) {
+            c.count += 1;
+            if test != NO_TEST && c.tests.last() != Some(&test) && !c.tests.contains(&test) {
+                c.tests.push(test);
+            }
+            return;
+        }
+        let tests = if test == NO_TEST {
+            Vec::new()
+        } else {
+            vec![test]
+        };
+        self.hits.insert(id.into(), Count { count: 1, tests });
+        #[cfg(not(target_arch = "wasm32"))]
+        exit::arm();
+    }
+
+    fn file(&self) -> HitFile {
+        HitFile {
+            format: HITS_FORMAT.to_owned(),
+            host: HOST.to_owned(),
+            source: source(),
+            tables: self
+                .tables
+                .iter()
+                .map(|(kind, (hash, _))| ((*kind).to_owned(), hash.clone()))
+                .collect(),
+            hits: self
+                .hits
+                .iter()
+                .map(|(id, c)| {
+                    let mut tests: Vec<String> = c
+                        .tests
+                        .iter()
+                        .map(|&t| self.tests[t as usize].clone())
+                        .collect();
+                    tests.sort_unstable();
+                    tests.dedup();
+                    (
+                        id.to_string(),
+                        Hits {
+                            count: c.count,
+                            tests,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The current thread's test name: the innermost [`test_scope`], else the thread's name (not
+/// `main`: libtest runs every test on a thread named after it).
+fn current_test_name() -> Option<String> {
+    let scoped = SCOPES.with(|s| s.borrow().last().cloned());
+    if scoped.is_some() {
+        return scoped;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let thread = std::thread::current();
+        let name = thread.name().filter(|n| *n != "main")?;
+        Some(match binary_name() {
+            Some(bin) => format!("{bin}: {name}"),
+            None => name.to_owned(),
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    None
+}
+
+/// The running executable's name without cargo's `-<16 hex digits>` suffix (`native` for
+/// `target/debug/deps/native-0123456789abcdef`).
+#[cfg(not(target_arch = "wasm32"))]
+fn binary_name() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let stem = exe.file_stem()?.to_str()?;
+    Some(strip_hash(stem).to_owned())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn strip_hash(stem: &str) -> &str {
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            name
+        }
+        _ => stem,
+    }
+}
+
+fn source() -> String {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let bin = binary_name().unwrap_or_else(|| "process".to_owned());
+        format!("{bin}-{}", std::process::id())
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        "instance".to_owned()
+    }
+}
+
+/// Records one hit of branch `id` for the current test. What the generated code calls (as
+/// `::duract::__private::hit`) at the start of each branch.
+#[inline]
+pub fn hit(id: &'static str) {
+    hit_dyn(id);
+}
+
+/// [`hit`] for an id built at run time (the gateway's branches: `<kind>/!<code>`).
+pub fn hit_dyn(id: &str) {
+    let mut test = TEST.with(Cell::get);
+    let mut guard = recorder();
+    let rec = guard.get_or_insert_with(Recorder::default);
+    if test == UNKNOWN {
+        test = rec.intern_test(current_test_name());
+        TEST.with(|t| t.set(test));
+    }
+    rec.record(id, test);
+}
+
+/// Records a hit of `<kind>/<suffix>` (the branches `gateway::handle_frame` decides).
+pub fn hit_in(kind: &str, suffix: &str) {
+    let mut id = String::with_capacity(kind.len() + 1 + suffix.len());
+    id.push_str(kind);
+    id.push('/');
+    id.push_str(suffix);
+    hit_dyn(&id);
+}
+
+/// Records the fingerprint of an actor's branch table, so hit files say which table their
+/// hits belong to. Hosts call it for each actor instance they create; call it yourself when
+/// a test dispatches to an actor without a host.
+pub fn register(info: &'static ActorInfo) {
+    let mut guard = recorder();
+    let rec = guard.get_or_insert_with(Recorder::default);
+    if !rec.tables.contains_key(info.kind) {
+        rec.tables
+            .insert(info.kind, (table_fingerprint(info.branches), info));
+        #[cfg(not(target_arch = "wasm32"))]
+        exit::arm();
+    }
+}
+
+/// Attributes the hits of the current thread to `name` until the guard drops (scopes nest).
+/// Natively the test's thread name is used without a scope; use it for harnesses that do not
+/// name threads after tests, or in the wasm build to name the end-to-end test running.
+pub fn test_scope(name: impl Into<String>) -> TestScope {
+    SCOPES.with(|s| s.borrow_mut().push(name.into()));
+    TEST.with(|t| t.set(UNKNOWN));
+    TestScope {
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// The guard of [`test_scope`].
+#[must_use = "the scope ends when the guard drops"]
+pub struct TestScope {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for TestScope {
+    fn drop(&mut self) {
+        SCOPES.with(|s| s.borrow_mut().pop());
+        TEST.with(|t| t.set(UNKNOWN));
+    }
+}
+
+/// This process's (or instance's) hits so far, as a hit file.
+pub fn snapshot() -> HitFile {
+    let guard = recorder();
+    match guard.as_ref() {
+        Some(rec) => rec.file(),
+        None => Recorder::default().file(),
+    }
+}
+
+/// [`snapshot`] as JSON: what the Durable Object build hands to the end-to-end harness.
+pub fn export_json() -> String {
+    serde_json::to_string(&snapshot()).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// [`export_json`], then forgets the hits (registered tables stay): lets a harness collect
+/// per test.
+pub fn take_json() -> String {
+    let mut guard = recorder();
+    let rec = guard.get_or_insert_with(Recorder::default);
+    let json =
+        serde_json::to_string(&rec.file()).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    rec.hits.clear();
+    json
+}
+
+/// Forgets every hit (registered tables stay).
+pub fn reset() {
+    if let Some(rec) = recorder().as_mut() {
+        rec.hits.clear();
+    }
+}
+
+/// How many times branch `id` was hit in this process (or instance).
+pub fn count(id: &str) -> u64 {
+    recorder()
+        .as_ref()
+        .and_then(|r| r.hits.get(id))
+        .map_or(0, |c| c.count)
+}
+
+/// Writes this process's hit file into the directory `DURACT_HITS_DIR` names, as
+/// `<binary>-<pid>.json` (replacing the file this process wrote before). `Ok(None)` when the
+/// variable is unset or nothing was recorded. Also runs by itself when the process exits
+/// (after `main` returns or `std::process::exit`, as libtest ends), once anything was recorded
+/// while the variable was set.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_hits() -> std::io::Result<Option<std::path::PathBuf>> {
+    match std::env::var_os(HITS_DIR_VAR) {
+        Some(dir) if !dir.is_empty() => write_hits_to(std::path::Path::new(&dir)),
+        _ => Ok(None),
+    }
+}
+
+/// [`write_hits`] into `dir` (created if missing). `Ok(None)` when nothing was recorded.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_hits_to(dir: &std::path::Path) -> std::io::Result<Option<std::path::PathBuf>> {
+    let file = snapshot();
+    if file.hits.is_empty() && file.tables.is_empty() {
+        return Ok(None);
+    }
+    let json = serde_json::to_string_pretty(&file).map_err(std::io::Error::other)?;
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{}.json", file.source));
+    // Write then rename: a reader never sees half a file.
+    let tmp = dir.join(format!(".{}.json.tmp", file.source));
+    std::fs::write(&tmp, json)?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(Some(path))
+}
+
+/// Writing the hit file when the process exits.
+#[cfg(not(target_arch = "wasm32"))]
+mod exit {
+    use std::sync::Once;
+
+    static ARMED: Once = Once::new();
+
+    extern "C" {
+        // The C runtime's exit hooks: they run when `main` returns and on
+        // `std::process::exit` (how libtest ends), on every platform std supports.
+        fn atexit(callback: extern "C" fn()) -> std::os::raw::c_int;
+    }
+
+    extern "C" fn write_at_exit() {
+        // Nothing may unwind out of an exit hook.
+        let result = std::panic::catch_unwind(super::write_hits);
+        match result {
+            Ok(Err(e)) => eprintln!("duract checklist: cannot write the hit file: {e}"),
+            Err(_) => eprintln!("duract checklist: writing the hit file panicked"),
+            Ok(Ok(_)) => {}
+        }
+    }
+
+    /// Registers the exit hook once, when `DURACT_HITS_DIR` is set.
+    pub(super) fn arm() {
+        ARMED.call_once(|| {
+            if std::env::var_os(super::HITS_DIR_VAR).is_some_and(|d| !d.is_empty()) {
+                // SAFETY: `atexit` takes a plain function pointer with no arguments; the hook
+                // only touches statics (never thread-locals) and cannot unwind.
+                unsafe {
+                    atexit(write_at_exit);
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_hash_suffixes_are_stripped() {
+        assert_eq!(strip_hash("native-0123456789abcdef"), "native");
+        assert_eq!(strip_hash("duract-checklist"), "duract-checklist");
+        assert_eq!(strip_hash("a-b-0123456789ABCDEF"), "a-b");
+    }
+
+    #[test]
+    fn hits_are_attributed_to_the_test_thread() {
+        hit("unit/attributed");
+        hit("unit/attributed");
+        let file = snapshot();
+        let hits = &file.hits["unit/attributed"];
+        assert_eq!(hits.count, 2);
+        assert_eq!(hits.tests.len(), 1);
+        assert!(
+            hits.tests[0]
+                .ends_with(": checklist::record::tests::hits_are_attributed_to_the_test_thread"),
+            "{:?}",
+            hits.tests
+        );
+    }
+
+    #[test]
+    fn scopes_override_the_thread_name_and_nest() {
+        {
+            let _outer = test_scope("outer");
+            hit("unit/scoped");
+            {
+                let _inner = test_scope("inner");
+                hit("unit/scoped");
+            }
+            hit_in("unit", "scoped");
+        }
+        let file = snapshot();
+        assert_eq!(file.hits["unit/scoped"].count, 3);
+        assert_eq!(file.hits["unit/scoped"].tests, ["inner", "outer"]);
+    }
+
+    #[test]
+    fn registered_tables_carry_their_fingerprint() {
+        static INFO: ActorInfo = ActorInfo {
+            kind: "unit_registered",
+            class: "UnitActor",
+            binding: "UNIT_ACTOR",
+            routes: &[],
+            branches: &[],
+            gateway: None,
+        };
+        register(&INFO);
+        register(&INFO);
+        assert_eq!(snapshot().tables["unit_registered"], table_fingerprint(&[]));
+    }
+}
