@@ -30,7 +30,7 @@ fn parse(text: &str) -> Wrangler {
     let mut out = Wrangler::default();
     let mut table = String::new();
     let mut binding: Option<(Option<String>, Option<String>)> = None;
-    let mut flush = |binding: &mut Option<(Option<String>, Option<String>)>, out: &mut Wrangler| {
+    let flush = |binding: &mut Option<(Option<String>, Option<String>)>, out: &mut Wrangler| {
         if let Some((name, class)) = binding.take() {
             let name = name.expect("a durable_objects binding without `name`");
             let class = class.expect("a durable_objects binding without `class_name`");
