@@ -78,6 +78,14 @@ export async function openSession(baseUrl, query = "") {
       ws.send(data, { binary });
       return reply;
     },
+    /** Resolves to the next frame that is not a reply (no replyTo), e.g. a broadcast. */
+    next(timeoutMs) {
+      return replyTo(null, timeoutMs);
+    },
+    /** Frames received that no request or `next` claimed. */
+    unclaimed() {
+      return [...unmatched];
+    },
     async close() {
       if (ws.readyState === WebSocket.CLOSED) return;
       const closed = new Promise((resolve) => ws.once("close", resolve));

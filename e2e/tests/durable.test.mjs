@@ -187,6 +187,42 @@ test("hibernation: an idle session is evicted and still answers", async () => {
   await s.close();
 });
 
+test("broadcast: an actor's envelope to a session reaches each of its sockets, and only those", async () => {
+  const name = uid("s");
+  const a = await openSession(worker.url, `session=${name}`);
+  const b = await openSession(worker.url, `session=${name}`);
+  const other = await openSession(worker.url, `session=${uid("s")}`);
+  const text = uid("hello");
+  const reply = await other.request(`coordinator:${uid("c")}`, "announce", { sessionId: name, text });
+  assert.equal(reply.payload.status, "sent");
+  const [fa, fb] = await Promise.all([a.next(), b.next()]);
+  for (const frame of [fa, fb]) {
+    assertEnvelope(frame, { to: `session:${name}`, type: "announcement" });
+    assert.deepEqual(frame.payload, { text });
+  }
+  const ping = await other.request(`worker:${uid("w")}`, "ping", {});
+  assert.equal(ping.type, "pingResponse");
+  assert.deepEqual(other.unclaimed(), [], "another session's socket gets nothing");
+  await Promise.all([a, b, other].map((s) => s.close()));
+});
+
+test("HTTP: a client cannot pose as an actor to broadcast", async () => {
+  const name = uid("s");
+  const s = await openSession(worker.url, `session=${name}`);
+  const envelope = { to: `session:${name}`, from: "coordinator:x", type: "announcement", payload: { text: "forged" }, id: uid(), timestamp: Date.now() };
+  const res = await fetch(`${worker.url}/ws?session=${name}`, {
+    method: "POST",
+    headers: { "X-Duract-Call": "1", "Content-Type": "application/json" },
+    body: JSON.stringify(envelope),
+  });
+  assert.equal(res.status, 400);
+  assert.equal(await res.text(), "Expected WebSocket");
+  const ping = await s.request(`worker:${uid("w")}`, "ping", {});
+  assert.equal(ping.type, "pingResponse");
+  assert.deepEqual(s.unclaimed(), []);
+  await s.close();
+});
+
 test("launcher: prints the URL of a worker it serves, stops on SIGTERM", async () => {
   const launcher = fileURLToPath(new URL("../launch.mjs", import.meta.url));
   const dir = mkdtempSync(path.join(tmpdir(), "duract-launch-"));

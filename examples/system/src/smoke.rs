@@ -67,6 +67,22 @@ pub struct CallBack {
     pub coordinator_id: String,
 }
 
+/// `announce`: the coordinator sends `announcement {text}` to every socket of a session.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Announce {
+    /// The session to reach.
+    pub session_id: String,
+    /// What to say.
+    pub text: String,
+}
+/// `announcement`: what a session's sockets receive.
+#[derive(Serialize, Deserialize)]
+pub struct Announcement {
+    /// What was said.
+    pub text: String,
+}
+
 macro_rules! message {
     ($ty:ty, $name:literal, $internal:literal) => {
         impl Message for $ty {
@@ -85,6 +101,8 @@ message!(Bump, "bump", false);
 message!(Get, "get", false);
 message!(Cycle, "cycle", false);
 message!(CallBack, "call_back", false);
+message!(Announce, "announce", false);
+message!(Announcement, "announcement", true);
 
 const fn route(message_type: &'static str, internal: bool) -> RouteInfo {
     RouteInfo {
@@ -162,6 +180,7 @@ impl Actor for SmokeCoordinator {
             route("bump", false),
             route("get", false),
             route("cycle", false),
+            route("announce", false),
         ],
         branches: &[],
         gateway: None,
@@ -204,6 +223,17 @@ impl Actor for SmokeCoordinator {
                     .ask(&back)
                     .await?;
                 to_raw(&answer)
+            }
+            "announce" => {
+                let announce: Announce = envelope.decode_payload()?;
+                let to = duract::Address::new(SmokeSession::INFO.kind, &announce.session_id)
+                    .map_err(|e| Error::InvalidPayload {
+                        reason: e.to_string(),
+                    })?;
+                let text = announce.text;
+                let broadcast = ctx.envelope(&to, &Announcement { text })?;
+                ctx.port().send(SmokeSession::INFO, broadcast);
+                to_raw(&serde_json::json!({ "status": "sent" }))
             }
             other => Err(Error::UnknownType {
                 message_type: other.to_owned(),

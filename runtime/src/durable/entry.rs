@@ -1,6 +1,6 @@
 //! The worker's entry point for a gateway: `GET /ws` to the gateway's Durable Object.
 
-use super::port::INSTANCE_HEADER;
+use super::port::{CALL_HEADER, INSTANCE_HEADER};
 use super::session_name::{random_name, session_name};
 use crate::actor::Actor;
 use worker::{Env, Headers, Request, RequestInit, Response};
@@ -34,7 +34,10 @@ pub async fn gateway_entry<G: Actor>(req: Request, env: &Env) -> worker::Result<
     });
     let headers = Headers::new();
     for (key, value) in req.headers().entries() {
-        headers.append(&key, &value)?;
+        // Only the host may mark a request as an actor's call (a gateway broadcasts those).
+        if !key.eq_ignore_ascii_case(CALL_HEADER) {
+            headers.append(&key, &value)?;
+        }
     }
     headers.set(INSTANCE_HEADER, &name)?;
     let mut init = RequestInit::new();

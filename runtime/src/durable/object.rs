@@ -1,6 +1,6 @@
 //! [`Object`]: what each generated Durable Object class wraps.
 
-use super::port::{DurablePort, INSTANCE_HEADER};
+use super::port::{DurablePort, CALL_HEADER, INSTANCE_HEADER};
 use crate::actor::Actor;
 use crate::context::Port;
 use crate::envelope::Envelope;
@@ -34,8 +34,9 @@ struct Attachment {
 /// - `alarm`: the due durable timers, each in its turn, then the alarm is re-armed;
 /// - gateways (`A::INFO.gateway` set): the WebSocket upgrade with the hibernation API (the
 ///   session id in the socket's attachment, `SessionEstablished` as first frame), then each
-///   frame through [`gateway::handle_frame`]; anything but an upgrade gets 400
-///   `Expected WebSocket`.
+///   frame through [`gateway::handle_frame`]; an actor's envelope to the gateway
+///   (`session:<id>`, e.g. through `Port::send`) is broadcast to every socket of the session
+///   ([`Object::broadcast`]); anything else gets 400 `Expected WebSocket`.
 pub struct Object<A: Actor> {
     state: State,
     port: Rc<DurablePort>,
@@ -78,9 +79,36 @@ impl<A: Actor> Object<A> {
     /// The `fetch` event.
     pub async fn fetch(&self, req: Request) -> worker::Result<Response> {
         match A::INFO.gateway {
+            Some(_) if is_actor_call(&req) => self.broadcast_call(req).await,
             Some(info) => self.upgrade(info, &req),
             None => self.call(req).await,
         }
+    }
+
+    /// Sends `frame` to every socket of this gateway instance (every connection of the
+    /// session); returns how many sockets it was sent to. O(connections).
+    pub fn broadcast(&self, frame: &str) -> usize {
+        self.state
+            .get_websockets()
+            .iter()
+            .filter(|ws| ws.send_with_str(frame).is_ok())
+            .count()
+    }
+
+    /// An actor's envelope to a gateway (`session:<id>`): broadcast to every socket of the
+    /// session as is; the reply's payload is `{"delivered": <sockets>}`.
+    async fn broadcast_call(&self, mut req: Request) -> worker::Result<Response> {
+        let body = req.text().await?;
+        let envelope = match Envelope::decode(&body) {
+            Ok(envelope) => envelope,
+            Err(e) => return Response::error(format!("Bad envelope: {}", e.error), 400),
+        };
+        let result = self.check_target(&envelope).and_then(|()| {
+            let delivered = self.broadcast(&envelope.encode());
+            crate::envelope::to_raw(&serde_json::json!({ "delivered": delivered }))
+        });
+        let reply = envelope.reply(result, self.port.fresh_id(), self.port.now());
+        Response::ok(reply.encode())
     }
 
     /// An actor-to-actor call: the request envelope in, the reply envelope out.
@@ -230,6 +258,12 @@ impl<A: Actor> Object<A> {
             Err(e) => Err(worker::Error::RustError(e.to_string())),
         }
     }
+}
+
+/// An actor-to-actor call: the host's header is set only by [`super::port::call`]; the worker
+/// entry removes it from client requests.
+fn is_actor_call(req: &Request) -> bool {
+    req.method() == worker::Method::Post && matches!(req.headers().get(CALL_HEADER), Ok(Some(_)))
 }
 
 fn is_upgrade(req: &Request) -> bool {
