@@ -14,6 +14,8 @@ pub struct BranchTokens {
     pub label: String,
     /// The tokens that declared the branch: their line is recorded.
     pub span: Span,
+    /// Why tests need not reach it (`#[waive("..")]`).
+    pub waiver: Option<String>,
 }
 
 impl BranchTokens {
@@ -23,6 +25,10 @@ impl BranchTokens {
         let kind = format_ident!("{}", self.kind);
         let label = &self.label;
         let line = line_of(self.span);
+        let waiver = match &self.waiver {
+            Some(reason) => quote!(::core::option::Option::Some(#reason)),
+            None => quote!(::core::option::Option::None),
+        };
         quote! {
             #krate::Branch {
                 id: #id,
@@ -30,7 +36,7 @@ impl BranchTokens {
                 label: #label,
                 file: ::core::file!(),
                 line: #line,
-                waiver: ::core::option::Option::None,
+                waiver: #waiver,
             }
         }
     }

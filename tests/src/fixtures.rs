@@ -232,7 +232,11 @@ impl Worker {
         }
     }
 
-    async fn heartbeat(&mut self, ctx: &mut Ctx, _msg: Heartbeat) -> String {
+    async fn heartbeat(&mut self, ctx: &mut Ctx, msg: Heartbeat) -> String {
+        #[waive("clocks in the fixtures never go backwards")]
+        if msg.at < 0.0 {
+            return "before the epoch".into();
+        }
         ctx.me().id().to_owned()
     }
 

@@ -69,10 +69,10 @@ fn handler_bodies_list_their_ifs_match_arms_and_early_returns() {
         all[at + 1..at + 7],
         [
             "coordinator/register_worker/match:msg.worker_id/Some(id) if id.is_empty()",
-            "coordinator/register_worker/match:msg.worker_id/Some(id)",
-            "coordinator/register_worker/match:msg.worker_id/None",
             // Long texts are shortened to 60 characters.
             r#"coordinator/register_worker/return:Err(Error::InvalidPayload{reason:"workerId is empty".into(),.."#,
+            "coordinator/register_worker/match:msg.worker_id/Some(id)",
+            "coordinator/register_worker/match:msg.worker_id/None",
             "coordinator/register_worker/if:!self.workers.contains(&worker_id)",
             "coordinator/register_worker/else:!self.workers.contains(&worker_id)",
         ]
@@ -85,13 +85,36 @@ fn handler_bodies_list_their_ifs_match_arms_and_early_returns() {
         kinds,
         [
             BranchKind::MatchArm,
-            BranchKind::MatchArm,
-            BranchKind::MatchArm,
             BranchKind::EarlyReturn,
+            BranchKind::MatchArm,
+            BranchKind::MatchArm,
             BranchKind::IfThen,
             BranchKind::IfElse,
         ]
     );
+    // A waived branch carries its reason; the others none.
+    let waived: Vec<(&str, Option<&str>)> = Worker::INFO
+        .branches
+        .iter()
+        .filter(|b| b.id.starts_with("worker/heartbeat/"))
+        .map(|b| (b.id, b.waiver))
+        .collect();
+    let reason = Some("clocks in the fixtures never go backwards");
+    assert_eq!(
+        waived,
+        [
+            ("worker/heartbeat/if:msg.at<0.0", reason),
+            ("worker/heartbeat/else:msg.at<0.0", reason),
+            (
+                r#"worker/heartbeat/return:"before the epoch".into()"#,
+                reason
+            ),
+        ]
+    );
+    assert!(Coordinator::INFO
+        .branches
+        .iter()
+        .all(|b| b.waiver.is_none()));
     // The worker's `command` handler: one branch per arm.
     assert!(ids::<Worker>().contains(&"worker/command/match:msg/Command::Reset"));
 }

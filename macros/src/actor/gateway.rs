@@ -197,6 +197,7 @@ pub fn branches(model: &ActorModel, gateway: &GatewayModel) -> Vec<TokenStream> 
                     quote!(#target).to_string().replace(' ', "")
                 ),
                 span: f.kind.span(),
+                waiver: None,
             }
             .to_tokens(krate)
         })
@@ -225,6 +226,7 @@ pub fn branches(model: &ActorModel, gateway: &GatewayModel) -> Vec<TokenStream> 
             kind: branch_kind,
             label: (*label).to_owned(),
             span: gateway.span,
+            waiver: None,
         }
         .to_tokens(krate)
     }));

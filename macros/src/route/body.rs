@@ -6,11 +6,17 @@
 //! `match:<scrutinee>/<pattern>[ if <guard>]`, `return:<expression>` (whitespace removed,
 //! long texts shortened); a repeated text gets `#2`, `#3`, ... Closures and nested items are
 //! not the handler's own control flow: their returns are not early returns of the handler.
+//!
+//! A branch that tests need not reach is waived in the source, with its reason:
+//! `#[waive("reason")]` on an `if` (both its branches), a `match` (all arms), one match arm, or
+//! a `return`; on the handler method it waives all of the handler's branches. The attribute is
+//! removed here, so rustc never sees it.
 
+use crate::errors::Errors;
 use proc_macro2::Span;
 use quote::ToTokens;
 use syn::spanned::Spanned;
-use syn::visit::{self, Visit};
+use syn::visit_mut::{self, VisitMut};
 
 /// One branch found in a body.
 pub struct BodyBranch {
@@ -20,22 +26,45 @@ pub struct BodyBranch {
     pub kind: &'static str,
     pub label: String,
     pub span: Span,
+    /// Why tests need not reach it, when waived.
+    pub waiver: Option<String>,
 }
 
-/// The branches of `block`, in source order.
-pub fn branches(block: &syn::Block) -> Vec<BodyBranch> {
+/// The branches of `block`, in source order; removes the `#[waive]` attributes.
+pub fn branches(block: &mut syn::Block, errors: &mut Errors) -> Vec<BodyBranch> {
     let mut finder = Finder {
         out: Vec::new(),
         closures: 0,
+        errors,
     };
-    finder.visit_block(block);
+    finder.visit_block_mut(block);
     dedup(finder.out)
 }
 
-struct Finder {
+struct Finder<'e> {
     out: Vec<BodyBranch>,
     /// How many closures or async blocks enclose the current expression.
     closures: usize,
+    errors: &'e mut Errors,
+}
+
+/// Removes `#[waive("reason")]` from `attrs`; its reason.
+pub fn take_waiver(attrs: &mut Vec<syn::Attribute>, errors: &mut Errors) -> Option<String> {
+    let mut waiver = None;
+    attrs.retain(|attr| {
+        if !attr.path().is_ident("waive") {
+            return true;
+        }
+        match attr.parse_args::<syn::LitStr>() {
+            Ok(reason) if !reason.value().trim().is_empty() => waiver = Some(reason.value()),
+            _ => errors.at(
+                attr,
+                "a waiver needs its reason: `#[waive(\"why tests need not reach this\")]`",
+            ),
+        }
+        false
+    });
+    waiver
 }
 
 const MAX_TEXT: usize = 60;
@@ -63,19 +92,30 @@ fn text<T: ToTokens>(tokens: &T) -> String {
     format!("{short}..")
 }
 
-impl Finder {
+impl Finder<'_> {
     fn push(&mut self, suffix: String, kind: &'static str, label: String, span: Span) {
         self.out.push(BodyBranch {
             suffix,
             kind,
             label,
             span,
+            waiver: None,
         });
+    }
+
+    fn waive_since(&mut self, from: usize, waiver: Option<String>) {
+        if let Some(reason) = waiver {
+            for b in &mut self.out[from..] {
+                b.waiver.get_or_insert_with(|| reason.clone());
+            }
+        }
     }
 }
 
-impl<'ast> Visit<'ast> for Finder {
-    fn visit_expr_if(&mut self, e: &'ast syn::ExprIf) {
+impl VisitMut for Finder<'_> {
+    fn visit_expr_if_mut(&mut self, e: &mut syn::ExprIf) {
+        let waiver = take_waiver(&mut e.attrs, self.errors);
+        let from = self.out.len();
         let cond = text(&e.cond);
         self.push(
             format!("if:{cond}"),
@@ -99,12 +139,18 @@ impl<'ast> Visit<'ast> for Finder {
                 e.if_token.span,
             ),
         }
-        visit::visit_expr_if(self, e);
+        visit_mut::visit_expr_if_mut(self, e);
+        // A waived `if`'s nested branches are waived with it.
+        self.waive_since(from, waiver);
     }
 
-    fn visit_expr_match(&mut self, e: &'ast syn::ExprMatch) {
+    fn visit_expr_match_mut(&mut self, e: &mut syn::ExprMatch) {
+        let waiver = take_waiver(&mut e.attrs, self.errors);
         let scrutinee = text(&e.expr);
-        for arm in &e.arms {
+        self.visit_expr_mut(&mut e.expr);
+        for arm in &mut e.arms {
+            let arm_waiver = take_waiver(&mut arm.attrs, self.errors).or_else(|| waiver.clone());
+            let from = self.out.len();
             let mut pattern = text(&arm.pat);
             if let Some((_, guard)) = &arm.guard {
                 pattern = format!("{pattern} if {}", text(guard));
@@ -115,11 +161,18 @@ impl<'ast> Visit<'ast> for Finder {
                 format!("match {scrutinee} => {pattern}"),
                 arm.pat.span(),
             );
+            if let Some((_, guard)) = &mut arm.guard {
+                self.visit_expr_mut(guard);
+            }
+            self.visit_expr_mut(&mut arm.body);
+            // A waived arm's nested branches are waived with it.
+            self.waive_since(from, arm_waiver);
         }
-        visit::visit_expr_match(self, e);
     }
 
-    fn visit_expr_return(&mut self, e: &'ast syn::ExprReturn) {
+    fn visit_expr_return_mut(&mut self, e: &mut syn::ExprReturn) {
+        let waiver = take_waiver(&mut e.attrs, self.errors);
+        let from = self.out.len();
         if self.closures == 0 {
             let value = e.expr.as_ref().map(text).unwrap_or_default();
             self.push(
@@ -129,23 +182,24 @@ impl<'ast> Visit<'ast> for Finder {
                 e.return_token.span,
             );
         }
-        visit::visit_expr_return(self, e);
+        visit_mut::visit_expr_return_mut(self, e);
+        self.waive_since(from, waiver);
     }
 
-    fn visit_expr_closure(&mut self, e: &'ast syn::ExprClosure) {
+    fn visit_expr_closure_mut(&mut self, e: &mut syn::ExprClosure) {
         self.closures += 1;
-        visit::visit_expr_closure(self, e);
+        visit_mut::visit_expr_closure_mut(self, e);
         self.closures -= 1;
     }
 
-    fn visit_expr_async(&mut self, e: &'ast syn::ExprAsync) {
+    fn visit_expr_async_mut(&mut self, e: &mut syn::ExprAsync) {
         self.closures += 1;
-        visit::visit_expr_async(self, e);
+        visit_mut::visit_expr_async_mut(self, e);
         self.closures -= 1;
     }
 
     // Nested items (fns, impls) are not the handler's control flow.
-    fn visit_item(&mut self, _: &'ast syn::Item) {}
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
 /// Appends `#2`, `#3`, ... to repeated ids.
@@ -166,8 +220,31 @@ mod tests {
     use super::*;
 
     fn ids(body: &str) -> Vec<String> {
-        let block: syn::Block = syn::parse_str(body).unwrap();
-        branches(&block).into_iter().map(|b| b.suffix).collect()
+        let mut block: syn::Block = syn::parse_str(body).unwrap();
+        branches(&mut block, &mut Errors::new())
+            .into_iter()
+            .map(|b| b.suffix)
+            .collect()
+    }
+
+    #[test]
+    fn waivers_are_read_and_removed() {
+        let mut block: syn::Block = syn::parse_str(
+            r#"{ #[waive("never in tests")] if a {} match m { #[waive("legacy")] X => {}, Y => {} } }"#,
+        )
+        .unwrap();
+        let found = branches(&mut block, &mut Errors::new());
+        let waivers: Vec<Option<&str>> = found.iter().map(|b| b.waiver.as_deref()).collect();
+        assert_eq!(
+            waivers,
+            [
+                Some("never in tests"),
+                Some("never in tests"),
+                Some("legacy"),
+                None
+            ]
+        );
+        assert!(!quote::quote!(#block).to_string().contains("waive"));
     }
 
     #[test]

@@ -140,12 +140,14 @@ fn branches(model: &RouteModel) -> Vec<TokenStream> {
             kind: "Route",
             label: format!("{message} -> {target}"),
             span,
+            waiver: h.waiver.clone(),
         });
         out.push(BranchTokens {
             id: id("/!invalid_payload:", h),
             kind: "DecodeError",
             label: format!("payload does not decode as {message}"),
             span: h.message.span(),
+            waiver: h.waiver.clone(),
         });
         if let Output::Fallible { span, .. } = &h.output {
             out.push(BranchTokens {
@@ -153,6 +155,7 @@ fn branches(model: &RouteModel) -> Vec<TokenStream> {
                 kind: "HandlerError",
                 label: format!("{target} returns Err"),
                 span: *span,
+                waiver: h.waiver.clone(),
             });
         }
         for b in &h.body {
@@ -163,6 +166,7 @@ fn branches(model: &RouteModel) -> Vec<TokenStream> {
                 kind: b.kind,
                 label: format!("{target}: {}", b.label),
                 span: b.span,
+                waiver: b.waiver.clone().or_else(|| h.waiver.clone()),
             });
         }
     }
@@ -171,6 +175,7 @@ fn branches(model: &RouteModel) -> Vec<TokenStream> {
         kind: "UnknownType",
         label: format!("no route of {} for the type", model.actor_name),
         span: model.impl_span,
+        waiver: None,
     });
     out.iter().map(|b| b.to_tokens(krate)).collect()
 }

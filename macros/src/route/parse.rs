@@ -35,6 +35,8 @@ pub struct Handler {
     pub output: Output,
     /// The branches inside its body.
     pub body: Vec<super::body::BodyBranch>,
+    /// `#[waive("reason")]` on the method: all its branches are waived.
+    pub waiver: Option<String>,
 }
 
 /// What a handler returns.
@@ -80,9 +82,14 @@ pub fn model(
         if take_skip(method, errors) {
             continue;
         }
-        let Some(handler) = handler(method, errors) else {
+        // Read (and remove) the waivers first, so an invalid handler leaves none behind.
+        let waiver = super::body::take_waiver(&mut method.attrs, errors);
+        let body = super::body::branches(&mut method.block, errors);
+        let Some(mut handler) = handler(method, errors) else {
             continue;
         };
+        handler.body = body;
+        handler.waiver = waiver;
         // A handler is `async` by contract, whether or not its body awaits.
         method
             .attrs
@@ -213,7 +220,8 @@ fn handler(method: &ImplItemFn, errors: &mut Errors) -> Option<Handler> {
         message,
         ctx_ty,
         output,
-        body: super::body::branches(&method.block),
+        body: Vec::new(),
+        waiver: None,
     })
 }
 

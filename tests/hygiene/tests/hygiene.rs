@@ -79,6 +79,14 @@ fn hygienic_actors_dispatch_and_persist() {
     assert_eq!(Echo::INFO.class, "Echoer");
     assert_eq!(Echo::INFO.binding, "ECHO_ER_ACTOR");
     assert!(Counter::INFO.route("reset_all").unwrap().internal);
+    let bump: Vec<_> = Counter::INFO
+        .branches
+        .iter()
+        .filter(|b| b.id.starts_with("counter/bump"))
+        .collect();
+    assert_eq!(bump.len(), 3, "the route and two arms");
+    assert!(bump.iter().all(|b| b.waiver.is_some()));
+    assert_eq!(bump[1].waiver, Some("one is the easy case"));
     let gateway = Gate::INFO.gateway.unwrap();
     assert_eq!(gateway.forward("echo-er").unwrap().class, "Echoer");
     assert_eq!(gateway.reply_to("bump"), "client:counter");
