@@ -204,7 +204,9 @@ impl Port for DurablePort {
 
     fn send(&self, target: &'static ActorInfo, envelope: Envelope) {
         let (to, message_type) = (envelope.to.clone(), envelope.message_type.clone());
-        let call = self.timed_call(target, envelope);
+        // No timeout: nothing waits on a send (the turn has moved on), so no cycle can form,
+        // and the target's work may take as long as it takes.
+        let call = call(self.env.clone(), target, envelope);
         self.wait_until(async move {
             let outcome = call.await.and_then(Envelope::into_result);
             if let Err(e) = outcome {
