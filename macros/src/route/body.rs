@@ -13,7 +13,7 @@
 //! removed here, so rustc never sees it.
 
 use crate::errors::Errors;
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
@@ -30,21 +30,35 @@ pub struct BodyBranch {
     pub waiver: Option<String>,
 }
 
-/// The branches of `block`, in source order; removes the `#[waive]` attributes.
-pub fn branches(block: &mut syn::Block, errors: &mut Errors) -> Vec<BodyBranch> {
+/// Makes the statement that records a hit of the branch with the given id suffix
+/// (checklist builds only).
+pub type HitFn<'h> = &'h dyn Fn(&str) -> TokenStream;
+
+/// The branches of `block`, in source order; removes the `#[waive]` attributes. With `hit`,
+/// also puts a hit-recording statement first in each branch.
+pub fn branches(
+    block: &mut syn::Block,
+    hit: Option<HitFn<'_>>,
+    errors: &mut Errors,
+) -> Vec<BodyBranch> {
     let mut finder = Finder {
         out: Vec::new(),
+        bases: Vec::new(),
         closures: 0,
+        hit,
         errors,
     };
     finder.visit_block_mut(block);
-    dedup(finder.out)
+    finder.out
 }
 
-struct Finder<'e> {
+struct Finder<'e, 'h> {
     out: Vec<BodyBranch>,
+    /// The ids before `#n` was appended, to number repeats.
+    bases: Vec<String>,
     /// How many closures or async blocks enclose the current expression.
     closures: usize,
+    hit: Option<HitFn<'h>>,
     errors: &'e mut Errors,
 }
 
@@ -92,8 +106,26 @@ fn text<T: ToTokens>(tokens: &T) -> String {
     format!("{short}..")
 }
 
-impl Finder<'_> {
-    fn push(&mut self, suffix: String, kind: &'static str, label: String, span: Span) {
+impl Finder<'_, '_> {
+    /// Records a branch (a repeated id gets `#2`, `#3`, ...) and returns its hit statement.
+    fn push(
+        &mut self,
+        base: String,
+        kind: &'static str,
+        label: String,
+        span: Span,
+    ) -> Option<syn::Stmt> {
+        let n = self.bases.iter().filter(|b| **b == base).count();
+        let suffix = if n == 0 {
+            base.clone()
+        } else {
+            format!("{base}#{}", n + 1)
+        };
+        self.bases.push(base);
+        let hit = self.hit.map(|hit| {
+            let tokens = hit(&suffix);
+            syn::parse_quote!(#tokens)
+        });
         self.out.push(BodyBranch {
             suffix,
             kind,
@@ -101,6 +133,7 @@ impl Finder<'_> {
             span,
             waiver: None,
         });
+        hit
     }
 
     fn waive_since(&mut self, from: usize, waiver: Option<String>) {
@@ -112,32 +145,52 @@ impl Finder<'_> {
     }
 }
 
-impl VisitMut for Finder<'_> {
+impl VisitMut for Finder<'_, '_> {
     fn visit_expr_if_mut(&mut self, e: &mut syn::ExprIf) {
         let waiver = take_waiver(&mut e.attrs, self.errors);
         let from = self.out.len();
         let cond = text(&e.cond);
-        self.push(
+        let then_hit = self.push(
             format!("if:{cond}"),
             "IfThen",
             format!("if {cond}"),
             e.if_token.span,
         );
-        match &e.else_branch {
+        if let Some(hit) = then_hit {
+            e.then_branch.stmts.insert(0, hit);
+        }
+        let else_hit = match &e.else_branch {
             // `else if`: the else is the nested `if`'s own branches.
-            Some((_, next)) if matches!(**next, syn::Expr::If(_)) => {}
-            Some((else_token, _)) => self.push(
-                format!("else:{cond}"),
-                "IfElse",
-                format!("else of if {cond}"),
-                else_token.span,
-            ),
+            Some((_, next)) if matches!(**next, syn::Expr::If(_)) => None,
+            Some((else_token, _)) => {
+                let span = else_token.span;
+                self.push(
+                    format!("else:{cond}"),
+                    "IfElse",
+                    format!("else of if {cond}"),
+                    span,
+                )
+            }
             None => self.push(
                 format!("else:{cond}"),
                 "IfElse",
                 format!("implicit else of if {cond}"),
                 e.if_token.span,
             ),
+        };
+        if let Some(hit) = else_hit {
+            match &mut e.else_branch {
+                Some((_, expr)) => {
+                    let body = take_expr(expr);
+                    **expr = syn::parse_quote!({ #hit #body });
+                }
+                None => {
+                    e.else_branch = Some((
+                        syn::Token![else](e.if_token.span),
+                        Box::new(syn::parse_quote!({ #hit })),
+                    ));
+                }
+            }
         }
         visit_mut::visit_expr_if_mut(self, e);
         // A waived `if`'s nested branches are waived with it.
@@ -155,12 +208,17 @@ impl VisitMut for Finder<'_> {
             if let Some((_, guard)) = &arm.guard {
                 pattern = format!("{pattern} if {}", text(guard));
             }
-            self.push(
+            let hit = self.push(
                 format!("match:{scrutinee}/{pattern}"),
                 "MatchArm",
                 format!("match {scrutinee} => {pattern}"),
                 arm.pat.span(),
             );
+            if let Some(hit) = hit {
+                let body = take_expr(&mut arm.body);
+                *arm.body = syn::parse_quote!({ #hit #body });
+                arm.comma.get_or_insert_with(Default::default);
+            }
             if let Some((_, guard)) = &mut arm.guard {
                 self.visit_expr_mut(guard);
             }
@@ -175,12 +233,17 @@ impl VisitMut for Finder<'_> {
         let from = self.out.len();
         if self.closures == 0 {
             let value = e.expr.as_ref().map(text).unwrap_or_default();
-            self.push(
+            let hit = self.push(
                 format!("return:{value}"),
                 "EarlyReturn",
                 format!("return {value}"),
                 e.return_token.span,
             );
+            if let Some(hit) = hit {
+                // `return { hit; value }` (or `return { hit; }`, which returns `()` as `return;`).
+                let value = e.expr.take();
+                e.expr = Some(Box::new(syn::parse_quote!({ #hit #value })));
+            }
         }
         visit_mut::visit_expr_return_mut(self, e);
         self.waive_since(from, waiver);
@@ -202,26 +265,36 @@ impl VisitMut for Finder<'_> {
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }
 
-/// Appends `#2`, `#3`, ... to repeated ids.
-fn dedup(mut branches: Vec<BodyBranch>) -> Vec<BodyBranch> {
-    let mut seen: Vec<String> = Vec::new();
-    for b in &mut branches {
-        let n = seen.iter().filter(|s| **s == b.suffix).count();
-        seen.push(b.suffix.clone());
-        if n > 0 {
-            b.suffix = format!("{}#{}", b.suffix, n + 1);
-        }
-    }
-    branches
+/// Moves an expression out, leaving an empty placeholder to overwrite.
+fn take_expr(expr: &mut syn::Expr) -> syn::Expr {
+    std::mem::replace(expr, syn::Expr::Verbatim(TokenStream::new()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn hits_go_first_in_each_branch() {
+        let mut block: syn::Block =
+            syn::parse_str("{ if a { x(); } match m { X => 1, Y => { 2 } } if b { return; } }")
+                .unwrap();
+        let hit = |id: &str| quote::quote!(hit(#id););
+        branches(&mut block, Some(&hit), &mut Errors::new());
+        let text = quote::quote!(#block).to_string();
+        for expected in [
+            r#"if a { hit ("if:a") ; x () ; } else { hit ("else:a") ; }"#,
+            r#"X => { hit ("match:m/X") ; 1 } ,"#,
+            r#"Y => { hit ("match:m/Y") ; { 2 } } ,"#,
+            r#"return { hit ("return:") ; }"#,
+        ] {
+            assert!(text.contains(expected), "{expected} not in {text}");
+        }
+    }
+
     fn ids(body: &str) -> Vec<String> {
         let mut block: syn::Block = syn::parse_str(body).unwrap();
-        branches(&mut block, &mut Errors::new())
+        branches(&mut block, None, &mut Errors::new())
             .into_iter()
             .map(|b| b.suffix)
             .collect()
@@ -233,7 +306,7 @@ mod tests {
             r#"{ #[waive("never in tests")] if a {} match m { #[waive("legacy")] X => {}, Y => {} } }"#,
         )
         .unwrap();
-        let found = branches(&mut block, &mut Errors::new());
+        let found = branches(&mut block, None, &mut Errors::new());
         let waivers: Vec<Option<&str>> = found.iter().map(|b| b.waiver.as_deref()).collect();
         assert_eq!(
             waivers,

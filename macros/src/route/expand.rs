@@ -23,6 +23,7 @@ pub fn expand(model: &RouteModel) -> TokenStream {
     let branches = branches(model);
     let arms = model.handlers.iter().map(|h| arm(model, h));
     let unique = unique_wire_types(model);
+    let hit_unknown = record(krate, dispatch_id(model, "/!unknown_type", None));
     quote! {
         const _: () = {
             #(#handles)*
@@ -37,6 +38,7 @@ pub fn expand(model: &RouteModel) -> TokenStream {
                     let _ = &ctx;
                     let __type = envelope.message_type.as_str();
                     #(#arms)*
+                    #hit_unknown
                     #krate::__private::unknown_type(envelope)
                 }
             }
@@ -64,6 +66,48 @@ pub fn fallback(krate: &syn::Path, self_ty: &syn::Type) -> TokenStream {
     }
 }
 
+/// The id of one of a handler's branches: `<kind>/<wire type><suffix>`.
+fn branch_id(
+    krate: &syn::Path,
+    self_ty: &syn::Type,
+    message: &syn::Type,
+    suffix: &str,
+) -> TokenStream {
+    quote! {
+        #krate::__concat_str!(
+            <#self_ty as #krate::__private::ActorKind>::KIND,
+            "/",
+            <#message as #krate::Message>::TYPE,
+            #suffix
+        )
+    }
+}
+
+/// The statement recording a hit of a handler-body branch (`/<suffix>` after the route id);
+/// only called in checklist builds.
+pub fn hit(
+    krate: &syn::Path,
+    self_ty: &syn::Type,
+    message: &syn::Type,
+    suffix: &str,
+) -> TokenStream {
+    let id = branch_id(krate, self_ty, message, &format!("/{suffix}"));
+    record(krate, id)
+}
+
+/// `{ const ID: &str = <id>; hit(ID); }` in checklist builds, nothing otherwise.
+fn record(krate: &syn::Path, id: TokenStream) -> TokenStream {
+    if !cfg!(feature = "checklist") {
+        return TokenStream::new();
+    }
+    quote! {
+        {
+            const __DURACT_BRANCH: &str = #id;
+            #krate::__private::hit(__DURACT_BRANCH);
+        }
+    }
+}
+
 fn wire_type(model: &RouteModel, h: &Handler) -> TokenStream {
     let krate = &model.krate;
     let message = &h.message;
@@ -86,6 +130,20 @@ fn route_info(model: &RouteModel, h: &Handler) -> TokenStream {
     }
 }
 
+/// The id of a dispatch branch: `<kind><sep><wire type>`, or `<kind><sep>` without a handler.
+fn dispatch_id(model: &RouteModel, sep: &str, h: Option<&Handler>) -> TokenStream {
+    let krate = &model.krate;
+    let self_ty = &model.self_ty;
+    let kind = quote!(<#self_ty as #krate::__private::ActorKind>::KIND);
+    match h {
+        Some(h) => {
+            let wire = wire_type(model, h);
+            quote!(#krate::__concat_str!(#kind, #sep, #wire))
+        }
+        None => quote!(#krate::__concat_str!(#kind, #sep)),
+    }
+}
+
 /// One dispatch arm: decode only here, call, convert the error, serialize the reply.
 fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     let krate = &model.krate;
@@ -98,10 +156,14 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
         Output::Reply(ty) => (&**ty, quote!(self.#name(#ctx, msg).await)),
         Output::Fallible { ok, err, span } => {
             let convert = quote_spanned!(*span=> #krate::__private::handler_error::<#err>);
+            let hit_error = record(krate, dispatch_id(model, "/!handler_error:", Some(h)));
             let call = quote! {
                 match self.#name(#ctx, msg).await {
                     ::core::result::Result::Ok(reply) => reply,
-                    ::core::result::Result::Err(error) => return ::core::result::Result::Err(#convert(error)),
+                    ::core::result::Result::Err(error) => {
+                        #hit_error
+                        return ::core::result::Result::Err(#convert(error));
+                    }
                 }
             };
             (&**ok, call)
@@ -110,10 +172,27 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     // Spanned at the declared reply type: "expected `M::Reply`" points there.
     let reply_check =
         quote_spanned!(reply_ty.span()=> #krate::__private::reply_is::<#message, #reply_ty>());
+    let hit_route = record(krate, dispatch_id(model, "/", Some(h)));
+    let decode = quote!(#krate::__private::decode::<#message>(envelope));
+    let decode = if cfg!(feature = "checklist") {
+        let hit_decode = record(krate, dispatch_id(model, "/!invalid_payload:", Some(h)));
+        quote! {
+            match #decode {
+                ::core::result::Result::Ok(msg) => msg,
+                ::core::result::Result::Err(error) => {
+                    #hit_decode
+                    return ::core::result::Result::Err(error);
+                }
+            }
+        }
+    } else {
+        quote!(#decode?)
+    };
     quote! {
         if __type == #wire {
+            #hit_route
             #reply_check;
-            let msg = #krate::__private::decode::<#message>(envelope)?;
+            let msg = #decode;
             let reply: #reply_ty = #call;
             return #krate::__private::reply::<#reply_ty>(&reply);
         }

@@ -75,6 +75,7 @@ pub fn model(
         return Err(TokenStream::new());
     }
     let mut handlers: Vec<Handler> = Vec::new();
+    let self_ty = (*item.self_ty).clone();
     for method in item.items.iter_mut().filter_map(|i| match i {
         ImplItem::Fn(f) => Some(f),
         _ => None,
@@ -84,11 +85,15 @@ pub fn model(
         }
         // Read (and remove) the waivers first, so an invalid handler leaves none behind.
         let waiver = super::body::take_waiver(&mut method.attrs, errors);
-        let body = super::body::branches(&mut method.block, errors);
         let Some(mut handler) = handler(method, errors) else {
+            super::body::branches(&mut method.block, None, errors);
             continue;
         };
-        handler.body = body;
+        // Checklist builds record a hit first thing in each branch of the body.
+        let message = handler.message.clone();
+        let hit = |suffix: &str| super::expand::hit(&krate, &self_ty, &message, suffix);
+        let hit = cfg!(feature = "checklist").then_some(&hit as super::body::HitFn<'_>);
+        handler.body = super::body::branches(&mut method.block, hit, errors);
         handler.waiver = waiver;
         // A handler is `async` by contract, whether or not its body awaits.
         method

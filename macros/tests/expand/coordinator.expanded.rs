@@ -132,7 +132,9 @@ const _: () = {
                 ::duract::__private::reply_is::<RegisterWorker, Registered>();
                 let msg = ::duract::__private::decode::<RegisterWorker>(envelope)?;
                 let reply: Registered = match self.register_worker(ctx, msg).await {
-                    ::core::result::Result::Ok(reply) => reply, ::core::result::Result::Err(error) => return ::core::result::Result::Err(::duract::__private::handler_error::<Error>(error)),
+                    ::core::result::Result::Ok(reply) => reply, ::core::result::Result::Err(error) => {
+                        return ::core::result::Result::Err(::duract::__private::handler_error::<Error>(error));
+                    }
                 };
                 return ::duract::__private::reply::<Registered>(&reply);
             }
