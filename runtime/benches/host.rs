@@ -4,20 +4,53 @@
 //!
 //! `cargo bench -p duract --bench host`. The host's overhead is `host/* ÷ direct`.
 
-#[path = "../tests/native_common/mod.rs"]
-mod native_common;
-
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use duract::native::Host;
 use duract::persist::Saved;
-use duract::{Actor, ActorInfo, Address, Ctx, Envelope, Error, MemoryStorage, Port, Storage};
-use native_common::Counter;
+use duract::{
+    actor, message, payload, route, Actor, ActorInfo, Address, Ctx, Envelope, Error, MemoryStorage,
+    Port, Storage,
+};
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
+
+/// `add`: adds `amount` and replies with the total.
+#[message(reply = Total)]
+pub struct Add {
+    /// What to add.
+    pub amount: u64,
+}
+
+/// The reply to [`Add`].
+#[payload]
+pub struct Total {
+    /// The new total.
+    pub total: u64,
+}
+
+/// The small actor measured: one persisted field, one route, written with the macros, so
+/// the direct path is the generated dispatch and save.
+#[actor]
+#[derive(Default)]
+pub struct Counter {
+    total: u64,
+}
+
+#[route]
+impl Counter {
+    async fn add(&mut self, _ctx: &mut Ctx, msg: Add) -> Total {
+        self.total += msg.amount;
+        Total { total: self.total }
+    }
+}
+
+fn host() -> Host {
+    Host::new().with::<Counter>()
+}
 
 /// Polls a future that completes without waiting (MemoryStorage never waits).
 fn ready<F: Future>(f: F) -> F::Output {
@@ -69,7 +102,7 @@ impl Port for DirectPort {
 fn add_envelope(host: &Host) -> Envelope {
     host.client("client:bench")
         .unwrap()
-        .envelope("counter:bench", "add", &1)
+        .message("counter:bench", &Add { amount: 1 })
         .unwrap()
 }
 
@@ -85,7 +118,7 @@ fn bench(c: &mut Criterion) {
         });
         let (mut actor, mut saved): (Counter, Saved) =
             ready(Counter::load("bench", &port.storage)).unwrap();
-        let env = add_envelope(&Host::new());
+        let env = add_envelope(&host());
         let dyn_port: Rc<dyn Port> = port.clone();
         b.iter(|| {
             // The same input as the host gets: an owned envelope (as if just decoded).
@@ -99,7 +132,7 @@ fn bench(c: &mut Criterion) {
 
     // One ask at a time: deliver, turn gate, dispatch, save, reply envelope, run until idle.
     group.bench_function("ask", |b| {
-        let host = native_common::host();
+        let host = host();
         let env = add_envelope(&host);
         b.iter(|| black_box(host.ask(env.clone()).unwrap()));
     });
@@ -108,7 +141,7 @@ fn bench(c: &mut Criterion) {
     const BATCH: u64 = 100;
     group.throughput(Throughput::Elements(BATCH));
     group.bench_function("send_batch_100", |b| {
-        let host = native_common::host();
+        let host = host();
         let env = add_envelope(&host);
         b.iter(|| {
             for _ in 0..BATCH {
@@ -134,7 +167,7 @@ fn print_interleaved_ratio() {
     let dyn_port: Rc<dyn Port> = port.clone();
     let (mut actor, mut saved): (Counter, Saved) =
         ready(Counter::load("bench", &port.storage)).unwrap();
-    let host = native_common::host();
+    let host = host();
     let env = add_envelope(&host);
     let (mut best_direct, mut best_host) = (f64::MAX, f64::MAX);
     for _ in 0..ROUNDS {
@@ -162,4 +195,61 @@ fn print_interleaved_ratio() {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+/// `DURACT_HOST_BENCH_ONLY=direct|host|setup DURACT_HOST_BENCH_N=<n>` runs one path `n`
+/// times and exits, for counting instructions under `valgrind --tool=cachegrind` (which,
+/// unlike wall time, other processes on the machine do not disturb).
+fn main() {
+    if let Ok(mode) = std::env::var("DURACT_HOST_BENCH_ONLY") {
+        let n = std::env::var("DURACT_HOST_BENCH_N")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000u32);
+        run_only(&mode, n);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+fn run_only(mode: &str, n: u32) {
+    let port = Rc::new(DirectPort {
+        address: Address::parse("counter:bench").unwrap(),
+        storage: MemoryStorage::new(),
+    });
+    let dyn_port: Rc<dyn Port> = port.clone();
+    let (mut actor, mut saved): (Counter, Saved) =
+        ready(Counter::load("bench", &port.storage)).unwrap();
+    let host = host();
+    let env = add_envelope(&host);
+    // Warm both paths once (activation, first save), so only steady state is counted.
+    black_box(host.ask(env.clone()).unwrap());
+    let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
+    black_box(ready(actor.dispatch(&mut ctx, &env)).unwrap());
+    ready(actor.save(&port.storage, &mut saved)).unwrap();
+    match mode {
+        "direct" => {
+            for _ in 0..n {
+                let env = black_box(env.clone());
+                let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
+                black_box(ready(actor.dispatch(&mut ctx, &env)).unwrap());
+                ready(actor.save(&port.storage, &mut saved)).unwrap();
+            }
+        }
+        "host" => {
+            for _ in 0..n {
+                black_box(host.ask(env.clone()).unwrap());
+            }
+        }
+        "sizes" => {
+            let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
+            let dispatch = actor.dispatch(&mut ctx, &env);
+            println!("dispatch future: {} bytes", std::mem::size_of_val(&dispatch));
+            drop(dispatch);
+            let instance = duract::instance::Instance::<Counter>::new(dyn_port.clone());
+            let handle = instance.handle_envelope(env.clone());
+            println!("handle_envelope future: {} bytes", std::mem::size_of_val(&handle));
+        }
+        _ => {}
+    }
+}
