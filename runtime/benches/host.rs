@@ -244,11 +244,17 @@ fn run_only(mode: &str, n: u32) {
         "sizes" => {
             let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
             let dispatch = actor.dispatch(&mut ctx, &env);
-            println!("dispatch future: {} bytes", std::mem::size_of_val(&dispatch));
+            println!(
+                "dispatch future: {} bytes",
+                std::mem::size_of_val(&dispatch)
+            );
             drop(dispatch);
             let instance = duract::instance::Instance::<Counter>::new(dyn_port.clone());
             let handle = instance.handle_envelope(env.clone());
-            println!("handle_envelope future: {} bytes", std::mem::size_of_val(&handle));
+            println!(
+                "handle_envelope future: {} bytes",
+                std::mem::size_of_val(&handle)
+            );
         }
         _ => {}
     }
