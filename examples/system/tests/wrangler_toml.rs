@@ -3,15 +3,11 @@
 //! migration as a SQLite class, nothing bound that no actor runs, and the example's variables.
 
 use duract::{Actor, ActorInfo};
-use duract_example_system::smoke::{SmokeCoordinator, SmokeSession, SmokeWorker};
+use duract_example_system::{Coordinator, Session, Worker};
 use std::collections::BTreeMap;
 
 /// Every actor of the example. Keep in step with the crate's actors.
-const ACTORS: &[&ActorInfo] = &[
-    SmokeSession::INFO,
-    SmokeCoordinator::INFO,
-    SmokeWorker::INFO,
-];
+const ACTORS: &[&ActorInfo] = &[Session::INFO, Coordinator::INFO, Worker::INFO];
 
 /// The variables protocol.md names.
 const VARS: &[&str] = &["WORK_MS", "MAX_FRAME_BYTES", "TASK_LEASE_MS"];
