@@ -1,0 +1,1083 @@
+//! The coordinator at scale (issue 8): the seed's algorithm beside duract's `Coordinator`, at
+//! (workers, queued tasks) = (10, 10), (100, 10k), (10k, 100k), through the same storage
+//! interface (`MemoryStorage`, which counts what it is asked to write).
+//!
+//! `cargo bench -p duract-example-system --bench coordinator_scale` prints Markdown tables:
+//! time per operation (register, assign, complete) and what each operation writes, then the
+//! coordinator's memory at (10k, 100k).
+//!
+//! - **seed**: a faithful model of the seed's `CoordinatorActor` (`seed/mod.rs`): O(workers)
+//!   scan for an idle worker, array queue with `shift`, the whole state as one JSON value put
+//!   after every change.
+//! - **duract**: the real `duract_example_system::Coordinator`, driven through its generated
+//!   `Actor::dispatch` and `Actor::save` on a minimal `Port` (what `Instance` does per turn:
+//!   dispatch, save, flush the sends), its sends recorded and handed to the driver.
+//!
+//! Each state is built first (untimed): `W` workers registered, each with an active task, and
+//! `Q` tasks queued, so every worker is busy. Then, in the steady state, one measured
+//! operation at a time:
+//! - `complete`: the oldest active task completes; its worker takes the oldest queued task;
+//! - `assign`: a new task, queued (every worker is busy);
+//! - `register`: a new worker, which takes the oldest queued task.
+//!
+//! `complete` and `assign` alternate, so the state stays at (W, Q). Registering adds a worker,
+//! so registers run in rounds of at most `max(1, W/50)` (the state drifts by 2% at most), each
+//! round followed by a restore of the state from before the round (untimed).
+//!
+//! Timed: one operation from the request envelope in hand to its reply (duract: `Ctx`,
+//! dispatch with the payload's decoding, the handler, the reply's encoding, save, the timer
+//! and the flush of sends; seed: the handler with its persists). Building envelopes, reading
+//! the sends and housekeeping are not timed. duract's lease timers (one per assignment) are
+//! delivered 60 s later in a real host; here the stale ones (of completed tasks) are removed
+//! untimed now and then, so storage keeps its size.
+//!
+//! `COORDINATOR_SCALE_BUDGET_MS` sets the time each (system, scale, phase) runs for
+//! (default 2000).
+
+mod seed;
+
+use duract::persist::Saved;
+use duract::{
+    Actor, ActorInfo, Address, Ctx, Envelope, Error, ListOptions, MemoryStorage, Port, Storage,
+    WriteBatch,
+};
+use duract_example_system::Coordinator;
+use seed::SeedCoordinator;
+use serde_json::{json, Value};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// Memory: a global allocator that counts live bytes and allocations.
+
+struct Counting;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+static LIVE_ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+            LIVE_ALLOCS.fetch_add(1, Relaxed);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+            LIVE_ALLOCS.fetch_add(1, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
+        LIVE_ALLOCS.fetch_sub(1, Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(new_size, Relaxed);
+            LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Live heap: (bytes requested, allocations).
+#[derive(Clone, Copy)]
+struct Live {
+    bytes: usize,
+    allocs: usize,
+}
+
+fn live() -> Live {
+    Live {
+        bytes: LIVE_BYTES.load(Relaxed),
+        allocs: LIVE_ALLOCS.load(Relaxed),
+    }
+}
+
+impl Live {
+    /// What became live from `earlier` to `self`.
+    fn since(self, earlier: Live) -> Live {
+        Live {
+            bytes: self.bytes.saturating_sub(earlier.bytes),
+            allocs: self.allocs.saturating_sub(earlier.allocs),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driving futures and the host side.
+
+/// Polls a future that completes without waiting (MemoryStorage never waits).
+fn ready<F: Future>(f: F) -> F::Output {
+    let mut cx = Context::from_waker(Waker::noop());
+    match pin!(f).poll(&mut cx) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("nothing here waits: MemoryStorage answers at once"),
+    }
+}
+
+/// The coordinator's storage: a `MemoryStorage` whose writes are applied at once, or (when
+/// `defer` is set) kept aside and applied by [`BenchStorage::apply_deferred`] after the timed
+/// region, to tell the coordinator's own time from the storage stand-in's. Reads always go to
+/// the `MemoryStorage`.
+#[derive(Default)]
+struct BenchStorage {
+    memory: MemoryStorage,
+    defer: Cell<bool>,
+    deferred: RefCell<Vec<WriteBatch>>,
+}
+
+impl BenchStorage {
+    fn apply_deferred(&self) {
+        for batch in self.deferred.take() {
+            ready(self.memory.write(batch)).expect("memory storage does not fail");
+        }
+    }
+}
+
+impl Storage for BenchStorage {
+    fn get<'a>(&'a self, key: &'a str) -> duract::storage::StorageResult<'a, Option<String>> {
+        self.memory.get(key)
+    }
+    fn list<'a>(
+        &'a self,
+        options: &'a ListOptions,
+    ) -> duract::storage::StorageResult<'a, Vec<(String, String)>> {
+        self.memory.list(options)
+    }
+    fn write<'a>(&'a self, batch: WriteBatch) -> duract::storage::StorageResult<'a, ()> {
+        if self.defer.get() {
+            self.deferred.borrow_mut().push(batch);
+            Box::pin(async { Ok(()) })
+        } else {
+            self.memory.write(batch)
+        }
+    }
+}
+
+/// The coordinator's host side: fixed clock, counting ids (fixed width, so the bytes written
+/// do not grow with the count), sends recorded for the driver.
+struct BenchPort {
+    address: Address,
+    storage: BenchStorage,
+    ids: Cell<u64>,
+    sent: RefCell<Vec<Envelope>>,
+}
+
+const NOW: f64 = 1_700_000_000_000.0;
+
+impl BenchPort {
+    fn new(memory: MemoryStorage, ids: u64) -> Rc<BenchPort> {
+        Rc::new(BenchPort {
+            address: Address::parse("coordinator:main").expect("a valid address"),
+            storage: BenchStorage {
+                memory,
+                ..BenchStorage::default()
+            },
+            ids: Cell::new(ids),
+            sent: RefCell::new(Vec::new()),
+        })
+    }
+}
+
+impl Port for BenchPort {
+    fn address(&self) -> &Address {
+        &self.address
+    }
+    fn now(&self) -> f64 {
+        NOW
+    }
+    fn fresh_id(&self) -> String {
+        self.ids.set(self.ids.get() + 1);
+        format!("id-{:012}", self.ids.get())
+    }
+    fn storage(&self) -> &dyn Storage {
+        &self.storage
+    }
+    fn send(&self, _target: &'static ActorInfo, envelope: Envelope) {
+        self.sent.borrow_mut().push(envelope);
+    }
+    fn ask(
+        &self,
+        _target: &'static ActorInfo,
+        _envelope: Envelope,
+    ) -> duract::future::LocalBoxFuture<'static, Result<Envelope, Error>> {
+        Box::pin(async {
+            Err(Error::ActorError {
+                reason: "the coordinator never asks".into(),
+            })
+        })
+    }
+    fn spawn(&self, _work: duract::future::LocalBoxFuture<'static, ()>) {}
+    fn arm_alarm(&self, _next: Option<f64>) {}
+    fn var(&self, _name: &str) -> Option<String> {
+        None
+    }
+}
+
+fn task_id(n: u64) -> String {
+    format!("task-{n:09}")
+}
+
+fn worker_id(n: u64) -> String {
+    format!("worker-{n:06}")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements.
+
+/// The thread's CPU time in ns (`CLOCK_THREAD_CPUTIME_ID`). A system call (about 1 µs here),
+/// so only the seed's operations (milliseconds at scale) take it: on a shared machine their
+/// wall time includes waiting for a core.
+fn thread_cpu_nanos() -> u64 {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    extern "C" {
+        fn clock_gettime(clock: i32, time: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut t = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec; the call only writes it.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    if rc != 0 {
+        return 0;
+    }
+    t.sec as u64 * 1_000_000_000 + t.nsec as u64
+}
+
+/// One measured operation.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// Wall time.
+    nanos: u64,
+    /// The thread's CPU time, when taken.
+    cpu_nanos: Option<u64>,
+    bytes: u64,
+    puts: u64,
+    deletes: u64,
+}
+
+fn sample(
+    nanos: u64,
+    before: duract::storage::WriteStats,
+    after: duract::storage::WriteStats,
+) -> Sample {
+    Sample {
+        nanos,
+        cpu_nanos: None,
+        bytes: after.bytes - before.bytes,
+        puts: after.puts - before.puts,
+        deletes: after.deletes - before.deletes,
+    }
+}
+
+#[derive(Default)]
+struct OpStats {
+    nanos: Vec<u64>,
+    cpu_nanos: Vec<u64>,
+    bytes: u64,
+    puts: u64,
+    deletes: u64,
+}
+
+impl OpStats {
+    fn push(&mut self, s: Sample) {
+        self.nanos.push(s.nanos);
+        self.cpu_nanos.extend(s.cpu_nanos);
+        self.bytes += s.bytes;
+        self.puts += s.puts;
+        self.deletes += s.deletes;
+    }
+    fn n(&self) -> usize {
+        self.nanos.len()
+    }
+    fn mean_us(&self) -> f64 {
+        self.nanos.iter().sum::<u64>() as f64 / self.n().max(1) as f64 / 1000.0
+    }
+    fn quantile_us(&self, q: f64) -> f64 {
+        quantile_us(&self.nanos, q)
+    }
+    fn cpu_quantile_us(&self, q: f64) -> f64 {
+        quantile_us(&self.cpu_nanos, q)
+    }
+    fn per_op(&self, total: u64) -> f64 {
+        total as f64 / self.n().max(1) as f64
+    }
+}
+
+fn quantile_us(nanos: &[u64], q: f64) -> f64 {
+    let mut sorted = nanos.to_vec();
+    sorted.sort_unstable();
+    let at = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted.get(at).copied().unwrap_or(0) as f64 / 1000.0
+}
+
+#[derive(Default)]
+struct Measured {
+    register: OpStats,
+    assign: OpStats,
+    complete: OpStats,
+}
+
+/// A coordinator in the steady state, as the driver sees it.
+trait Coord {
+    /// A new task (queued: every worker is busy).
+    fn assign(&mut self) -> Sample;
+    /// The oldest active task completes; its worker takes the oldest queued one.
+    fn complete(&mut self) -> Sample;
+    /// A new worker; it takes the oldest queued task.
+    fn register(&mut self) -> Sample;
+    /// Remembers the current state, for [`Coord::restore`].
+    fn checkpoint(&mut self);
+    /// Goes back to the state of the last checkpoint.
+    fn restore(&mut self);
+    /// (active tasks, queued tasks) as the coordinator reports them.
+    fn counts(&mut self) -> (usize, usize);
+    /// Whether storage writes are applied after the timed region (see [`BenchStorage`]).
+    fn set_deferred(&mut self, _deferred: bool) {}
+    /// Untimed operations to run after a restore, before registers are timed: a restored
+    /// state is cold in the caches, unlike a running coordinator's.
+    fn warm_pairs(&self) -> usize {
+        2
+    }
+}
+
+/// One line of the results: a system at a scale, in one storage mode.
+struct Variant {
+    system: usize,
+    deferred: bool,
+    workers: usize,
+    m: Measured,
+    spent_mix: Duration,
+    spent_register: Duration,
+}
+
+/// The least samples per operation.
+const MIN_SAMPLES: usize = 20;
+/// The most samples per operation.
+const MAX_SAMPLES: usize = 300_000;
+
+/// Runs every variant in turn, a slice at a time, until each has had `budget` per phase: so
+/// a change in the machine's load (it is shared) falls on every scale alike.
+fn measure_all(systems: &mut [Box<dyn Coord>], variants: &mut [Variant], budget: Duration) {
+    let slice = budget / 10;
+    for system in systems.iter_mut() {
+        for _ in 0..20 {
+            system.complete();
+            system.assign();
+        }
+    }
+    loop {
+        let mut busy = false;
+        for v in variants.iter_mut() {
+            let n = v.m.complete.n();
+            if n >= MAX_SAMPLES || (n >= MIN_SAMPLES && v.spent_mix >= budget) {
+                continue;
+            }
+            busy = true;
+            let system = &mut systems[v.system];
+            system.set_deferred(v.deferred);
+            let start = Instant::now();
+            loop {
+                v.m.complete.push(system.complete());
+                v.m.assign.push(system.assign());
+                if start.elapsed() >= slice {
+                    break;
+                }
+            }
+            v.spent_mix += start.elapsed();
+        }
+        if !busy {
+            break;
+        }
+    }
+
+    // Registers: rounds of at most max(1, W/50) from the same checkpoint, each restored after.
+    for system in systems.iter_mut() {
+        system.checkpoint();
+    }
+    loop {
+        let mut busy = false;
+        for v in variants.iter_mut() {
+            let n = v.m.register.n();
+            if n >= MAX_SAMPLES || (n >= MIN_SAMPLES && v.spent_register >= budget) {
+                continue;
+            }
+            busy = true;
+            let system = &mut systems[v.system];
+            system.set_deferred(v.deferred);
+            let start = Instant::now();
+            for _ in 0..system.warm_pairs() {
+                system.complete();
+                system.assign();
+            }
+            let timed = Instant::now();
+            for _ in 0..(v.workers / 50).max(1) {
+                v.m.register.push(system.register());
+                if timed.elapsed() >= slice {
+                    break;
+                }
+            }
+            system.restore();
+            v.spent_register += start.elapsed();
+        }
+        if !busy {
+            break;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// duract's coordinator.
+
+/// Active `(task, worker)` pairs in assignment order.
+type ActiveTasks = VecDeque<(String, String)>;
+
+struct Duract {
+    port: Rc<BenchPort>,
+    actor: Coordinator,
+    saved: Saved,
+    /// Active `(task, worker)` pairs in assignment order, from the sends.
+    active: ActiveTasks,
+    next_task: u64,
+    next_worker: u64,
+    checkpoint: Option<(BTreeMap<String, String>, ActiveTasks)>,
+    /// Completions since the last [`Duract::tidy`].
+    completions: usize,
+}
+
+/// The coordinator's memory: live after a restart's load, and as built by the operations.
+struct Footprint {
+    loaded: Live,
+    built: Live,
+}
+
+impl Duract {
+    fn empty() -> Duract {
+        let port = BenchPort::new(MemoryStorage::new(), 0);
+        let (actor, saved) = ready(Coordinator::load("main", &port.storage.memory)).expect("load");
+        Duract {
+            port,
+            actor,
+            saved,
+            active: VecDeque::new(),
+            next_task: 0,
+            next_worker: 0,
+            checkpoint: None,
+            completions: 0,
+        }
+    }
+
+    /// `workers` registered, each with an active task, then `queued` tasks queued; the
+    /// footprint of the state with no task queued, then with all.
+    fn build(workers: usize, queued: usize) -> (Duract, Footprint, Footprint) {
+        let mut d = Duract::empty();
+        for _ in 0..workers {
+            d.register();
+        }
+        for _ in 0..workers {
+            let (_, reply) = d.assign_new();
+            assert!(
+                reply.contains("\"assigned\""),
+                "an idle worker takes it: {reply}"
+            );
+        }
+        let without_queue = d.footprint();
+        for _ in 0..queued {
+            let (_, reply) = d.assign_new();
+            assert!(
+                reply.contains("\"queued\""),
+                "every worker is busy: {reply}"
+            );
+        }
+        let with_queue = d.footprint();
+        (d, without_queue, with_queue)
+    }
+
+    /// Measures the live bytes of the state loaded from storage (as after a restart), and of
+    /// the state the operations built (dropped for the loaded one, which is equal).
+    fn footprint(&mut self) -> Footprint {
+        let before = live();
+        let (actor, saved) =
+            ready(Coordinator::load("main", &self.port.storage.memory)).expect("load");
+        let loaded = live().since(before);
+        let mid = live();
+        drop(std::mem::replace(&mut self.actor, actor));
+        self.saved = saved;
+        let built = mid.since(live());
+        Footprint { loaded, built }
+    }
+
+    fn envelope(&self, from: &str, message_type: &str, payload: &Value) -> Envelope {
+        Envelope::request(
+            self.port.address.clone(),
+            Address::parse(from).expect("a valid sender"),
+            message_type,
+            payload,
+            self.port.fresh_id(),
+            NOW,
+        )
+        .expect("an envelope")
+    }
+
+    /// One turn, as `Instance` runs it: dispatch, save, flush the sends. Timed from the
+    /// envelope in hand to the reply.
+    fn turn(&mut self, envelope: Envelope) -> (Sample, String) {
+        let Duract {
+            port, actor, saved, ..
+        } = self;
+        let before = port.storage.memory.stats();
+        let start = Instant::now();
+        let result = ready(async {
+            let mut ctx = Ctx::new(port.clone(), envelope.from.clone());
+            let result = actor.dispatch(&mut ctx, &envelope).await;
+            actor
+                .save(&port.storage, saved)
+                .await
+                .expect("memory storage does not fail");
+            ctx.flush_sends();
+            result
+        });
+        let nanos = start.elapsed().as_nanos() as u64;
+        port.storage.apply_deferred();
+        let s = sample(nanos, before, port.storage.memory.stats());
+        let reply = match result {
+            Ok(raw) => raw.get().to_owned(),
+            Err(e) => panic!("{} failed: {e}", envelope.message_type),
+        };
+        for sent in port.sent.take() {
+            let payload: Value = serde_json::from_str(sent.payload.get()).expect("json");
+            let task = payload["taskId"]
+                .as_str()
+                .expect("process_task has a taskId");
+            self.active
+                .push_back((task.to_owned(), sent.to.id().to_owned()));
+        }
+        (s, reply)
+    }
+
+    /// Removes the lease timers of tasks no longer active (a real host delivers them after
+    /// the lease; the coordinator then ignores them). Untimed.
+    fn tidy(&mut self) {
+        self.completions = 0;
+        let active: HashSet<&str> = self.active.iter().map(|(t, _)| t.as_str()).collect();
+        let storage = &self.port.storage.memory;
+        let timers = ready(storage.list(&ListOptions::prefix("__duract/timer/"))).expect("list");
+        let mut stale = WriteBatch::default();
+        for (key, json) in timers {
+            let Ok(envelope) = Envelope::decode(&json) else {
+                continue;
+            };
+            let payload: Value = serde_json::from_str(envelope.payload.get()).unwrap_or_default();
+            let task = payload["taskId"].as_str().unwrap_or_default();
+            if envelope.message_type == "lease_expired" && !active.contains(task) {
+                stale.delete(key);
+            }
+        }
+        ready(storage.write(stale)).expect("memory storage does not fail");
+    }
+
+    fn assign_new(&mut self) -> (Sample, String) {
+        let task = task_id(self.next_task);
+        self.next_task += 1;
+        let envelope = self.envelope("client:ui", "assign_task", &json!({ "taskId": task }));
+        self.turn(envelope)
+    }
+}
+
+impl Duract {
+    fn boxed(self) -> Box<dyn Coord> {
+        Box::new(self)
+    }
+}
+
+impl Coord for Duract {
+    fn assign(&mut self) -> Sample {
+        let (s, reply) = self.assign_new();
+        assert!(reply.contains("\"queued\""), "steady state: {reply}");
+        s
+    }
+
+    fn complete(&mut self) -> Sample {
+        let (task, worker) = self.active.pop_front().expect("an active task");
+        let envelope = self.envelope(
+            &format!("worker:{worker}"),
+            "task_complete",
+            &json!({ "taskId": task, "workerId": worker }),
+        );
+        let active = self.active.len();
+        let (s, _) = self.turn(envelope);
+        assert_eq!(
+            self.active.len(),
+            active + 1,
+            "the worker takes the next task"
+        );
+        self.completions += 1;
+        if self.completions >= (self.active.len() / 4).max(64) {
+            self.tidy();
+        }
+        s
+    }
+
+    fn register(&mut self) -> Sample {
+        let worker = worker_id(self.next_worker);
+        self.next_worker += 1;
+        let envelope = self.envelope(
+            "client:ui",
+            "register_worker",
+            &json!({ "workerId": worker }),
+        );
+        self.turn(envelope).0
+    }
+
+    fn set_deferred(&mut self, deferred: bool) {
+        self.port.storage.defer.set(deferred);
+    }
+
+    fn checkpoint(&mut self) {
+        self.tidy();
+        self.checkpoint = Some((self.port.storage.memory.snapshot(), self.active.clone()));
+    }
+
+    fn restore(&mut self) {
+        let (stored, active) = self.checkpoint.as_ref().expect("a checkpoint");
+        let storage = MemoryStorage::new();
+        let puts = stored.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        ready(storage.write(WriteBatch {
+            puts,
+            deletes: Vec::new(),
+        }))
+        .expect("memory storage does not fail");
+        let defer = self.port.storage.defer.get();
+        self.port = BenchPort::new(storage, self.port.ids.get());
+        self.port.storage.defer.set(defer);
+        (self.actor, self.saved) =
+            ready(Coordinator::load("main", &self.port.storage.memory)).expect("load");
+        self.active = active.clone();
+    }
+
+    fn counts(&mut self) -> (usize, usize) {
+        let envelope = self.envelope("client:ui", "get_status", &json!({}));
+        let (_, reply) = self.turn(envelope);
+        let status: Value = serde_json::from_str(&reply).expect("status json");
+        let active = status["activeTasks"].as_array().map_or(0, Vec::len);
+        let queued = status["queuedTasks"].as_u64().unwrap_or(0) as usize;
+        (active, queued)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The seed's algorithm.
+
+struct Seed {
+    model: SeedCoordinator,
+    storage: MemoryStorage,
+    active: ActiveTasks,
+    next_task: u64,
+    next_worker: u64,
+    checkpoint: Option<(SeedCoordinator, ActiveTasks)>,
+}
+
+impl Seed {
+    /// The same state as [`Duract::build`], built directly (the seed's own assign would scan
+    /// every worker for each queued task); its footprint (live bytes of the model).
+    fn build(workers: usize, queued: usize) -> (Seed, Live) {
+        let before = live();
+        let worker_ids: Vec<String> = (0..workers as u64).map(worker_id).collect();
+        let active: Vec<(String, String)> = (0..workers as u64)
+            .map(|n| (task_id(n), worker_id(n)))
+            .collect();
+        let queue: Vec<String> = (workers as u64..(workers + queued) as u64)
+            .map(task_id)
+            .collect();
+        let model = SeedCoordinator::build(worker_ids, &active, queue);
+        let footprint = live().since(before);
+        let storage = MemoryStorage::new();
+        let seed = Seed {
+            model,
+            storage,
+            active: active.into_iter().collect(),
+            next_task: (workers + queued) as u64,
+            next_worker: workers as u64,
+            checkpoint: None,
+        };
+        // The stored state to start from (the seed persists its whole state on each change).
+        ready(seed.model.persist(&seed.storage));
+        (seed, footprint)
+    }
+
+    fn timed<F: Future<Output = String>>(storage: &MemoryStorage, op: F) -> (Sample, String) {
+        let before = storage.stats();
+        let cpu = thread_cpu_nanos();
+        let start = Instant::now();
+        let reply = ready(op);
+        let nanos = start.elapsed().as_nanos() as u64;
+        let cpu = thread_cpu_nanos() - cpu;
+        let sample = Sample {
+            cpu_nanos: Some(cpu),
+            ..sample(nanos, before, storage.stats())
+        };
+        (sample, reply)
+    }
+
+    fn take_sends(&mut self) {
+        let sends = self.model.outbox.drain(..);
+        self.active
+            .extend(sends.map(|(worker, task)| (task, worker)));
+    }
+}
+
+impl Seed {
+    fn boxed(self) -> Box<dyn Coord> {
+        Box::new(self)
+    }
+}
+
+impl Coord for Seed {
+    fn assign(&mut self) -> Sample {
+        let task = task_id(self.next_task);
+        self.next_task += 1;
+        let (s, reply) = Seed::timed(&self.storage, self.model.assign_task(&self.storage, &task));
+        assert!(reply.contains("\"queued\""), "steady state: {reply}");
+        self.take_sends();
+        s
+    }
+
+    fn complete(&mut self) -> Sample {
+        let (task, worker) = self.active.pop_front().expect("an active task");
+        let (s, _) = Seed::timed(
+            &self.storage,
+            self.model.task_complete(&self.storage, &task, &worker),
+        );
+        self.take_sends();
+        s
+    }
+
+    fn register(&mut self) -> Sample {
+        let worker = worker_id(self.next_worker);
+        self.next_worker += 1;
+        let (s, _) = Seed::timed(
+            &self.storage,
+            self.model.register_worker(&self.storage, &worker),
+        );
+        self.take_sends();
+        s
+    }
+
+    fn checkpoint(&mut self) {
+        self.checkpoint = Some((self.model.clone(), self.active.clone()));
+    }
+
+    fn restore(&mut self) {
+        let (model, active) = self.checkpoint.as_ref().expect("a checkpoint");
+        self.model = model.clone();
+        self.active = active.clone();
+    }
+
+    fn counts(&mut self) -> (usize, usize) {
+        (self.active.len(), self.model.queued())
+    }
+
+    fn warm_pairs(&self) -> usize {
+        0
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run.
+
+const SCALES: [(usize, usize); 3] = [(10, 10), (100, 10_000), (10_000, 100_000)];
+
+fn scale_name(workers: usize, queued: usize) -> String {
+    fn short(n: usize) -> String {
+        if n >= 1000 && n.is_multiple_of(1000) {
+            format!("{}k", n / 1000)
+        } else {
+            n.to_string()
+        }
+    }
+    format!("({}, {})", short(workers), short(queued))
+}
+
+/// The 1-minute load average, when the system tells it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn main() {
+    let budget = Duration::from_millis(
+        std::env::var("COORDINATOR_SCALE_BUDGET_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2000),
+    );
+    let started = Instant::now();
+    let load_before = load_average();
+    let mut systems: Vec<Box<dyn Coord>> = Vec::new();
+    let mut variants = Vec::new();
+    let mut memory = None;
+    for &(workers, queued) in &SCALES {
+        let t = Instant::now();
+        let (mut seed, seed_footprint) = Seed::build(workers, queued);
+        assert_eq!(
+            seed.counts(),
+            (workers, queued),
+            "the seed's state as built"
+        );
+        let (mut duract, without_queue, with_queue) = Duract::build(workers, queued);
+        assert_eq!(
+            duract.counts(),
+            (workers, queued),
+            "duract's state as built"
+        );
+        if (workers, queued) == (10_000, 100_000) {
+            memory = Some((without_queue, with_queue, seed_footprint));
+        }
+        eprintln!(
+            "built {} in {:.1} s",
+            scale_name(workers, queued),
+            t.elapsed().as_secs_f64()
+        );
+        systems.push(seed.boxed());
+        systems.push(duract.boxed());
+        let (seed_at, duract_at) = (systems.len() - 2, systems.len() - 1);
+        for (system, deferred) in [(seed_at, false), (duract_at, false), (duract_at, true)] {
+            variants.push(Variant {
+                system,
+                deferred,
+                workers,
+                m: Measured::default(),
+                spent_mix: Duration::ZERO,
+                spent_register: Duration::ZERO,
+            });
+        }
+    }
+    eprintln!(
+        "measuring, {} ms per variant and phase ...",
+        budget.as_millis()
+    );
+    measure_all(&mut systems, &mut variants, budget);
+    for (system, &(workers, queued)) in systems.iter_mut().zip(SCALES.iter().flat_map(|s| [s, s])) {
+        assert_eq!(
+            system.counts(),
+            (workers, queued),
+            "the state after the run"
+        );
+    }
+    let results: Vec<Results> = variants
+        .chunks(3)
+        .zip(SCALES)
+        .map(|(v, (workers, queued))| Results {
+            workers,
+            queued,
+            seed: &v[0].m,
+            duract: &v[1].m,
+            deferred: &v[2].m,
+        })
+        .collect();
+    print_tables(&results);
+    if let Some((without_queue, with_queue, seed)) = memory {
+        print_memory(without_queue, with_queue, seed);
+    }
+    println!(
+        "\n(run took {:.1} s; {} cores; load average {} before, {} after)",
+        started.elapsed().as_secs_f64(),
+        std::thread::available_parallelism().map_or(0, usize::from),
+        load_before,
+        load_average()
+    );
+}
+
+/// The measurements at one scale.
+struct Results<'a> {
+    workers: usize,
+    queued: usize,
+    seed: &'a Measured,
+    duract: &'a Measured,
+    deferred: &'a Measured,
+}
+
+fn ops(m: &Measured) -> [(&'static str, &OpStats); 3] {
+    [
+        ("register", &m.register),
+        ("assign", &m.assign),
+        ("complete", &m.complete),
+    ]
+}
+
+fn print_tables(rows: &[Results<'_>]) {
+    println!("## Time and storage writes per operation\n");
+    println!("Medians of wall time, µs per operation. *seed CPU*: the seed's thread CPU time (its");
+    println!(
+        "operations take milliseconds at scale, so on a shared machine their wall time includes"
+    );
+    println!(
+        "waiting for a core). *duract, writes deferred*: the same coordinator with its storage"
+    );
+    println!("writes applied after the timed region (reads stay in): its own time without the");
+    println!("in-memory storage stand-in's inserts. Bytes: keys + values put, per operation.\n");
+    println!(
+        "| (workers, queued) | op | seed | seed CPU | duract | duract, writes deferred | seed CPU ÷ duract | seed bytes/op | duract bytes/op | seed puts/op | duract puts + deletes/op |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let name = scale_name(row.workers, row.queued);
+        for (i, (op, s)) in ops(row.seed).into_iter().enumerate() {
+            let d = ops(row.duract)[i].1;
+            let w = ops(row.deferred)[i].1;
+            println!(
+                "| {name} | {op} | {:.1} | {:.1} | {:.2} | {:.2} | {:.0}x | {:.0} | {:.0} | {:.1} | {:.1} + {:.1} |",
+                s.quantile_us(0.5),
+                s.cpu_quantile_us(0.5),
+                d.quantile_us(0.5),
+                w.quantile_us(0.5),
+                s.cpu_quantile_us(0.5) / d.quantile_us(0.5),
+                s.per_op(s.bytes),
+                d.per_op(d.bytes),
+                s.per_op(s.puts),
+                d.per_op(d.puts),
+                d.per_op(d.deletes),
+            );
+        }
+    }
+
+    println!("\n## Means and spread (wall time, µs: mean / 99th percentile; samples)\n");
+    println!("| (workers, queued) | op | seed | seed n | duract | duract n | duract, writes deferred | n |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let name = scale_name(row.workers, row.queued);
+        for (i, (op, s)) in ops(row.seed).into_iter().enumerate() {
+            let d = ops(row.duract)[i].1;
+            let w = ops(row.deferred)[i].1;
+            println!(
+                "| {name} | {op} | {:.1} / {:.1} | {} | {:.2} / {:.2} | {} | {:.2} / {:.2} | {} |",
+                s.mean_us(),
+                s.quantile_us(0.99),
+                s.n(),
+                d.mean_us(),
+                d.quantile_us(0.99),
+                d.n(),
+                w.mean_us(),
+                w.quantile_us(0.99),
+                w.n(),
+            );
+        }
+    }
+
+    let (Some(small), Some(large)) = (rows.first(), rows.last()) else {
+        return;
+    };
+    println!(
+        "\n## Targets: {} against {}\n",
+        scale_name(large.workers, large.queued),
+        scale_name(small.workers, small.queued)
+    );
+    println!("| op | duract large ÷ small, median (mean); target ≤ 2 | writes deferred, large ÷ small, median (mean) | seed ÷ duract at large, CPU (wall); target ≥ 100 | duract bytes/op at each scale; target: flat |");
+    println!("|---|---:|---:|---:|---|");
+    for i in 0..3 {
+        let (op, d_large) = ops(large.duract)[i];
+        let d_small = ops(small.duract)[i].1;
+        let w_large = ops(large.deferred)[i].1;
+        let w_small = ops(small.deferred)[i].1;
+        let s_large = ops(large.seed)[i].1;
+        let bytes: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let d = ops(r.duract)[i].1;
+                format!("{:.0}", d.per_op(d.bytes))
+            })
+            .collect();
+        println!(
+            "| {op} | {:.2} ({:.2}) | {:.2} ({:.2}) | {:.0}x ({:.0}x) | {} |",
+            d_large.quantile_us(0.5) / d_small.quantile_us(0.5),
+            d_large.mean_us() / d_small.mean_us(),
+            w_large.quantile_us(0.5) / w_small.quantile_us(0.5),
+            w_large.mean_us() / w_small.mean_us(),
+            s_large.cpu_quantile_us(0.5) / d_large.quantile_us(0.5),
+            s_large.quantile_us(0.5) / d_large.quantile_us(0.5),
+            bytes.join(" / "),
+        );
+    }
+}
+
+fn print_memory(without_queue: Footprint, with_queue: Footprint, seed: Live) {
+    const ISOLATE: usize = 128 * 1024 * 1024;
+    /// A rough per-allocation overhead of a general-purpose allocator (header + rounding).
+    const OVERHEAD: usize = 16;
+    let queued = 100_000;
+    println!("\n## Memory of the coordinator's state at (10k workers, 100k queued)\n");
+    println!(
+        "Counted by a global allocator in this (64-bit native) binary: bytes requested, live."
+    );
+    println!("wasm32 halves pointers and lengths, so these are upper bounds for the isolate.\n");
+    println!("| state | live bytes | allocations | MiB incl. ~{OVERHEAD} B/allocation |");
+    println!("|---|---:|---:|---:|");
+    let rows = [
+        (
+            "duract, 10k workers + 10k active, loaded from storage",
+            without_queue.loaded,
+        ),
+        (
+            "duract, + 100k queued, loaded from storage (after a restart)",
+            with_queue.loaded,
+        ),
+        (
+            "duract, + 100k queued, as built by the operations",
+            with_queue.built,
+        ),
+        (
+            "seed model, + 100k queued (plus one JSON snapshot of it per persist)",
+            seed,
+        ),
+    ];
+    for (name, l) in rows {
+        println!(
+            "| {name} | {} | {} | {:.1} |",
+            l.bytes,
+            l.allocs,
+            mib(l.bytes + OVERHEAD * l.allocs)
+        );
+    }
+    let per_task = with_queue.loaded.since(without_queue.loaded);
+    let bytes_per_task = per_task.bytes as f64 / queued as f64;
+    let with_overhead = (per_task.bytes + OVERHEAD * per_task.allocs) as f64 / queued as f64;
+    let base = without_queue.loaded.bytes + OVERHEAD * without_queue.loaded.allocs;
+    let fit = |share: f64| ((ISOLATE as f64 * share - base as f64) / with_overhead).max(0.0);
+    println!(
+        "\nPer queued task: {bytes_per_task:.0} B requested, {with_overhead:.0} B with allocator overhead \
+         ({:.1} allocations).",
+        per_task.allocs as f64 / queued as f64
+    );
+    println!(
+        "Queued tasks that fit beside 10k workers: {:.2} M in all of a 128 MB isolate, {:.2} M in half of it.",
+        fit(1.0) / 1e6,
+        fit(0.5) / 1e6
+    );
+}
