@@ -4,8 +4,7 @@
 //!
 //! - **Instances**: one per address, activated on its first message (its state loads from its
 //!   own storage on its first turn), each message handled in its own turn, one turn at a time
-//!   in arrival order ([`crate::instance::Instance`], the core both hosts share). A failed save
-//!   drops the in-memory state and the caller gets `actor_error`.
+//!   in arrival order ([`crate::instance::Instance`], the core both hosts share).
 //! - **Routing**: `send`, `ask` and background work between instances go by the target type's
 //!   kind and the address id, as the Durable Object adapter routes them (namespace, name).
 //! - **Executor** ([`executor`]): single-threaded and deterministic; [`Host::run_until_idle`]
@@ -22,7 +21,15 @@
 //!   session; [`Host::evict`] hibernates an idle instance and keeps its connections.
 //! - **Restart and faults** ([`faults`]): [`Host::restart`] / [`Host::restart_all`] drop
 //!   in-memory state and work in flight, keep storage and alarms;
-//!   [`Host::fail_next_writes`] / [`Host::fail_writes_after`] inject storage failures.
+//!   [`Host::fail_next_writes`] / [`Host::fail_writes_after`] inject storage failures. As on
+//!   Durable Objects, a failed write fails the rest of its turn, none of the turn's writes
+//!   stay (timers included), the in-memory state is dropped and the caller gets
+//!   `actor_error`; a failed alarm is retried [`ALARM_RETRY_MS`] later.
+//!
+//! Not modelled: socket attachments set by the gateway (a connection keeps only its session
+//! address), broadcast initiated by an actor (only [`Host::broadcast`]), and the input gate
+//! opening during non-storage awaits (turns never interleave here, so an ask cycle times out
+//! rather than completing).
 //! - **Test kit** ([`testkit`]): [`Client`] builds envelopes with unique ids, replies are
 //!   picked by `replyTo` ([`Host::reply_to`], [`Connection::reply_to`]),
 //!   [`assert_error_code`], [`Host::wait_until`], [`Host::storage`] snapshots.
