@@ -61,12 +61,18 @@ struct Counting;
 
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
 static LIVE_ALLOCS: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(size: usize) {
+    let now = LIVE_BYTES.fetch_add(size, Relaxed) + size;
+    PEAK_BYTES.fetch_max(now, Relaxed);
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc(layout);
         if !p.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+            grew(layout.size());
             LIVE_ALLOCS.fetch_add(1, Relaxed);
         }
         p
@@ -74,7 +80,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc_zeroed(layout);
         if !p.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+            grew(layout.size());
             LIVE_ALLOCS.fetch_add(1, Relaxed);
         }
         p
@@ -87,7 +93,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
-            LIVE_BYTES.fetch_add(new_size, Relaxed);
+            grew(new_size);
             LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
         }
         p
@@ -464,11 +470,15 @@ struct Duract {
     checkpoint: Option<(BTreeMap<String, String>, ActiveTasks)>,
     /// Completions since the last [`Duract::tidy`].
     completions: usize,
+    /// Whether each task carries its own priority (else none: protocol.md's fields only).
+    priorities: bool,
 }
 
-/// The coordinator's memory: live after a restart's load, and as built by the operations.
+/// The coordinator's memory: live after a restart's load, the peak during that load (the
+/// entries listed from storage are held while they decode), and as built by the operations.
 struct Footprint {
     loaded: Live,
+    load_peak: usize,
     built: Live,
 }
 
@@ -485,13 +495,15 @@ impl Duract {
             next_worker: 0,
             checkpoint: None,
             completions: 0,
+            priorities: false,
         }
     }
 
     /// `workers` registered, each with an active task, then `queued` tasks queued; the
     /// footprint of the state with no task queued, then with all.
-    fn build(workers: usize, queued: usize) -> (Duract, Footprint, Footprint) {
+    fn build(workers: usize, queued: usize, priorities: bool) -> (Duract, Footprint, Footprint) {
         let mut d = Duract::empty();
+        d.priorities = priorities;
         for _ in 0..workers {
             d.register();
         }
@@ -518,14 +530,20 @@ impl Duract {
     /// the state the operations built (dropped for the loaded one, which is equal).
     fn footprint(&mut self) -> Footprint {
         let before = live();
+        PEAK_BYTES.store(before.bytes, Relaxed);
         let (actor, saved) =
             ready(Coordinator::load("main", &self.port.storage.memory)).expect("load");
         let loaded = live().since(before);
+        let load_peak = PEAK_BYTES.load(Relaxed) - before.bytes;
         let mid = live();
         drop(std::mem::replace(&mut self.actor, actor));
         self.saved = saved;
         let built = mid.since(live());
-        Footprint { loaded, built }
+        Footprint {
+            loaded,
+            load_peak,
+            built,
+        }
     }
 
     fn envelope(&self, from: &str, message_type: &str, payload: &Value) -> Envelope {
@@ -600,7 +618,14 @@ impl Duract {
     fn assign_new(&mut self) -> (Sample, String) {
         let task = task_id(self.next_task);
         self.next_task += 1;
-        let envelope = self.envelope("client:ui", "assign_task", &json!({ "taskId": task }));
+        let payload = if self.priorities {
+            // A distinct priority per task, scattered (a multiplicative hash of its number).
+            let priority = (self.next_task.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 33) as i64;
+            json!({ "taskId": task, "priority": priority })
+        } else {
+            json!({ "taskId": task })
+        };
+        let envelope = self.envelope("client:ui", "assign_task", &payload);
         self.turn(envelope)
     }
 }
@@ -851,7 +876,7 @@ fn main() {
             (workers, queued),
             "the seed's state as built"
         );
-        let (mut duract, without_queue, with_queue) = Duract::build(workers, queued);
+        let (mut duract, without_queue, with_queue) = Duract::build(workers, queued, false);
         assert_eq!(
             duract.counts(),
             (workers, queued),
@@ -906,6 +931,7 @@ fn main() {
     if let Some((without_queue, with_queue, seed)) = memory {
         print_memory(without_queue, with_queue, seed);
     }
+    priority_probe(budget, &results);
     println!(
         "\n(run took {:.1} s; {} cores; load average {} before, {} after)",
         started.elapsed().as_secs_f64(),
@@ -1027,6 +1053,75 @@ fn print_tables(rows: &[Results<'_>]) {
     }
 }
 
+/// duract with a distinct priority on every task (an `assign_task` option of issue 8), at
+/// the smallest and the largest scale.
+fn priority_probe(budget: Duration, plain: &[Results<'_>]) {
+    let (small, large) = (SCALES[0], SCALES[SCALES.len() - 1]);
+    eprintln!("measuring duract with a distinct priority per task ...");
+    let mut systems = Vec::new();
+    let mut footprints = Vec::new();
+    for (workers, queued) in [small, large] {
+        let (duract, without_queue, with_queue) = Duract::build(workers, queued, true);
+        footprints.push((without_queue, with_queue));
+        systems.push(duract.boxed());
+    }
+    let mut variants: Vec<Variant> = [small, large]
+        .iter()
+        .enumerate()
+        .map(|(system, &(workers, _))| Variant {
+            system,
+            deferred: false,
+            workers,
+            m: Measured::default(),
+            spent_mix: Duration::ZERO,
+            spent_register: Duration::ZERO,
+        })
+        .collect();
+    measure_all(&mut systems, &mut variants, budget);
+    for (system, (workers, queued)) in systems.iter_mut().zip([small, large]) {
+        assert_eq!(
+            system.counts(),
+            (workers, queued),
+            "the state after the run"
+        );
+    }
+    println!(
+        "\n## duract with a distinct priority on every task\n\n\
+         `assign_task {{taskId, priority}}`, priorities scattered over 2^31 values, so the queue \
+         holds as many priority classes as tasks. Medians of wall time, µs per operation.\n"
+    );
+    println!(
+        "| op | {} | {} | large ÷ small | without priorities at {} | bytes/op small / large |",
+        scale_name(small.0, small.1),
+        scale_name(large.0, large.1),
+        scale_name(large.0, large.1)
+    );
+    println!("|---|---:|---:|---:|---:|---|");
+    for i in 0..3 {
+        let (op, s) = ops(&variants[0].m)[i];
+        let l = ops(&variants[1].m)[i].1;
+        let without = plain
+            .last()
+            .map_or(0.0, |r| ops(r.duract)[i].1.quantile_us(0.5));
+        println!(
+            "| {op} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} / {:.0} |",
+            s.quantile_us(0.5),
+            l.quantile_us(0.5),
+            l.quantile_us(0.5) / s.quantile_us(0.5),
+            without,
+            s.per_op(s.bytes),
+            l.per_op(l.bytes),
+        );
+    }
+    let (without_queue, with_queue) = &footprints[1];
+    let per_task = with_queue.loaded.since(without_queue.loaded);
+    println!(
+        "\nMemory per queued task with its own priority: {:.0} B requested ({:.1} allocations).",
+        per_task.bytes as f64 / large.1 as f64,
+        per_task.allocs as f64 / large.1 as f64
+    );
+}
+
 fn print_memory(without_queue: Footprint, with_queue: Footprint, seed: Live) {
     const ISOLATE: usize = 128 * 1024 * 1024;
     /// A rough per-allocation overhead of a general-purpose allocator (header + rounding).
@@ -1065,6 +1160,12 @@ fn print_memory(without_queue: Footprint, with_queue: Footprint, seed: Live) {
             mib(l.bytes + OVERHEAD * l.allocs)
         );
     }
+    println!(
+        "\nPeak while loading after a restart (the listed entries are held while they decode): \
+         {:.1} MiB requested with 10k workers + 10k active, {:.1} MiB with 100k queued besides.",
+        mib(without_queue.load_peak),
+        mib(with_queue.load_peak)
+    );
     let per_task = with_queue.loaded.since(without_queue.loaded);
     let bytes_per_task = per_task.bytes as f64 / queued as f64;
     let with_overhead = (per_task.bytes + OVERHEAD * per_task.allocs) as f64 / queued as f64;
@@ -1076,8 +1177,20 @@ fn print_memory(without_queue: Footprint, with_queue: Footprint, seed: Live) {
         per_task.allocs as f64 / queued as f64
     );
     println!(
-        "Queued tasks that fit beside 10k workers: {:.2} M in all of a 128 MB isolate, {:.2} M in half of it.",
+        "Queued tasks that fit beside 10k workers, by the live state: {:.2} M in all of a 128 MB \
+         isolate, {:.2} M in half of it.",
         fit(1.0) / 1e6,
         fit(0.5) / 1e6
+    );
+    let peak_per_task =
+        with_queue.load_peak.saturating_sub(without_queue.load_peak) as f64 / queued as f64;
+    let peak_fit = |share: f64| {
+        ((ISOLATE as f64 * share - without_queue.load_peak as f64) / peak_per_task).max(0.0)
+    };
+    println!(
+        "By the peak of a restart's load ({peak_per_task:.0} B per queued task, requested): \
+         {:.2} M in all of it, {:.2} M in half of it.",
+        peak_fit(1.0) / 1e6,
+        peak_fit(0.5) / 1e6
     );
 }
