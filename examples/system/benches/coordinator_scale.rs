@@ -31,8 +31,21 @@
 //! delivered 60 s later in a real host; here the stale ones (of completed tasks) are removed
 //! untimed now and then, so storage keeps its size.
 //!
+//! The machine may be shared: every (system, scale) runs in turn, a slice at a time, so a
+//! change of load falls on all scales alike; medians are the headline figures (means and
+//! 99th percentiles follow); the seed's operations also take the thread's CPU time, since at
+//! scale they last milliseconds and their wall time includes waiting for a core.
+//!
+//! Also measured:
+//! - *duract, writes deferred*: the same coordinator whose storage writes are applied after
+//!   the timed region, to tell its own time from the `MemoryStorage` stand-in's inserts;
+//! - memory at (10k, 100k), by a counting global allocator: the state as loaded after a
+//!   restart, the peak during that load, the state as built by the operations, the seed's;
+//! - duract with a distinct `priority` on every task (an option of issue 8), at the smallest
+//!   and the largest scale.
+//!
 //! `COORDINATOR_SCALE_BUDGET_MS` sets the time each (system, scale, phase) runs for
-//! (default 2000).
+//! (default 2000; the whole run takes a little over a minute).
 
 mod seed;
 
