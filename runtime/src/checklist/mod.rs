@@ -1,15 +1,33 @@
 //! Coverage checklists: which declared branches the tests exercised, on each host.
 //!
-//! Every actor has a static branch table ([`ActorInfo::branches`]). This module gives:
+//! Every actor has a static branch table ([`ActorInfo::branches`](crate::ActorInfo::branches)). This module gives:
 //!
 //! - always: the table as JSON ([`table_json`], what `branches.json` holds) and its
 //!   fingerprint ([`fingerprint`]), plus the hit-file format ([`HitFile`]);
-//! - with the crate feature `checklist` only: the hit recorder ([`hit`], [`register`],
-//!   [`test_scope`], [`write_hits`], [`export_json`], ...). With the feature off the recorder
+//! - with the crate feature `checklist` only: the hit recorder (`hit`, `register`,
+//!   `test_scope`, `write_hits`, `export_json`, ...). With the feature off the recorder
 //!   does not exist, and the generated code contains no recording call at all.
 //!
 //! The `duract-checklist` command (`runtime/src/bin/duract-checklist/`) merges hit files of
 //! test runs against `branches.json` and writes the checklist (Markdown, JSON, LCOV).
+//!
+//! # What records hits
+//! - Generated code (checklist builds only) calls `::duract::__private::hit("<branch id>")`
+//!   (`hit`) first thing in each branch: a route's arm, its decode error, its handler error,
+//!   `unknown_type`, and each handler-body branch. The id is any `&'static str` expression,
+//!   constant concatenations included.
+//! - The runtime records the gateway branches itself, in [`gateway::handle_frame`](crate::gateway::handle_frame)
+//!   (`<kind>/route:<to kind>`, `<kind>/!<error code>`, `<kind>/!actor_error`), through
+//!   `hit_in`.
+//! - [`Instance::new`](crate::instance::Instance::new) registers its actor's table
+//!   (`register`) on both hosts; a test that dispatches without a host registers itself.
+//!
+//! Natively each hit is attributed to the test running (libtest names a test's thread after
+//! it; `test_scope` overrides), as `<test binary>: <test path>`. With `DURACT_HITS_DIR`
+//! set, each test process writes `<dir>/<binary>-<pid>.json` when it exits (use an absolute
+//! path: cargo runs each test binary in its package's directory). In wasm (one Durable Object
+//! instance per wasm instance) `export_json` / `take_json` hand the instance's hits to
+//! whoever collects them.
 //!
 //! # Fingerprints
 //! A hit file names, for each actor kind it saw, the fingerprint of that actor's branch table

@@ -344,6 +344,23 @@ mod exit {
     }
 
     extern "C" fn write_at_exit() {
+        // A thread still running at exit might hold the table's lock: wait for it a little,
+        // never forever.
+        for _ in 0..100 {
+            match super::RECORDER.try_lock() {
+                Ok(_) | Err(std::sync::TryLockError::Poisoned(_)) => break,
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+            }
+        }
+        if matches!(
+            super::RECORDER.try_lock(),
+            Err(std::sync::TryLockError::WouldBlock)
+        ) {
+            eprintln!("duract checklist: the hit table stayed locked at exit; no hit file written");
+            return;
+        }
         // Nothing may unwind out of an exit hook.
         let result = std::panic::catch_unwind(super::write_hits);
         match result {
