@@ -375,7 +375,7 @@ trait Coord {
     /// Whether storage writes are applied after the timed region (see [`BenchStorage`]).
     fn set_deferred(&mut self, _deferred: bool) {}
     /// Untimed operations to run after a restore, before registers are timed: a restored
-    /// state is cold in the caches, unlike a running coordinator's.
+    /// state is cold in the caches (and the allocator), unlike a running coordinator's.
     fn warm_pairs(&self) -> usize {
         2
     }
@@ -835,10 +835,6 @@ impl Coord for Seed {
     fn counts(&mut self) -> (usize, usize) {
         (self.active.len(), self.model.queued())
     }
-
-    fn warm_pairs(&self) -> usize {
-        0
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -876,6 +872,13 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(2000),
     );
+    if let Some(at) = std::env::var("COORDINATOR_SCALE_PROFILE")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        profile(at, budget);
+        return;
+    }
     let started = Instant::now();
     let load_before = load_average();
     let mut systems: Vec<Box<dyn Coord>> = Vec::new();
@@ -951,6 +954,33 @@ fn main() {
         std::thread::available_parallelism().map_or(0, usize::from),
         load_before,
         load_average()
+    );
+}
+
+/// `COORDINATOR_SCALE_PROFILE=<i>`: only duract's complete/assign mix at `SCALES[i]`, for
+/// `budget` × 10, printing nothing but its medians (to run under `perf record`).
+fn profile(at: usize, budget: Duration) {
+    let Some(&(workers, queued)) = SCALES.get(at) else {
+        eprintln!("COORDINATOR_SCALE_PROFILE: no scale {at}");
+        return;
+    };
+    let (duract, _, _) = Duract::build(workers, queued, false);
+    let mut systems = vec![duract.boxed()];
+    let mut variants = vec![Variant {
+        system: 0,
+        deferred: false,
+        workers,
+        m: Measured::default(),
+        spent_mix: Duration::ZERO,
+        spent_register: budget * 10,
+    }];
+    measure_all(&mut systems, &mut variants, budget * 10);
+    let m = &variants[0].m;
+    println!(
+        "{}: assign {:.2} µs, complete {:.2} µs (medians)",
+        scale_name(workers, queued),
+        m.assign.quantile_us(0.5),
+        m.complete.quantile_us(0.5)
     );
 }
 
