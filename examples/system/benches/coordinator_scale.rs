@@ -1001,6 +1001,15 @@ fn ops(m: &Measured) -> [(&'static str, &OpStats); 3] {
     ]
 }
 
+/// A ratio as `12x`, or `0.4x` below 10.
+fn times(ratio: f64) -> String {
+    if ratio < 10.0 {
+        format!("{ratio:.1}x")
+    } else {
+        format!("{ratio:.0}x")
+    }
+}
+
 fn print_tables(rows: &[Results<'_>]) {
     println!("## Time and storage writes per operation\n");
     println!("Medians of wall time, µs per operation. *seed CPU*: the seed's thread CPU time (its");
@@ -1022,12 +1031,12 @@ fn print_tables(rows: &[Results<'_>]) {
             let d = ops(row.duract)[i].1;
             let w = ops(row.deferred)[i].1;
             println!(
-                "| {name} | {op} | {:.1} | {:.1} | {:.2} | {:.2} | {:.0}x | {:.0} | {:.0} | {:.1} | {:.1} + {:.1} |",
+                "| {name} | {op} | {:.1} | {:.1} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.1} | {:.1} + {:.1} |",
                 s.quantile_us(0.5),
                 s.cpu_quantile_us(0.5),
                 d.quantile_us(0.5),
                 w.quantile_us(0.5),
-                s.cpu_quantile_us(0.5) / d.quantile_us(0.5),
+                times(s.cpu_quantile_us(0.5) / d.quantile_us(0.5)),
                 s.per_op(s.bytes),
                 d.per_op(d.bytes),
                 s.per_op(s.puts),
@@ -1084,13 +1093,13 @@ fn print_tables(rows: &[Results<'_>]) {
             })
             .collect();
         println!(
-            "| {op} | {:.2} ({:.2}) | {:.2} ({:.2}) | {:.0}x ({:.0}x) | {} |",
+            "| {op} | {:.2} ({:.2}) | {:.2} ({:.2}) | {} ({}) | {} |",
             d_large.quantile_us(0.5) / d_small.quantile_us(0.5),
             d_large.mean_us() / d_small.mean_us(),
             w_large.quantile_us(0.5) / w_small.quantile_us(0.5),
             w_large.mean_us() / w_small.mean_us(),
-            s_large.cpu_quantile_us(0.5) / d_large.quantile_us(0.5),
-            s_large.quantile_us(0.5) / d_large.quantile_us(0.5),
+            times(s_large.cpu_quantile_us(0.5) / d_large.quantile_us(0.5)),
+            times(s_large.quantile_us(0.5) / d_large.quantile_us(0.5)),
             bytes.join(" / "),
         );
     }
