@@ -48,14 +48,63 @@ impl std::hash::Hasher for FnvHasher {
 
 type Fast = BuildHasherDefault<FnvHasher>;
 
+/// For the `(address, length)` keys of static ids: one multiply per word (Fibonacci hashing),
+/// so a hit does not hash the id's bytes.
+#[derive(Default)]
+struct PtrHasher(u64);
+
+impl std::hash::Hasher for PtrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type ByAddress = BuildHasherDefault<PtrHasher>;
+
 struct Count {
     count: u64,
     /// Indices into `Recorder::tests`, in first-hit order.
     tests: Vec<u32>,
 }
 
+impl Count {
+    fn first(test: u32) -> Count {
+        Count {
+            count: 1,
+            tests: if test == NO_TEST {
+                Vec::new()
+            } else {
+                vec![test]
+            },
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, test: u32) {
+        self.count += 1;
+        if test != NO_TEST && self.tests.last() != Some(&test) && !self.tests.contains(&test) {
+            self.tests.push(test);
+        }
+    }
+}
+
 #[derive(Default)]
 struct Recorder {
+    /// Hits of static ids ([`hit`], what generated code calls), by the id's address and
+    /// length: the same text at two addresses is merged when the file is written.
+    statics: HashMap<(usize, usize), (&'static str, Count), ByAddress>,
+    /// Hits of ids built at run time ([`hit_dyn`]).
     hits: HashMap<Box<str>, Count, Fast>,
     /// Registered tables: kind -> (fingerprint, table).
     tables: BTreeMap<&'static str, (String, &'static ActorInfo)>,
@@ -91,22 +140,46 @@ impl Recorder {
         i
     }
 
-    fn record(&mut self, id: &str, test: u32) {
-        if let Some(c) = self.hits.get_mut(id) {
-            c.count += 1;
-            if test != NO_TEST && c.tests.last() != Some(&test) && !c.tests.contains(&test) {
-                c.tests.push(test);
-            }
+    fn record_static(&mut self, id: &'static str, test: u32) {
+        let key = (id.as_ptr() as usize, id.len());
+        if let Some((_, c)) = self.statics.get_mut(&key) {
+            c.add(test);
             return;
         }
-        let tests = if test == NO_TEST {
-            Vec::new()
-        } else {
-            vec![test]
-        };
-        self.hits.insert(id.into(), Count { count: 1, tests });
+        self.statics.insert(key, (id, Count::first(test)));
         #[cfg(not(target_arch = "wasm32"))]
         exit::arm();
+    }
+
+    fn record(&mut self, id: &str, test: u32) {
+        if let Some(c) = self.hits.get_mut(id) {
+            c.add(test);
+            return;
+        }
+        self.hits.insert(id.into(), Count::first(test));
+        #[cfg(not(target_arch = "wasm32"))]
+        exit::arm();
+    }
+
+    fn clear_hits(&mut self) {
+        self.statics.clear();
+        self.hits.clear();
+    }
+
+    /// Every hit, by id text.
+    fn merged(&self) -> BTreeMap<&str, (u64, Vec<u32>)> {
+        let mut out: BTreeMap<&str, (u64, Vec<u32>)> = BTreeMap::new();
+        let all = self
+            .statics
+            .values()
+            .map(|(id, c)| (*id, c))
+            .chain(self.hits.iter().map(|(id, c)| (&**id, c)));
+        for (id, c) in all {
+            let slot = out.entry(id).or_default();
+            slot.0 = slot.0.saturating_add(c.count);
+            slot.1.extend_from_slice(&c.tests);
+        }
+        out
     }
 
     fn file(&self) -> HitFile {
@@ -120,23 +193,16 @@ impl Recorder {
                 .map(|(kind, (hash, _))| ((*kind).to_owned(), hash.clone()))
                 .collect(),
             hits: self
-                .hits
-                .iter()
-                .map(|(id, c)| {
-                    let mut tests: Vec<String> = c
-                        .tests
+                .merged()
+                .into_iter()
+                .map(|(id, (count, tests))| {
+                    let mut tests: Vec<String> = tests
                         .iter()
-                        .map(|&t| self.tests[t as usize].clone())
+                        .filter_map(|&t| self.tests.get(t as usize).cloned())
                         .collect();
                     tests.sort_unstable();
                     tests.dedup();
-                    (
-                        id.to_string(),
-                        Hits {
-                            count: c.count,
-                            tests,
-                        },
-                    )
+                    (id.to_owned(), Hits { count, tests })
                 })
                 .collect(),
         }
@@ -198,11 +264,17 @@ fn source() -> String {
 /// `::duract::__private::hit`) at the start of each branch.
 #[inline]
 pub fn hit(id: &'static str) {
-    hit_dyn(id);
+    with_test(|rec, test| rec.record_static(id, test));
 }
 
 /// [`hit`] for an id built at run time (the gateway's branches: `<kind>/!<code>`).
 pub fn hit_dyn(id: &str) {
+    with_test(|rec, test| rec.record(id, test));
+}
+
+/// Runs `f` on the table with the current thread's test.
+#[inline]
+fn with_test(f: impl FnOnce(&mut Recorder, u32)) {
     let mut test = TEST.with(Cell::get);
     let mut guard = recorder();
     let rec = guard.get_or_insert_with(Recorder::default);
@@ -210,7 +282,7 @@ pub fn hit_dyn(id: &str) {
         test = rec.intern_test(current_test_name());
         TEST.with(|t| t.set(test));
     }
-    rec.record(id, test);
+    f(rec, test);
 }
 
 /// Records a hit of `<kind>/<suffix>` (the branches `gateway::handle_frame` decides).
@@ -281,14 +353,14 @@ pub fn take_json() -> String {
     let rec = guard.get_or_insert_with(Recorder::default);
     let json =
         serde_json::to_string(&rec.file()).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    rec.hits.clear();
+    rec.clear_hits();
     json
 }
 
 /// Forgets every hit (registered tables stay).
 pub fn reset() {
     if let Some(rec) = recorder().as_mut() {
-        rec.hits.clear();
+        rec.clear_hits();
     }
 }
 
@@ -296,8 +368,8 @@ pub fn reset() {
 pub fn count(id: &str) -> u64 {
     recorder()
         .as_ref()
-        .and_then(|r| r.hits.get(id))
-        .map_or(0, |c| c.count)
+        .and_then(|r| r.merged().get(id).map(|(count, _)| *count))
+        .unwrap_or(0)
 }
 
 /// Writes this process's hit file into the directory `DURACT_HITS_DIR` names, as
@@ -409,6 +481,17 @@ mod tests {
             "{:?}",
             hits.tests
         );
+    }
+
+    #[test]
+    fn one_id_at_several_addresses_or_built_at_run_time_is_one_branch() {
+        let elsewhere: &'static str = Box::leak("unit/merged".to_owned().into_boxed_str());
+        hit("unit/merged");
+        hit(elsewhere);
+        hit_in("unit", "merged");
+        assert_eq!(count("unit/merged"), 3);
+        assert_eq!(snapshot().hits["unit/merged"].count, 3);
+        assert_eq!(snapshot().hits["unit/merged"].tests.len(), 1);
     }
 
     #[test]
