@@ -872,11 +872,14 @@ fn main() {
             .and_then(|v| v.parse().ok())
             .unwrap_or(2000),
     );
-    if let Some(at) = std::env::var("COORDINATOR_SCALE_PROFILE")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        profile(at, budget);
+    if let Ok(which) = std::env::var("COORDINATOR_SCALE_PROFILE") {
+        let priorities = which.ends_with('p');
+        match which.trim_end_matches('p').parse::<usize>() {
+            Ok(at) => profile(at, priorities, budget),
+            Err(_) => {
+                eprintln!("COORDINATOR_SCALE_PROFILE: a scale index, then `p` for priorities")
+            }
+        }
         return;
     }
     let started = Instant::now();
@@ -957,14 +960,15 @@ fn main() {
     );
 }
 
-/// `COORDINATOR_SCALE_PROFILE=<i>`: only duract's complete/assign mix at `SCALES[i]`, for
-/// `budget` × 10, printing nothing but its medians (to run under `perf record`).
-fn profile(at: usize, budget: Duration) {
+/// `COORDINATOR_SCALE_PROFILE=<i>` (`<i>p`: a distinct priority per task): only duract's
+/// complete/assign mix at `SCALES[i]`, for `budget` × 10, printing nothing but its medians
+/// (to run under `perf record`).
+fn profile(at: usize, priorities: bool, budget: Duration) {
     let Some(&(workers, queued)) = SCALES.get(at) else {
         eprintln!("COORDINATOR_SCALE_PROFILE: no scale {at}");
         return;
     };
-    let (duract, _, _) = Duract::build(workers, queued, false);
+    let (duract, _, _) = Duract::build(workers, queued, priorities);
     let mut systems = vec![duract.boxed()];
     let mut variants = vec![Variant {
         system: 0,
