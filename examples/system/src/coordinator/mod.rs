@@ -151,22 +151,26 @@ pub struct Page {
 pub struct LeaseExpired {
     /// The task.
     pub task_id: String,
-    /// The lease that ran out.
-    pub lease: Lease,
+    /// The worker that held it.
+    pub worker_id: String,
+    /// When it was assigned: tells this lease from a later one of the same task.
+    pub assigned_at: f64,
 }
 
-/// Who holds an active task, since when, and what the task asked for.
+/// Who holds an active task, since when, what the task asked for, and its lease timer.
 #[payload]
 #[derive(Clone, PartialEq)]
 pub struct Lease {
     /// The worker.
     pub worker_id: String,
-    /// When it was assigned (ms since the epoch): tells this lease from a later one.
+    /// When it was assigned (ms since the epoch).
     pub assigned_at: f64,
     /// The task's priority.
     pub priority: i64,
     /// The capability it requires.
     pub requires: Option<String>,
+    /// The timer that ends the lease, cancelled when the task completes.
+    pub timer: String,
 }
 
 /// The coordinator's state: each field one entry per item.
@@ -250,6 +254,8 @@ impl Coordinator {
             return Ok(completed(msg.task_id)); // unknown: nothing changes
         };
         if lease.worker_id == msg.worker_id {
+            let timer = lease.timer.clone();
+            ctx.cancel_timer(&timer).await?;
             self.active.remove(&msg.task_id);
             self.workers.set_idle(&msg.worker_id, true);
         }
@@ -276,23 +282,21 @@ impl Coordinator {
     }
 
     async fn lease_expired(&mut self, ctx: &mut Ctx, msg: LeaseExpired) -> Result<(), Error> {
-        if self.active.get(&msg.task_id) != Some(&msg.lease) {
+        let lease = self.active.get(&msg.task_id);
+        if lease.is_none_or(|l| l.worker_id != msg.worker_id || l.assigned_at != msg.assigned_at) {
             return Ok(()); // completed, or a later lease of the same task
         }
-        self.active.remove(&msg.task_id);
-        let Lease {
-            worker_id,
-            priority,
-            requires,
-            ..
-        } = msg.lease;
-        self.queue.push_front(Queued {
+        let Some(lease) = self.active.remove(&msg.task_id) else {
+            return Ok(());
+        };
+        let task = Queued {
             task_id: msg.task_id,
-            priority,
-            need: requires,
-        });
-        self.workers.set_idle(&worker_id, true); // the worker that held it counts as idle
-        self.offer_work(ctx, &worker_id).await
+            priority: lease.priority,
+            need: lease.requires,
+        };
+        self.queue.push_front(task);
+        self.workers.set_idle(&lease.worker_id, true); // the worker that held it counts as idle
+        self.offer_work(ctx, &lease.worker_id).await
     }
 }
 
@@ -309,22 +313,22 @@ impl Coordinator {
     /// Records the assignment and its lease timer, and sends the work (it leaves once the
     /// turn's writes are stored).
     async fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: String) -> Result<(), Error> {
+        let assigned_at = ctx.now();
+        let lease_ms = ctx.var_or("TASK_LEASE_MS", 60_000.0);
+        let expiry = LeaseExpired {
+            task_id: task.task_id.clone(),
+            worker_id: worker_id.clone(),
+            assigned_at,
+        };
+        let timer = ctx.send_after(lease_ms, &expiry).await?;
         let lease = Lease {
             worker_id: worker_id.clone(),
-            assigned_at: ctx.now(),
+            assigned_at,
             priority: task.priority,
             requires: task.need,
+            timer,
         };
-        self.active.insert(task.task_id.clone(), lease.clone());
-        let lease_ms = ctx.var_or("TASK_LEASE_MS", 60_000.0);
-        ctx.send_after(
-            lease_ms,
-            &LeaseExpired {
-                task_id: task.task_id.clone(),
-                lease,
-            },
-        )
-        .await?;
+        self.active.insert(task.task_id.clone(), lease);
         ctx.actor::<Worker>(&worker_id).send(&ProcessTask {
             task_id: task.task_id,
         })

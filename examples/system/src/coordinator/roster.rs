@@ -4,7 +4,7 @@
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One registered worker, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,7 +20,7 @@ struct Record {
 pub struct Roster {
     records: BTreeMap<u64, Record>,
     /// Derived: id -> registration number.
-    numbers: HashMap<String, u64>,
+    numbers: BTreeMap<String, u64>,
     /// Derived: idle workers by registration number.
     idle: BTreeSet<u64>,
     /// Derived: (capability, registration number) of idle workers.

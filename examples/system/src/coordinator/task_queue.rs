@@ -4,7 +4,7 @@
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A task's place: its class (the capability it needs, `""` for none; minus its priority)
 /// and its sequence number within the class. Ordering slots orders the queue.
@@ -31,7 +31,7 @@ pub struct Queued {
 pub struct TaskQueue {
     slots: BTreeMap<Slot, String>,
     /// Derived: task id -> its slot.
-    by_task: HashMap<String, Slot>,
+    by_task: BTreeMap<String, Slot>,
     /// Derived: tasks per (need, rank), to tell a new task its position.
     per_class: BTreeMap<(String, i64), usize>,
     /// Derived: the sequence number below every stored one, and the one above.
@@ -44,7 +44,7 @@ impl Default for TaskQueue {
     fn default() -> Self {
         TaskQueue {
             slots: BTreeMap::new(),
-            by_task: HashMap::new(),
+            by_task: BTreeMap::new(),
             per_class: BTreeMap::new(),
             head: -1,
             tail: 0,
@@ -55,7 +55,8 @@ impl Default for TaskQueue {
 
 impl TaskQueue {
     /// Appends a task after those of its priority; returns its 1-based position among the
-    /// tasks that need what it needs.
+    /// tasks that need what it needs. Costs O(log n + p), p the number of distinct priorities
+    /// waiting ahead of it (one when no task carries a priority).
     pub fn push_back(&mut self, task: Queued) -> usize {
         let slot = self.slot(&task, self.tail);
         self.tail += 1;
