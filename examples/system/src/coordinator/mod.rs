@@ -202,8 +202,9 @@ impl Coordinator {
             Some(id) => id,
             None => ctx.sender().id().to_owned(),
         };
-        if self.workers.register(&worker_id, msg.capabilities) {
-            self.offer_work(ctx, &worker_id).await?;
+        self.workers.register(&worker_id, msg.capabilities);
+        if self.workers.is_idle(&worker_id) {
+            self.offer_work(ctx, &worker_id).await?; // new capabilities may match queued tasks
         }
         Ok(Registered {
             status: "registered".into(),

@@ -159,3 +159,16 @@ fn a_large_state_restores_exactly_after_a_restart() {
     }
     assert_eq!(whole("coordinator:big"), whole("coordinator:twin"));
 }
+
+#[test]
+fn an_idle_worker_registering_again_with_a_new_capability_takes_a_matching_task() {
+    let c = Client::connect(&system(), &unique("s"));
+    register(&c, json!({"workerId": "w"}));
+    assign(&c, json!({"taskId": "render", "requires": "gpu"}));
+    assert_eq!(status(&c, "coordinator:main")["activeTasks"], json!([]));
+    register(&c, json!({"workerId": "w", "capabilities": ["gpu"]}));
+    assert_eq!(
+        status(&c, "coordinator:main")["activeTasks"],
+        json!([["render", "w"]])
+    );
+}
