@@ -133,6 +133,13 @@ impl<K: Ord + Clone, V> PMap<K, V> {
         self.changed.push(key.clone());
         Some(old)
     }
+    /// Removes `key` when its value satisfies `pred`, returning the value.
+    pub fn remove_if(&mut self, key: &K, pred: impl FnOnce(&V) -> bool) -> Option<V> {
+        if !pred(self.map.get(key)?) {
+            return None;
+        }
+        self.remove(key)
+    }
     /// The number of entries.
     pub fn len(&self) -> usize {
         self.map.len()

@@ -60,7 +60,14 @@ pub struct Worker {
 }
 
 #[route]
+#[waive(
+    unknown_type = "clients meet the gateway's own unknown_type check first; native tests call the worker directly"
+)]
 impl Worker {
+    #[waive(
+        invalid_payload = "internal: only actors send it, well-formed; native tests send a malformed one",
+        handler_error = "fails only when storage fails: native tests inject the fault"
+    )]
     async fn process_task(&mut self, ctx: &mut Ctx, msg: ProcessTask) -> Result<Started, Error> {
         self.current_task = Some(msg.task_id.clone());
         self.coordinator = Some(ctx.sender().id().to_owned());
@@ -78,6 +85,10 @@ impl Worker {
         })
     }
 
+    #[waive(
+        invalid_payload = "internal: the worker's own timer, always well-formed; native tests send a malformed one",
+        handler_error = "its send fails only for an invalid address, and the coordinator's comes from a valid sender"
+    )]
     async fn work_done(&mut self, ctx: &mut Ctx, msg: WorkDone) -> Result<(), Error> {
         if self.current_task.as_deref() != Some(msg.task_id.as_str()) {
             return Ok(()); // a task this worker was taken off
@@ -92,6 +103,7 @@ impl Worker {
         ctx.actor::<Coordinator>(&coordinator).send(&done)
     }
 
+    #[waive(invalid_payload = "the payload is ignored: no payload fails to decode")]
     async fn get_state(&mut self, ctx: &mut Ctx, _msg: GetState) -> WorkerState {
         WorkerState {
             worker_id: ctx.me().id().to_owned(),

@@ -219,14 +219,14 @@ fn branches(model: &RouteModel) -> Vec<TokenStream> {
             kind: "Route",
             label: format!("{message} -> {target}"),
             span,
-            waiver: h.waiver.clone(),
+            waiver: h.waivers.all.clone(),
         });
         out.push(BranchTokens {
             id: id("/!invalid_payload:", h),
             kind: "DecodeError",
             label: format!("payload does not decode as {message}"),
             span: h.message.span(),
-            waiver: h.waiver.clone(),
+            waiver: h.waivers.of("invalid_payload"),
         });
         if let Output::Fallible { span, .. } = &h.output {
             out.push(BranchTokens {
@@ -234,7 +234,7 @@ fn branches(model: &RouteModel) -> Vec<TokenStream> {
                 kind: "HandlerError",
                 label: format!("{target} returns Err"),
                 span: *span,
-                waiver: h.waiver.clone(),
+                waiver: h.waivers.of("handler_error"),
             });
         }
         for b in &h.body {
@@ -245,7 +245,7 @@ fn branches(model: &RouteModel) -> Vec<TokenStream> {
                 kind: b.kind,
                 label: format!("{target}: {}", b.label),
                 span: b.span,
-                waiver: b.waiver.clone().or_else(|| h.waiver.clone()),
+                waiver: b.waiver.clone().or_else(|| h.waivers.all.clone()),
             });
         }
     }
@@ -254,7 +254,7 @@ fn branches(model: &RouteModel) -> Vec<TokenStream> {
         kind: "UnknownType",
         label: format!("no route of {} for the type", model.actor_name),
         span: model.impl_span,
-        waiver: None,
+        waiver: model.unknown_type_waiver.clone(),
     });
     out.iter().map(|b| b.to_tokens(krate)).collect()
 }

@@ -22,8 +22,13 @@ pub struct RouteModel {
     pub actor_name: String,
     /// The `impl` token: where the dispatch's own branches are declared.
     pub impl_span: Span,
+    /// `#[waive(unknown_type = "..")]` on the impl block.
+    pub unknown_type_waiver: Option<String>,
     pub handlers: Vec<Handler>,
 }
+
+/// The generated branches a handler's `#[waive(key = "..")]` may name.
+const HANDLER_WAIVERS: &[&str] = &["invalid_payload", "handler_error"];
 
 /// One handler.
 pub struct Handler {
@@ -35,8 +40,9 @@ pub struct Handler {
     pub output: Output,
     /// The branches inside its body.
     pub body: Vec<super::body::BodyBranch>,
-    /// `#[waive("reason")]` on the method: all its branches are waived.
-    pub waiver: Option<String>,
+    /// `#[waive("reason")]` on the method (all its branches), or
+    /// `#[waive(invalid_payload = "..", handler_error = "..")]` (those generated branches).
+    pub waivers: super::body::Waivers,
 }
 
 /// What a handler returns.
@@ -84,7 +90,7 @@ pub fn model(
             continue;
         }
         // Read (and remove) the waivers first, so an invalid handler leaves none behind.
-        let waiver = super::body::take_waiver(&mut method.attrs, errors);
+        let waivers = super::body::take_waivers(&mut method.attrs, HANDLER_WAIVERS, errors);
         let Some(mut handler) = handler(method, errors) else {
             super::body::branches(&mut method.block, None, errors);
             continue;
@@ -94,7 +100,7 @@ pub fn model(
         let hit = |suffix: &str| super::expand::hit(&krate, &self_ty, &message, suffix);
         let hit = cfg!(feature = "checklist").then_some(&hit as super::body::HitFn<'_>);
         handler.body = super::body::branches(&mut method.block, hit, errors);
-        handler.waiver = waiver;
+        handler.waivers = waivers;
         // A handler is `async` by contract, whether or not its body awaits.
         method
             .attrs
@@ -118,12 +124,15 @@ pub fn model(
         _ => None,
     }
     .unwrap_or_else(|| item.self_ty.to_token_stream().to_string());
+    let unknown_type_waiver =
+        super::body::take_waivers(&mut item.attrs, &["unknown_type"], errors).of("unknown_type");
     Ok(RouteModel {
         krate,
         self_ty: (*item.self_ty).clone(),
         actor_name,
         impl_span: item.impl_token.span,
         handlers,
+        unknown_type_waiver,
     })
 }
 
@@ -226,7 +235,7 @@ fn handler(method: &ImplItemFn, errors: &mut Errors) -> Option<Handler> {
         ctx_ty,
         output,
         body: Vec::new(),
-        waiver: None,
+        waivers: super::body::Waivers::default(),
     })
 }
 

@@ -1,10 +1,12 @@
 //! Category 6, direct actor calls: the coordinator and workers addressed without the gateway, as
 //! other actors call them (internal messages allowed).
 
-use crate::common::{payload, system, WORK_MS};
+use crate::common::{payload, system, LEASE_MS, WORK_MS};
 use duract::native::assert_error_code;
-use duract_example_system::coordinator::{AssignTask, GetStatus, RegisterWorker};
-use duract_example_system::worker::{GetState, ProcessTask};
+use duract_example_system::coordinator::{
+    AssignTask, GetStatus, LeaseExpired, RegisterWorker, TaskComplete,
+};
+use duract_example_system::worker::{GetState, ProcessTask, WorkDone};
 use serde_json::json;
 
 #[test]
@@ -119,4 +121,149 @@ fn a_failed_write_is_actor_error_and_loses_nothing_stored() {
         1,
         "the failed turn's writes were not applied"
     );
+}
+
+#[test]
+fn a_worker_called_directly_with_an_unknown_type_is_unknown_type() {
+    let host = system();
+    let actor = host.client("coordinator:main").unwrap();
+    assert_error_code(
+        &actor.ask_raw("worker:w1", "nope", &json!(null)).unwrap(),
+        "unknown_type",
+    );
+}
+
+#[test]
+fn malformed_internal_messages_are_invalid_payload() {
+    let host = system();
+    let actor = host.client("worker:w1").unwrap();
+    for (to, message_type) in [
+        ("coordinator:main", "task_complete"),
+        ("coordinator:main", "lease_expired"),
+        ("worker:w1", "work_done"),
+    ] {
+        let reply = actor
+            .ask_raw(to, message_type, &json!({"taskId": 5}))
+            .unwrap();
+        assert_error_code(&reply, "invalid_payload");
+    }
+}
+
+#[test]
+fn stale_timers_change_nothing() {
+    let host = system();
+    let actor = host.client("client:test").unwrap();
+    actor
+        .ask(
+            "coordinator:main",
+            &RegisterWorker {
+                worker_id: Some("w1".into()),
+                capabilities: None,
+            },
+        )
+        .unwrap();
+    actor
+        .ask("coordinator:main", &AssignTask::Id("t1".into()))
+        .unwrap();
+    let stale = LeaseExpired {
+        task_id: "t1".into(),
+        worker_id: "w1".into(),
+        assigned_at: 1.0,
+    };
+    actor.ask("coordinator:main", &stale).unwrap();
+    let stale = WorkDone {
+        task_id: "other".into(),
+    };
+    actor.ask("worker:w1", &stale).unwrap();
+    let s = payload(
+        &actor
+            .ask("coordinator:main", &GetStatus::default())
+            .unwrap(),
+    );
+    assert_eq!(s["activeTasks"], json!([["t1", "w1"]]));
+    let w = payload(&actor.ask("worker:w1", &GetState).unwrap());
+    assert_eq!(
+        (w["currentTask"].clone(), w["processedCount"].clone()),
+        (json!("t1"), json!(0))
+    );
+}
+
+#[test]
+fn storage_failures_in_each_handler_are_actor_error() {
+    let host = system();
+    let actor = host.client("client:test").unwrap();
+    // process_task: its work timer cannot be stored.
+    host.fail_next_writes("worker:w9", 1).unwrap();
+    let coordinator = host.client("coordinator:main").unwrap();
+    assert_error_code(
+        &coordinator
+            .ask(
+                "worker:w9",
+                &ProcessTask {
+                    task_id: "t0".into(),
+                },
+            )
+            .unwrap(),
+        "actor_error",
+    );
+    // task_complete: the lease timer cannot be cancelled.
+    actor
+        .ask(
+            "coordinator:main",
+            &RegisterWorker {
+                worker_id: Some("w1".into()),
+                capabilities: None,
+            },
+        )
+        .unwrap();
+    actor
+        .ask("coordinator:main", &AssignTask::Id("t1".into()))
+        .unwrap();
+    host.fail_next_writes("coordinator:main", 1).unwrap();
+    let done = TaskComplete {
+        task_id: "t1".into(),
+        worker_id: "w1".into(),
+    };
+    assert_error_code(
+        &actor.ask("coordinator:main", &done).unwrap(),
+        "actor_error",
+    );
+    let s = payload(
+        &actor
+            .ask("coordinator:main", &GetStatus::default())
+            .unwrap(),
+    );
+    assert_eq!(
+        s["activeTasks"],
+        json!([["t1", "w1"]]),
+        "the failed turn changed nothing"
+    );
+}
+
+#[test]
+fn a_lease_expiry_that_cannot_store_its_reassignment_is_retried() {
+    let host = system().var("WORK_MS", "100000");
+    let actor = host.client("client:test").unwrap();
+    actor
+        .ask(
+            "coordinator:main",
+            &RegisterWorker {
+                worker_id: Some("w1".into()),
+                capabilities: None,
+            },
+        )
+        .unwrap();
+    actor
+        .ask("coordinator:main", &AssignTask::Id("t1".into()))
+        .unwrap();
+    host.fail_next_writes("coordinator:main", 1).unwrap();
+    host.advance(LEASE_MS).unwrap(); // the expiry's turn fails to store its new lease timer
+    host.advance(2_000).unwrap(); // the alarm retries
+    let s = payload(
+        &actor
+            .ask("coordinator:main", &GetStatus::default())
+            .unwrap(),
+    );
+    assert_eq!(s["activeTasks"], json!([["t1", "w1"]]));
+    assert_eq!(s["queuedTasks"], 0);
 }
