@@ -154,6 +154,33 @@ impl Envelope {
         }
     }
 
+    /// [`Envelope::reply`] for a request that is no longer needed: its strings become the
+    /// reply's (addresses swapped, `id` moved to `replyTo`), so no field is copied.
+    pub fn into_reply(
+        self,
+        result: Result<Box<RawValue>, Error>,
+        id: String,
+        timestamp: f64,
+    ) -> Envelope {
+        let (message_type, payload) = match result {
+            Ok(payload) => {
+                let mut message_type = self.message_type;
+                message_type.push_str(RESPONSE_SUFFIX);
+                (message_type, payload)
+            }
+            Err(error) => (ERROR_TYPE.to_owned(), error_payload(&error)),
+        };
+        Envelope {
+            to: self.from,
+            from: self.to,
+            message_type,
+            payload,
+            id,
+            timestamp,
+            reply_to: Some(self.id),
+        }
+    }
+
     /// Whether this is an `Error` reply.
     pub fn is_error(&self) -> bool {
         self.message_type == ERROR_TYPE

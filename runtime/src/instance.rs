@@ -83,7 +83,7 @@ impl<A: Actor> Instance<A> {
     pub async fn handle_envelope(&self, envelope: Envelope) -> Envelope {
         let _turn = self.gate.enter().await;
         let result = self.turn(&envelope).await;
-        envelope.reply(result, self.port.fresh_id(), self.port.now())
+        envelope.into_reply(result, self.port.fresh_id(), self.port.now())
     }
 
     /// Delivers each due timer in its own turn, removing it after delivery.
