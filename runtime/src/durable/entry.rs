@@ -1,4 +1,4 @@
-//! The worker's entry point for a gateway: `GET /ws` to the gateway's Durable Object.
+//! The worker's entry point: `GET /ws` to the gateway's Durable Object (checklist builds: hits).
 
 use super::port::{CALL_HEADER, INSTANCE_HEADER};
 use super::session_name::{random_name, session_name};
@@ -9,7 +9,7 @@ use worker::{Env, Headers, Request, RequestInit, Response};
 pub const WS_PATH: &str = "/ws";
 
 /// Routes a request of the worker's `fetch` event: `/ws` (any method) to the instance of the
-/// gateway actor `G` the query names, anything else 404.
+/// gateway actor `G` the query names, anything else 404 (checklist builds: `HITS_PATH` too).
 ///
 /// The instance name: `userId=<u>` gives `user:<u>` and wins over `session=<name>`; an empty
 /// value counts as absent; the first occurrence of a parameter counts; with neither, a random
@@ -23,6 +23,10 @@ pub const WS_PATH: &str = "/ws";
 /// ```
 pub async fn gateway_entry<G: Actor>(req: Request, env: &Env) -> worker::Result<Response> {
     let url = req.url()?;
+    #[cfg(feature = "checklist")]
+    if url.path() == HITS_PATH && req.method() == worker::Method::Get {
+        return hits_response();
+    }
     if url.path() != WS_PATH {
         return Response::error("Not found", 404);
     }
@@ -45,4 +49,24 @@ pub async fn gateway_entry<G: Actor>(req: Request, env: &Env) -> worker::Result<
     let forwarded = Request::new_with_init(url.as_str(), &init)?;
     let stub = env.durable_object(G::INFO.binding)?.get_by_name(&name)?;
     stub.fetch_with_request(forwarded).await
+}
+
+/// The path of the hits endpoint, in builds with the crate feature `checklist` only: `GET`
+/// answers the hits recorded in this isolate since the last `GET` as a hit file
+/// (`application/json`) and forgets them (see the module docs of `durable`). Without the
+/// feature the path is a 404 like any other.
+// (Kept below `gateway_entry`: moving that function's line changes the panic location its
+// state machine embeds, and the production wasm must stay byte-identical.)
+#[cfg(feature = "checklist")]
+pub const HITS_PATH: &str = "/__duract/hits";
+
+/// The isolate's hits as a hit file, then forgotten ([`crate::checklist::take_json`]). Every
+/// Durable Object of the worker runs in the entry's isolate (workerd and Miniflare), so this is
+/// every instance's hits since the last collection.
+#[cfg(feature = "checklist")]
+fn hits_response() -> worker::Result<Response> {
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(Response::ok(crate::checklist::take_json())?.with_headers(headers))
 }

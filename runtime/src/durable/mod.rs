@@ -8,6 +8,20 @@
 //!   stubs found by the target's binding, variables from the environment.
 //! - [`gateway_entry`] routes the worker's `fetch` event to a gateway (`GET /ws`).
 //!
+//! # Checklist builds
+//! With the crate feature `checklist`, every branch a Durable Object runs records a hit in the
+//! recorder of its wasm instance ([`checklist`](crate::checklist)), and [`gateway_entry`] also
+//! answers `GET /__duract/hits` (`HITS_PATH`): the hits recorded since the last such request, as
+//! a hit file (`application/json`, format `duract-hits/1`, host `workerd`), then forgets them.
+//! In workerd and Miniflare the entry and all Durable Objects of the worker share one isolate,
+//! hence one wasm instance and one recorder, so this one request collects every instance's hits
+//! (checked against Miniflare: hits of the session, coordinator and worker objects all come back
+//! through the entry). That holds for a local workerd, what the end-to-end harness runs
+//! (`e2e/lib/hits.mjs`, `scripts/checklist`); on Cloudflare, objects may run in other isolates or
+//! machines, and a checklist build has no place there anyway. The hits live in memory: collect
+//! them before stopping workerd. Without the feature the path is a 404 like any other, and the
+//! recorder's code is not in the module at all.
+//!
 //! # Turns and asks
 //! Durable Objects deliver events while a handler awaits anything other than storage; the
 //! host still runs one turn at a time per instance ([`Instance`](crate::instance::Instance)).
@@ -33,6 +47,8 @@ pub mod session_name;
 mod storage;
 mod timeout;
 
+#[cfg(feature = "checklist")]
+pub use entry::HITS_PATH;
 pub use entry::{gateway_entry, WS_PATH};
 pub use object::{Object, TRACE_VAR};
 pub use port::{
