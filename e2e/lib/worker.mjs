@@ -1,14 +1,20 @@
 // Starts the built example worker (examples/system/build) in workerd through Miniflare, with
 // the bindings, variables and compatibility date of examples/system/wrangler.toml, and its
 // Durable Object storage in a folder on disk (so a restart on the same folder keeps state).
+// With DURACT_CHECKLIST_BUILD=1 it starts the checklist build (examples/system/build-checklist,
+// `DURACT_CHECKLIST=1 scripts/build-example`) instead of the production one; with DURACT_HITS_DIR
+// set, `stop` first collects the branch hits the worker recorded (lib/hits.mjs).
 import { Miniflare } from "miniflare";
 import { unstable_readConfig } from "wrangler";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { collectHits, live } from "./hits.mjs";
 
 export const EXAMPLE_DIR = fileURLToPath(new URL("../../examples/system/", import.meta.url));
-export const BUILD_DIR = path.join(EXAMPLE_DIR, "build");
+/** True when DURACT_CHECKLIST_BUILD asks for the build with the hit recorder. */
+export const CHECKLIST_BUILD = !["", "0", undefined].includes(process.env.DURACT_CHECKLIST_BUILD);
+export const BUILD_DIR = path.join(EXAMPLE_DIR, CHECKLIST_BUILD ? "build-checklist" : "build");
 
 /** The example's wrangler.toml, as wrangler reads it. */
 export function exampleConfig() {
@@ -24,7 +30,8 @@ export async function startWorker({ persist, vars = {}, port = 0, onLog } = {}) 
   if (!persist) throw new Error("startWorker: `persist` folder required");
   for (const file of ["index.js", "index_bg.wasm"]) {
     if (!existsSync(path.join(BUILD_DIR, file))) {
-      throw new Error(`${path.join(BUILD_DIR, file)} is missing: run scripts/build-example first`);
+      const build = CHECKLIST_BUILD ? "DURACT_CHECKLIST=1 scripts/build-example" : "scripts/build-example";
+      throw new Error(`${path.join(BUILD_DIR, file)} is missing: run ${build} first`);
     }
   }
   const config = exampleConfig();
@@ -64,5 +71,15 @@ export async function startWorker({ persist, vars = {}, port = 0, onLog } = {}) 
       : undefined,
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
-  return { url, mf, stop: () => mf.dispose() };
+  const worker = { url, mf };
+  worker.stop = async () => {
+    // Hits live in workerd's memory: collect them before it goes (a restart would lose them).
+    try {
+      if (live.delete(worker)) await collectHits(worker);
+    } finally {
+      await mf.dispose();
+    }
+  };
+  live.add(worker);
+  return worker;
 }

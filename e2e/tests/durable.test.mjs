@@ -10,6 +10,7 @@ import path from "node:path";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { startWorker } from "../lib/worker.mjs";
+import { collectHitsPerTest } from "../lib/hits.mjs";
 import { openSession, uid } from "../lib/client.mjs";
 
 const VARS = { DURACT_TRACE: "1" };
@@ -22,6 +23,7 @@ async function start() {
 }
 
 before(start);
+collectHitsPerTest(import.meta.url); // checklist runs only (DURACT_HITS_DIR)
 after(async () => {
   await worker?.stop();
   rmSync(persist, { recursive: true, force: true });

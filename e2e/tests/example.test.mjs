@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startWorker } from "../lib/worker.mjs";
+import { collectHitsPerTest } from "../lib/hits.mjs";
 import { openSession, uid, eventually } from "../lib/client.mjs";
 
 const WORK_MS = 150;
@@ -19,6 +20,7 @@ async function start(vars = VARS) {
 }
 
 before(() => start());
+collectHitsPerTest(import.meta.url); // checklist runs only (DURACT_HITS_DIR)
 after(async () => {
   await worker?.stop();
   rmSync(persist, { recursive: true, force: true });
