@@ -71,7 +71,8 @@ pub enum Assignment {
         /// Its worker.
         worker_id: String,
     },
-    /// `{status: "queued", taskId, position}`: it waits, 1-based `position` in the queue.
+    /// `{status: "queued", taskId, position}`: it waits, 1-based `position` in the queue (among
+    /// the tasks of its priority and required capability, when it has them).
     Queued {
         /// The task.
         task_id: String,

@@ -32,7 +32,7 @@ pub struct TaskQueue {
     slots: BTreeMap<Slot, String>,
     /// Derived: task id -> its slot.
     by_task: BTreeMap<String, Slot>,
-    /// Derived: tasks per (need, rank), to tell a new task its position.
+    /// Derived: tasks per class (need, rank), to tell a new task its position in its class.
     per_class: BTreeMap<(String, i64), usize>,
     /// Derived: the sequence number below every stored one, and the one above.
     head: i64,
@@ -55,16 +55,16 @@ impl Default for TaskQueue {
 
 impl TaskQueue {
     /// Appends a task after those of its priority; returns its 1-based position among the
-    /// tasks that need what it needs. Costs O(log n + p), p the number of distinct priorities
-    /// waiting ahead of it (one when no task carries a priority).
+    /// tasks of its class (same priority, same required capability): for a client that uses
+    /// neither, its place in the whole queue. O(log n).
     pub fn push_back(&mut self, task: Queued) -> usize {
         let slot = self.slot(&task, self.tail);
         self.tail += 1;
-        let ahead: usize = self
+        let ahead = self
             .per_class
-            .range((slot.need.clone(), i64::MIN)..=(slot.need.clone(), slot.rank))
-            .map(|(_, n)| n)
-            .sum();
+            .get(&(slot.need.clone(), slot.rank))
+            .copied()
+            .unwrap_or(0);
         self.insert(slot, task.task_id);
         ahead + 1
     }
@@ -203,7 +203,11 @@ mod tests {
         let mut q = TaskQueue::default();
         assert_eq!(q.push_back(task("a", 0, None)), 1);
         assert_eq!(q.push_back(task("b", 0, None)), 2);
-        assert_eq!(q.push_back(task("urgent", 5, None)), 1);
+        assert_eq!(
+            q.push_back(task("urgent", 5, None)),
+            1,
+            "first of its priority"
+        );
         q.push_front(task("expired", 0, None));
         let order: Vec<_> = std::iter::from_fn(|| q.pop_for(&[]))
             .map(|t| t.task_id)
