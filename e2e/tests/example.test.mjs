@@ -122,7 +122,9 @@ test("protocol: every error code, with replyTo whenever the frame had an id", as
   assertError(wrongTarget, "unknown_type");
   assert.equal(wrongTarget.payload.error, "Unknown message type: process_task");
   assertError(await s.request(c, "register_worker", { workerId: "" }), "invalid_payload");
+  assertError(await s.request(c, "register_worker", { workerId: 5 }), "invalid_payload");
   assertError(await s.request(c, "assign_task", 42), "invalid_payload");
+  assertError(await s.request(c, "assign_task", ""), "invalid_payload");
   const t = uid("t");
   await s.request(c, "assign_task", t);
   assertError(await s.request(c, "assign_task", { taskId: t }), "duplicate_task");
@@ -223,6 +225,31 @@ test("workflow: fire-and-forget: the work goes on after the assign reply", async
     (r) => r.payload.currentTask === t || r.payload.processedCount === 1,
   );
   assert.ok(working.payload.currentTask === t || working.payload.processedCount === 1);
+  await s.close();
+});
+
+test("workflow: workerId defaults to the sender's id; registering again is idempotent", async () => {
+  const { s, c } = await fresh();
+  const r = await s.request(c, "register_worker", null);
+  assert.deepEqual(r.payload, { status: "registered", workerId: "ui" });
+  const t = uid("t");
+  await s.request(c, "assign_task", t); // ui is busy with t now
+  const again = await s.request(c, "register_worker", {});
+  assert.deepEqual(again.payload, { status: "registered", workerId: "ui" });
+  const status = await s.request(c, "get_status", null);
+  assert.deepEqual(status.payload.workers, ["ui"]);
+  await s.close();
+});
+
+test("workflow: get_status pages with {limit, cursor}", async () => {
+  const { s, c } = await fresh();
+  for (const w of ["a", "b", "c"]) await s.request(c, "register_worker", { workerId: w });
+  const first = await s.request(c, "get_status", { limit: 2 });
+  assert.deepEqual(first.payload.workers, ["a", "b"]);
+  assert.equal(first.payload.workerCount, 3);
+  const second = await s.request(c, "get_status", { limit: 2, cursor: first.payload.nextCursor });
+  assert.deepEqual(second.payload.workers, ["c"]);
+  assert.equal(second.payload.nextCursor, null);
   await s.close();
 });
 

@@ -76,6 +76,26 @@ impl TaskQueue {
         self.insert(slot, task.task_id);
     }
 
+    /// Removes a waiting task.
+    pub fn remove(&mut self, task_id: &str) -> Option<Queued> {
+        let slot = self.by_task.remove(task_id)?;
+        let task_id = self.slots.remove(&slot)?;
+        self.count(&slot, -1);
+        self.changed.push(slot.clone());
+        Some(Queued {
+            task_id,
+            priority: -slot.rank,
+            need: (!slot.need.is_empty()).then_some(slot.need),
+        })
+    }
+
+    /// The capability a waiting task needs (`Some(None)`: none).
+    pub fn need_of(&self, task_id: &str) -> Option<Option<&str>> {
+        self.by_task
+            .get(task_id)
+            .map(|slot| (!slot.need.is_empty()).then_some(slot.need.as_str()))
+    }
+
     /// Whether `task_id` waits here.
     pub fn contains(&self, task_id: &str) -> bool {
         self.by_task.contains_key(task_id)

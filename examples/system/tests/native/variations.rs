@@ -172,3 +172,21 @@ fn an_idle_worker_registering_again_with_a_new_capability_takes_a_matching_task(
         json!([["render", "w"]])
     );
 }
+
+#[test]
+fn an_expired_task_goes_to_another_idle_worker_when_its_holder_takes_a_better_one() {
+    // h (gpu) works on t; x (plain) is idle; an urgent gpu task waits for h.
+    let host = system().var("WORK_MS", &(3 * crate::common::LEASE_MS).to_string());
+    let c = Client::connect(&host, &unique("s"));
+    register(&c, json!({"workerId": "h", "capabilities": ["gpu"]}));
+    assign(&c, json!("t"));
+    register(&c, json!({"workerId": "x"}));
+    assign(
+        &c,
+        json!({"taskId": "urgent", "priority": 5, "requires": "gpu"}),
+    );
+    c.host.advance(crate::common::LEASE_MS).unwrap();
+    let s = status(&c, "coordinator:main");
+    assert_eq!(s["activeTasks"], json!([["t", "x"], ["urgent", "h"]]));
+    assert_eq!(s["queuedTasks"], 0);
+}
