@@ -50,10 +50,10 @@ pub use duract_macros::{actor, message, payload, route};
 /// What generated code uses. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "checklist")]
+    pub use crate::checklist::{hit, hit_in};
+    pub use crate::support::*;
     pub use serde;
     pub use serde_json;
     pub use serde_json::value::RawValue;
-    pub use crate::support::*;
-    #[cfg(feature = "checklist")]
-    pub use crate::checklist::{hit, hit_in};
 }

@@ -55,9 +55,11 @@ pub trait Routes: ActorKind {
 #[inline]
 pub fn decode<M: Message>(envelope: &Envelope) -> Result<M, Error> {
     match envelope.decode_payload() {
-        Err(_) if envelope.payload.get() == "null" => serde_json::from_str("{}").map_err(|e| Error::InvalidPayload {
-            reason: e.to_string(),
-        }),
+        Err(_) if envelope.payload.get() == "null" => {
+            serde_json::from_str("{}").map_err(|e| Error::InvalidPayload {
+                reason: e.to_string(),
+            })
+        }
         decoded => decoded,
     }
 }

@@ -25,7 +25,10 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 }
 
 fn timestamp() -> impl Strategy<Value = f64> {
-    prop_oneof![(0u64..4_000_000_000_000).prop_map(|t| t as f64), (0.0f64..4.0e12),]
+    prop_oneof![
+        (0u64..4_000_000_000_000).prop_map(|t| t as f64),
+        (0.0f64..4.0e12),
+    ]
 }
 
 fn envelope() -> impl Strategy<Value = Envelope> {
@@ -38,15 +41,17 @@ fn envelope() -> impl Strategy<Value = Envelope> {
         timestamp(),
         proptest::option::of(".{1,20}"),
     )
-        .prop_map(|(to, from, message_type, payload, id, timestamp, reply_to)| Envelope {
-            to,
-            from,
-            message_type,
-            payload: RawValue::from_string(payload.to_string()).unwrap(),
-            id,
-            timestamp,
-            reply_to,
-        })
+        .prop_map(
+            |(to, from, message_type, payload, id, timestamp, reply_to)| Envelope {
+                to,
+                from,
+                message_type,
+                payload: RawValue::from_string(payload.to_string()).unwrap(),
+                id,
+                timestamp,
+                reply_to,
+            },
+        )
 }
 
 proptest! {
