@@ -10,7 +10,8 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::storage::{ListOptions, Storage, WriteBatch};
 
-const PREFIX: &str = "__duract/timer/";
+/// The storage prefix of every timer key.
+pub const PREFIX: &str = "__duract/timer/";
 
 fn due_key(at: f64) -> String {
     format!("{PREFIX}{:020}", at.max(0.0).ceil() as u64)
@@ -61,7 +62,8 @@ pub async fn due(storage: &dyn Storage, now: f64) -> Result<Vec<(String, Envelop
     Ok(due)
 }
 
-fn parse_due(key: &str) -> Option<f64> {
+/// The due time (ms) in a timer key.
+pub fn parse_due(key: &str) -> Option<f64> {
     let rest = key.strip_prefix(PREFIX)?;
     rest.get(..20)?.parse::<u64>().ok().map(|ms| ms as f64)
 }

@@ -25,9 +25,10 @@
 //! Natively each hit is attributed to the test running (libtest names a test's thread after
 //! it; `test_scope` overrides), as `<test binary>: <test path>`. With `DURACT_HITS_DIR`
 //! set, each test process writes `<dir>/<binary>-<pid>.json` when it exits (use an absolute
-//! path: cargo runs each test binary in its package's directory). In wasm (one Durable Object
-//! instance per wasm instance) `export_json` / `take_json` hand the instance's hits to
-//! whoever collects them.
+//! path: cargo runs each test binary in its package's directory). In wasm the table belongs
+//! to the isolate's wasm instance, which in workerd the entry worker and every Durable Object
+//! of the worker share: `export_json` / `take_json` hand all of their hits to whoever collects
+//! them (the entry's `GET /__duract/hits` in checklist builds).
 //!
 //! # Fingerprints
 //! A hit file names, for each actor kind it saw, the fingerprint of that actor's branch table

@@ -1,7 +1,7 @@
 //! The hit recorder (crate feature `checklist` only).
 //!
-//! One table of counts per process (native) or per instance (wasm: one Durable Object
-//! instance is one wasm instance), behind a mutex: libtest runs tests on several threads, and
+//! One table of counts per process (native) or per wasm instance (in workerd, shared by the
+//! entry worker and every Durable Object of the isolate), behind a mutex: libtest runs tests on several threads, and
 //! every thread records into the same table. Natively each hit is attributed to the current
 //! test: the name of a [`test_scope`] when one is active on the thread, else the thread's name
 //! (libtest names each test's thread after the test), prefixed by the test binary's name.

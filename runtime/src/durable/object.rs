@@ -12,7 +12,6 @@ use std::rc::Rc;
 use worker::{Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
 /// The key prefix of durable timers (`crate::timer`'s key scheme, documented in `crate::storage`).
-const TIMER_PREFIX: &str = "__duract/timer/";
 
 /// The variable that, set to anything but `0`, logs each activation of an object
 /// (`duract: activate <class> <name>`), to see evictions and hibernation.
@@ -238,7 +237,7 @@ impl<A: Actor> Object<A> {
             // The name was not propagated: every timer is an envelope to this instance.
             let storage = self.port.durable_storage();
             let first = storage
-                .list(&ListOptions::prefix(TIMER_PREFIX).limit(1))
+                .list(&ListOptions::prefix(crate::timer::PREFIX).limit(1))
                 .await
                 .map_err(|e| worker::Error::RustError(e.to_string()))?;
             let to = first

@@ -156,14 +156,11 @@ impl Stored {
 
     /// The durable timers stored, as (due ms, envelope), in due order.
     pub fn timers(&self) -> Vec<(u64, Envelope)> {
-        const PREFIX: &str = "__duract/timer/";
+        use crate::timer::{parse_due, PREFIX};
         self.entries
             .range(PREFIX.to_owned()..)
             .take_while(|(k, _)| k.starts_with(PREFIX))
-            .filter_map(|(k, v)| {
-                let due = k.get(PREFIX.len()..PREFIX.len() + 20)?.parse().ok()?;
-                Some((due, Envelope::decode(v).ok()?))
-            })
+            .filter_map(|(k, v)| Some((parse_due(k)? as u64, Envelope::decode(v).ok()?)))
             .collect()
     }
 
