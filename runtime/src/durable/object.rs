@@ -11,8 +11,6 @@ use crate::storage::{ListOptions, Storage};
 use std::rc::Rc;
 use worker::{Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
-/// The key prefix of durable timers (`crate::timer`'s key scheme, documented in `crate::storage`).
-
 /// The variable that, set to anything but `0`, logs each activation of an object
 /// (`duract: activate <class> <name>`), to see evictions and hibernation.
 pub const TRACE_VAR: &str = "DURACT_TRACE";
