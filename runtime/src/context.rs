@@ -7,7 +7,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::message::Message;
-use crate::storage::Storage;
+use crate::storage::{Storage, WriteBatch};
 use crate::timer;
 use std::cell::RefCell;
 use std::future::Future;
@@ -49,11 +49,13 @@ pub trait Port {
 /// Fire-and-forget sends wait in the turn's outbox and leave only after the turn's writes are
 /// stored ([`Ctx::flush_sends`], called by the host), as a Durable Object's output gate holds
 /// messages until storage confirms: a receiver never sees a message about state its sender
-/// failed to store, and a failed turn sends nothing.
+/// failed to store, and a failed turn sends nothing. Timers set or cancelled in the turn are
+/// written together at its end ([`Ctx::commit_timers`], called by the host).
 pub struct Ctx {
     port: Rc<dyn Port>,
     sender: Address,
     outbox: RefCell<Vec<(&'static ActorInfo, Envelope)>>,
+    timer_writes: RefCell<WriteBatch>,
 }
 
 impl Ctx {
@@ -63,7 +65,20 @@ impl Ctx {
             port,
             sender,
             outbox: RefCell::new(Vec::new()),
+            timer_writes: RefCell::new(WriteBatch::default()),
         }
+    }
+
+    /// Writes the timers this turn set or cancelled, in one batch, and re-arms the alarm.
+    /// Hosts call it at the end of the turn, before saving the actor's state.
+    pub async fn commit_timers(&self) -> Result<(), Error> {
+        let batch = self.timer_writes.take();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.storage().write(batch).await?;
+        self.port.arm_alarm(timer::next_due(self.storage()).await?);
+        Ok(())
     }
 
     /// Hands the sends of this turn to the host, in the order they were made. Hosts call it
@@ -130,11 +145,14 @@ impl Ctx {
     }
 
     /// Delivers `msg` to this actor at `at` (ms since the epoch), through a durable timer that
-    /// survives restarts. Returns the timer's id, for [`Ctx::cancel_timer`].
+    /// survives restarts, stored at the end of the turn. Returns the timer's id, for
+    /// [`Ctx::cancel_timer`].
     pub async fn send_at<M: Message>(&self, at: f64, msg: &M) -> Result<String, Error> {
         let envelope = self.envelope(self.me(), msg)?;
-        let id = timer::schedule(self.storage(), at, &envelope).await?;
-        self.port.arm_alarm(timer::next_due(self.storage()).await?);
+        let id = timer::key(at, &envelope);
+        self.timer_writes
+            .borrow_mut()
+            .put(id.clone(), envelope.encode());
         Ok(id)
     }
 
@@ -143,10 +161,12 @@ impl Ctx {
         self.send_at(self.now() + delay_ms, msg).await
     }
 
-    /// Cancels a timer; cancelling one that fired or never existed does nothing.
+    /// Cancels a timer at the end of the turn; cancelling one that fired or never existed
+    /// does nothing.
     pub async fn cancel_timer(&self, id: &str) -> Result<(), Error> {
-        timer::cancel(self.storage(), id).await?;
-        self.port.arm_alarm(timer::next_due(self.storage()).await?);
+        if id.starts_with(timer::PREFIX) {
+            self.timer_writes.borrow_mut().delete(id.to_owned());
+        }
         Ok(())
     }
 

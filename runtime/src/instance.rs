@@ -71,6 +71,9 @@ impl<A: Actor> Instance<A> {
         };
         let mut ctx = Ctx::new(self.port.clone(), envelope.from.clone());
         let result = actor.dispatch(&mut ctx, envelope).await;
+        // Timers first: a timer whose turn then fails to save fires on state without it, and
+        // its handler checks that state (timers are at least once, never lost).
+        ctx.commit_timers().await?;
         actor.save(self.port.storage(), &mut saved).await?;
         ctx.flush_sends();
         if self.epoch.get() == epoch {

@@ -17,13 +17,18 @@ fn due_key(at: f64) -> String {
     format!("{PREFIX}{:020}", at.max(0.0).ceil() as u64)
 }
 
+/// The id (storage key) of a timer delivering `envelope` at `at`.
+pub fn key(at: f64, envelope: &Envelope) -> String {
+    format!("{}/{}", due_key(at), envelope.id)
+}
+
 /// Stores a timer that delivers `envelope` at `at`; returns its id (its storage key).
 pub async fn schedule(
     storage: &dyn Storage,
     at: f64,
     envelope: &Envelope,
 ) -> Result<String, Error> {
-    let key = format!("{}/{}", due_key(at), envelope.id);
+    let key = key(at, envelope);
     storage.put(&key, envelope.encode()).await?;
     Ok(key)
 }

@@ -86,6 +86,7 @@ pub fn turn<A: Actor>(
     duract::block_on(async {
         let mut ctx = port.ctx(&envelope.from.to_string());
         let result = actor.0.dispatch(&mut ctx, envelope).await;
+        ctx.commit_timers().await?;
         actor.0.save(port.storage(), &mut actor.1).await?;
         ctx.flush_sends();
         result.map(|raw| raw.get().to_owned())

@@ -582,6 +582,9 @@ impl Duract {
         let result = ready(async {
             let mut ctx = Ctx::new(port.clone(), envelope.from.clone());
             let result = actor.dispatch(&mut ctx, &envelope).await;
+            ctx.commit_timers()
+                .await
+                .expect("memory storage does not fail");
             actor
                 .save(&port.storage, saved)
                 .await
