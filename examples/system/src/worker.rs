@@ -66,7 +66,7 @@ pub struct Worker {
 impl Worker {
     #[waive(
         invalid_payload = "internal: only actors send it, well-formed; native tests send a malformed one",
-        handler_error = "fails only when storage fails: native tests inject the fault"
+        handler_error = "fails only if a timer or message of its own cannot be encoded, which never happens; a storage failure fails the turn after the handler (native tests inject one)"
     )]
     async fn process_task(&mut self, ctx: &mut Ctx, msg: ProcessTask) -> Result<Started, Error> {
         self.current_task = Some(msg.task_id.clone());

@@ -252,7 +252,7 @@ impl Coordinator {
 
     #[waive(
         invalid_payload = "internal: only actors send it, well-formed; native tests send a malformed one",
-        handler_error = "fails only when storage fails: native tests inject the fault"
+        handler_error = "fails only if a timer or message of its own cannot be encoded, which never happens; a storage failure fails the turn after the handler (native tests inject one)"
     )]
     async fn task_complete(
         &mut self,
@@ -294,7 +294,7 @@ impl Coordinator {
 
     #[waive(
         invalid_payload = "internal: only actors send it, well-formed; native tests send a malformed one",
-        handler_error = "fails only when storage fails: native tests inject the fault"
+        handler_error = "fails only if a timer or message of its own cannot be encoded, which never happens; a storage failure fails the turn after the handler (native tests inject one)"
     )]
     async fn lease_expired(&mut self, ctx: &mut Ctx, msg: LeaseExpired) -> Result<(), Error> {
         let current = |l: &Lease| l.worker_id == msg.worker_id && l.assigned_at == msg.assigned_at;
