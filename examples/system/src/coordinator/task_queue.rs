@@ -78,15 +78,8 @@ impl TaskQueue {
 
     /// Removes a waiting task.
     pub fn remove(&mut self, task_id: &str) -> Option<Queued> {
-        let slot = self.by_task.remove(task_id)?;
-        let task_id = self.slots.remove(&slot)?;
-        self.count(&slot, -1);
-        self.changed.push(slot.clone());
-        Some(Queued {
-            task_id,
-            priority: -slot.rank,
-            need: (!slot.need.is_empty()).then_some(slot.need),
-        })
+        let slot = self.by_task.get(task_id)?.clone();
+        self.take(slot)
     }
 
     /// The capability a waiting task needs (`Some(None)`: none).
@@ -119,14 +112,19 @@ impl TaskQueue {
             .filter_map(|need| self.head_of(need))
             .min_by_key(|slot| (slot.rank, slot.seq))?
             .clone();
-        let task_id = self.slots.remove(&best)?;
+        self.take(best)
+    }
+
+    /// Removes the task in `slot`, with its indexes.
+    fn take(&mut self, slot: Slot) -> Option<Queued> {
+        let task_id = self.slots.remove(&slot)?;
         self.by_task.remove(&task_id);
-        self.count(&best, -1);
-        self.changed.push(best.clone());
+        self.count(&slot, -1);
+        self.changed.push(slot.clone());
         Some(Queued {
             task_id,
-            priority: -best.rank,
-            need: (!best.need.is_empty()).then_some(best.need),
+            priority: -slot.rank,
+            need: (!slot.need.is_empty()).then_some(slot.need),
         })
     }
 
