@@ -2,29 +2,16 @@
 //! each turn, drop the in-memory state when a turn's writes fail. Both hosts run actors
 //! through it, so the turn semantics exist once.
 
-use crate::actor::{Actor, ActorInfo};
+use crate::actor::Actor;
 use crate::context::{Ctx, Port};
 use crate::envelope::Envelope;
 use crate::error::Error;
-use crate::future::LocalBoxFuture;
 use crate::persist::Saved;
 use crate::timer;
 use crate::turn::TurnGate;
 use serde_json::value::RawValue;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-
-/// A running instance of some actor type, as hosts hold it.
-pub trait AnyInstance {
-    /// The actor type's description.
-    fn info(&self) -> &'static ActorInfo;
-    /// Handles one envelope in its turn and returns the reply envelope.
-    fn handle(self: Rc<Self>, envelope: Envelope) -> LocalBoxFuture<'static, Envelope>;
-    /// Delivers the timers due at `now`, then re-arms the alarm.
-    fn fire_timers(self: Rc<Self>) -> LocalBoxFuture<'static, Result<(), Error>>;
-    /// Whether the state is in memory (or a turn holds it).
-    fn is_loaded(&self) -> bool;
-}
 
 /// An instance of `A` on a host's [`Port`].
 pub struct Instance<A: Actor> {
@@ -84,20 +71,26 @@ impl<A: Actor> Instance<A> {
 
     /// Handles `envelope` in its turn and builds the reply.
     pub async fn handle_envelope(&self, envelope: Envelope) -> Envelope {
-        let _turn = self.gate.enter().await;
-        let result = self.turn(&envelope).await;
+        let result = self.run_turn(&envelope).await;
         envelope.into_reply(result, self.port.fresh_id(), self.port.now())
+    }
+
+    /// Waits for `envelope`'s turn and runs it: the reply's payload or error. For a host
+    /// that builds the reply itself, so the envelope is not moved into this future.
+    pub async fn run_turn(&self, envelope: &Envelope) -> Result<Box<RawValue>, Error> {
+        let _turn = self.gate.enter().await;
+        self.turn(envelope).await
     }
 
     /// Delivers each due timer in its own turn, removing it after delivery.
     pub async fn deliver_due_timers(&self) -> Result<(), Error> {
         let storage = self.port.storage();
         for (id, envelope) in timer::due(storage, self.port.now()).await? {
-            let reply = self.handle_envelope(envelope).await;
+            let result = self.run_turn(&envelope).await;
             if self.state.borrow().is_none() {
                 // The turn's state did not load or its save failed: keep the timer, and fail
                 // so the host retries the alarm (a handler's own error does not retry).
-                return Err(reply.into_result().err().unwrap_or(Error::ActorError {
+                return Err(result.err().unwrap_or(Error::ActorError {
                     reason: "timer delivery failed".into(),
                 }));
             }
@@ -111,23 +104,5 @@ impl<A: Actor> Instance<A> {
     pub fn unload(&self) {
         self.epoch.set(self.epoch.get() + 1);
         *self.state.borrow_mut() = None;
-    }
-}
-
-impl<A: Actor> AnyInstance for Instance<A> {
-    fn info(&self) -> &'static ActorInfo {
-        A::INFO
-    }
-
-    fn handle(self: Rc<Self>, envelope: Envelope) -> LocalBoxFuture<'static, Envelope> {
-        Box::pin(async move { self.handle_envelope(envelope).await })
-    }
-
-    fn fire_timers(self: Rc<Self>) -> LocalBoxFuture<'static, Result<(), Error>> {
-        Box::pin(async move { self.deliver_due_timers().await })
-    }
-
-    fn is_loaded(&self) -> bool {
-        self.state.borrow().is_some() || self.gate.is_busy()
     }
 }

@@ -236,19 +236,19 @@ impl Connection {
                 address: self.address.to_string(),
             });
         }
+        // Reactivates a hibernated gateway: only the connection and storage remain.
+        let active = self.host.activate(&self.address)?;
+        let Some(gateway) = active.info.gateway else {
+            return Err(HostError::NotAGateway {
+                kind: self.address.kind().to_owned(),
+            });
+        };
         let host = self.host.clone();
-        let address = self.address.clone();
         let id = self.id;
+        let owner = active.port.activation();
         self.host.inner.executor.spawn(
-            Some(self.address.clone()),
+            Some(owner),
             Box::pin(async move {
-                // Reactivates a hibernated gateway: only the connection and storage remain.
-                let Ok(active) = host.activate(&address) else {
-                    return;
-                };
-                let Some(gateway) = active.info.gateway else {
-                    return;
-                };
                 let frame = match &frame {
                     OwnedFrame::Text(text) => Frame::Text(text),
                     OwnedFrame::Binary(bytes) => Frame::Binary(bytes),

@@ -14,7 +14,8 @@ use crate::address::Address;
 use crate::context::Port;
 use crate::envelope::Envelope;
 use crate::error::Error;
-use crate::instance::{AnyInstance, Instance};
+use crate::future::LocalBoxFuture;
+use crate::instance::Instance;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
@@ -26,13 +27,60 @@ pub const DEFAULT_STEP_BOUND: usize = 100_000;
 /// later, as Durable Objects retry failed alarms.
 pub const ALARM_RETRY_MS: u64 = 1_000;
 
-/// An instance as the host holds it: the core's [`AnyInstance`] plus unloading.
-pub(crate) trait Hosted: AnyInstance {
+/// An instance as the host holds it, its actor type erased. Each method builds a whole
+/// task for the executor (one box per delivery: the typed turn is inlined into it).
+pub(crate) trait Hosted {
+    /// The task that handles `envelope` in its turn, ends the turn (commit or roll back)
+    /// and puts the reply in `sink`.
+    fn deliver(
+        self: Rc<Self>,
+        host: Rc<HostInner>,
+        port: Rc<HostPort>,
+        envelope: Envelope,
+        sink: Sink,
+    ) -> LocalBoxFuture<'static, ()>;
+    /// The task that delivers the due timers, ends the turn and, when delivery failed,
+    /// retries the alarm [`ALARM_RETRY_MS`] later.
+    fn fire_timers(
+        self: Rc<Self>,
+        host: Rc<HostInner>,
+        port: Rc<HostPort>,
+    ) -> LocalBoxFuture<'static, ()>;
     /// Drops the in-memory state; a turn in flight does not put it back.
     fn unload(&self);
 }
 
 impl<A: Actor> Hosted for Instance<A> {
+    fn deliver(
+        self: Rc<Self>,
+        host: Rc<HostInner>,
+        port: Rc<HostPort>,
+        envelope: Envelope,
+        sink: Sink,
+    ) -> LocalBoxFuture<'static, ()> {
+        Box::pin(async move {
+            let result = self.run_turn(&envelope).await;
+            // The turn is over (the next one has not started): commit or roll back.
+            host.end_turn(&*self, &port).await;
+            let reply = envelope.into_reply(result, host.fresh_id(), host.clock.now() as f64);
+            host.put_reply(sink, reply);
+        })
+    }
+
+    fn fire_timers(
+        self: Rc<Self>,
+        host: Rc<HostInner>,
+        port: Rc<HostPort>,
+    ) -> LocalBoxFuture<'static, ()> {
+        Box::pin(async move {
+            let delivered = self.deliver_due_timers().await;
+            host.end_turn(&*self, &port).await;
+            if delivered.is_err() {
+                host.retry_alarm(port.address());
+            }
+        })
+    }
+
     fn unload(&self) {
         Instance::unload(self);
     }
@@ -80,7 +128,8 @@ pub struct Undelivered {
 
 pub(crate) struct HostInner {
     me: Weak<HostInner>,
-    pub(crate) executor: Executor<Address>,
+    /// Tasks are owned by the activation (its serial) they run for.
+    pub(crate) executor: Executor<u64>,
     pub(crate) clock: Clock,
     pub(crate) alarms: Alarms,
     pub(crate) asks: Rc<Asks>,
@@ -91,8 +140,12 @@ pub(crate) struct HostInner {
     storages: RefCell<FxHashMap<Address, Rc<FaultStorage>>>,
     activations: RefCell<FxHashMap<Address, u64>>,
     replies: RefCell<Vec<Envelope>>,
+    /// A [`Host::ask`] reply slot that nothing else holds, to reuse (one allocation less
+    /// per ask).
+    spare_slot: RefCell<Option<ReplySlot>>,
     undelivered: RefCell<Vec<Undelivered>>,
     next_id: Cell<u64>,
+    next_activation: Cell<u64>,
     ask_timeout: Cell<u64>,
     step_bound: Cell<usize>,
 }
@@ -126,8 +179,10 @@ impl Host {
             storages: RefCell::new(FxHashMap::default()),
             activations: RefCell::new(FxHashMap::default()),
             replies: RefCell::new(Vec::new()),
+            spare_slot: RefCell::new(None),
             undelivered: RefCell::new(Vec::new()),
             next_id: Cell::new(0),
+            next_activation: Cell::new(0),
             ask_timeout: Cell::new(DEFAULT_ASK_TIMEOUT_MS),
             step_bound: Cell::new(DEFAULT_STEP_BOUND),
         });
@@ -197,27 +252,26 @@ impl Host {
     /// Delivers `envelope` to the instance its `to` names (activating it); the reply goes
     /// to the host's outbox, to pick with [`Host::reply_to`]. Runs nothing yet.
     pub fn deliver(&self, envelope: Envelope) -> Result<(), HostError> {
-        let kind = self.registered_kind(envelope.to.kind())?;
-        self.inner.route(kind, envelope, Sink::Outbox);
-        Ok(())
+        self.inner.deliver_to_own_address(envelope, Sink::Outbox)
     }
 
     /// Fire-and-forget: delivers `envelope` and drops its reply. Runs nothing yet.
     pub fn send(&self, envelope: Envelope) -> Result<(), HostError> {
-        let kind = self.registered_kind(envelope.to.kind())?;
-        self.inner.route(kind, envelope, Sink::Drop);
-        Ok(())
+        self.inner.deliver_to_own_address(envelope, Sink::Drop)
     }
 
     /// Delivers `envelope`, runs the host until idle and returns the reply envelope. A call
     /// that fails outside the handler is an `Error` reply too (`actor_error`, `timeout`).
     pub fn ask(&self, envelope: Envelope) -> Result<Envelope, HostError> {
-        let kind = self.registered_kind(envelope.to.kind())?;
-        let slot: ReplySlot = Rc::default();
+        let slot = self.inner.spare_slot.take().unwrap_or_default();
         let id = envelope.id.clone();
-        self.inner.route(kind, envelope, Sink::Slot(slot.clone()));
+        self.inner
+            .deliver_to_own_address(envelope, Sink::Slot(slot.clone()))?;
         self.run_until_idle()?;
         let reply = slot.borrow_mut().take();
+        if Rc::strong_count(&slot) == 1 {
+            *self.inner.spare_slot.borrow_mut() = Some(slot);
+        }
         reply.ok_or(HostError::NoReply { id })
     }
 
@@ -342,7 +396,8 @@ impl Host {
     /// reactivates it. An instance with work in flight is [`HostError::Busy`].
     pub fn evict(&self, address: &str) -> Result<(), HostError> {
         let address = parse(address)?;
-        if self.inner.executor.has_owned(&address) {
+        let active = self.inner.instances.borrow().get(&address).cloned();
+        if active.is_some_and(|a| self.inner.executor.has_owned(&a.port.activation())) {
             return Err(HostError::Busy {
                 address: address.to_string(),
             });
@@ -404,17 +459,6 @@ impl Host {
         Ok(())
     }
 
-    fn registered_kind(&self, kind: &str) -> Result<&'static str, HostError> {
-        self.inner
-            .registry
-            .borrow()
-            .get(kind)
-            .map(|r| r.info.kind)
-            .ok_or_else(|| HostError::UnknownKind {
-                kind: kind.to_owned(),
-            })
-    }
-
     /// The actor type registered for `kind`.
     pub fn info(&self, kind: &str) -> Option<&'static ActorInfo> {
         self.inner.registry.borrow().get(kind).map(|r| r.info)
@@ -458,17 +502,17 @@ impl HostInner {
     pub(crate) fn fresh_id(&self) -> String {
         let mut n = self.next_id.get() + 1;
         self.next_id.set(n);
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
+        let mut text = [0u8; 21];
+        let mut at = text.len();
         while n > 0 {
             at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
+            text[at] = b'0' + (n % 10) as u8;
             n /= 10;
         }
-        let mut id = String::with_capacity(1 + digits.len() - at);
-        id.push('m');
-        id.extend(digits[at..].iter().map(|d| char::from(*d)));
-        id
+        at -= 1;
+        text[at] = b'm';
+        // ASCII, so the conversion cannot fail.
+        String::from_utf8(text[at..].to_vec()).unwrap_or_default()
     }
 
     pub(crate) fn storage(&self, address: &Address) -> Rc<FaultStorage> {
@@ -492,8 +536,11 @@ impl HostInner {
                 })?;
             (reg.info, reg.make)
         };
+        let serial = self.next_activation.get() + 1;
+        self.next_activation.set(serial);
         let port = Rc::new(HostPort::new(
             address.clone(),
+            serial,
             self.me.clone(),
             self.storage(address),
         ));
@@ -518,8 +565,8 @@ impl HostInner {
         let removed = self.instances.borrow_mut().remove(address);
         if let Some(active) = &removed {
             active.instance.unload();
+            self.executor.cancel_owned(&active.port.activation());
         }
-        self.executor.cancel_owned(address);
         drop(removed);
     }
 
@@ -534,31 +581,37 @@ impl HostInner {
                 Err(e) => return self.undeliverable(envelope, sink, e.to_string()),
             }
         };
-        if !self.registry.borrow().contains_key(kind) {
-            let reason = format!("no actor type registered for kind `{kind}`");
-            return self.undeliverable(envelope, sink, reason);
+        match self.activate(&address) {
+            Ok(active) => self.start_delivery(active, envelope, sink),
+            Err(e) => self.undeliverable(envelope, sink, e.to_string()),
         }
-        let host = self.rc();
-        // Usually `to` is the instance's address; a forward under another kind is not.
-        let renamed = (envelope.to.kind() != kind).then(|| address.clone());
-        self.executor.spawn(
-            Some(address),
-            Box::pin(async move {
-                let active = match host.activate(renamed.as_ref().unwrap_or(&envelope.to)) {
-                    Ok(active) => active,
-                    Err(e) => return host.undeliverable(envelope, sink, e.to_string()),
-                };
-                let reply = active.instance.clone().handle(envelope).await;
-                // The turn is over (the next one has not started): commit or roll back.
-                host.end_turn(&active).await;
-                match sink {
-                    Sink::Drop => {}
-                    Sink::Answer(answer) => answer.answer(Ok(reply)),
-                    Sink::Outbox => host.replies.borrow_mut().push(reply),
-                    Sink::Slot(slot) => *slot.borrow_mut() = Some(reply),
-                }
-            }),
-        );
+    }
+
+    /// Delivers `envelope` to the instance its `to` names, as a test's message is; an
+    /// unregistered kind is an error here rather than an undelivered message.
+    fn deliver_to_own_address(&self, envelope: Envelope, sink: Sink) -> Result<(), HostError> {
+        let active = self.activate(&envelope.to)?;
+        self.start_delivery(active, envelope, sink);
+        Ok(())
+    }
+
+    /// Queues the task that handles `envelope` in a turn of `active`.
+    fn start_delivery(&self, active: Activation, envelope: Envelope, sink: Sink) {
+        let owner = active.port.activation();
+        let task = active
+            .instance
+            .deliver(self.rc(), active.port, envelope, sink);
+        self.executor.spawn(Some(owner), task);
+    }
+
+    /// Puts a delivery's reply where its sender waits for it.
+    fn put_reply(&self, sink: Sink, reply: Envelope) {
+        match sink {
+            Sink::Drop => {}
+            Sink::Answer(answer) => answer.answer(Ok(reply)),
+            Sink::Outbox => self.replies.borrow_mut().push(reply),
+            Sink::Slot(slot) => *slot.borrow_mut() = Some(reply),
+        }
     }
 
     /// Routes an ask; the returned future resolves to the reply or `timeout`.
@@ -593,17 +646,17 @@ impl HostInner {
 
     /// Ends a turn of `active`: commits its writes, or, when one failed, rolls them all back,
     /// drops the in-memory state (storage is the truth) and re-arms the alarm from storage.
-    async fn end_turn(&self, active: &Activation) {
-        let storage = active.port.fault_storage();
+    async fn end_turn(&self, instance: &dyn Hosted, port: &HostPort) {
+        let storage = port.fault_storage();
         if !storage.is_broken() {
             storage.commit();
             return;
         }
         storage.roll_back();
-        active.instance.unload();
+        instance.unload();
         let next = crate::timer::next_due(&**storage).await.ok().flatten();
         self.alarms
-            .arm(active.port.address(), next.map(super::clock::due_ms));
+            .arm(port.address(), next.map(super::clock::due_ms));
     }
 
     /// Fires an alarm or ask deadline that is due, or, when an ask waits and nothing is
@@ -647,25 +700,19 @@ impl HostInner {
 
     /// Delivers the due timers of `address` (activating it) in a task of its own.
     fn fire_alarm(&self, address: Address) {
-        let host = self.rc();
-        self.executor.spawn(
-            Some(address.clone()),
-            Box::pin(async move {
-                let delivered = match host.activate(&address) {
-                    Ok(active) => {
-                        let delivered = active.instance.clone().fire_timers().await;
-                        host.end_turn(&active).await;
-                        delivered
-                    }
-                    Err(e) => Err(Error::ActorError {
-                        reason: e.to_string(),
-                    }),
-                };
-                if delivered.is_err() {
-                    let retry = host.clock.now().saturating_add(ALARM_RETRY_MS);
-                    host.alarms.arm(&address, Some(retry));
-                }
-            }),
-        );
+        match self.activate(&address) {
+            Ok(active) => {
+                let owner = active.port.activation();
+                let task = active.instance.fire_timers(self.rc(), active.port);
+                self.executor.spawn(Some(owner), task);
+            }
+            Err(_) => self.retry_alarm(&address),
+        }
+    }
+
+    /// Re-arms the alarm of `address` [`ALARM_RETRY_MS`] from now, after a failed delivery.
+    fn retry_alarm(&self, address: &Address) {
+        let retry = self.clock.now().saturating_add(ALARM_RETRY_MS);
+        self.alarms.arm(address, Some(retry));
     }
 }

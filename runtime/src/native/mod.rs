@@ -25,14 +25,14 @@
 //!   Durable Objects, a failed write fails the rest of its turn, none of the turn's writes
 //!   stay (timers included), the in-memory state is dropped and the caller gets
 //!   `actor_error`; a failed alarm is retried [`ALARM_RETRY_MS`] later.
+//! - **Test kit** ([`testkit`]): [`Client`] builds envelopes with unique ids, replies are
+//!   picked by `replyTo` ([`Host::reply_to`], [`Connection::reply_to`]),
+//!   [`assert_error_code`], [`Host::wait_until`], [`Host::storage`] snapshots.
 //!
 //! Not modelled: socket attachments set by the gateway (a connection keeps only its session
 //! address), broadcast initiated by an actor (only [`Host::broadcast`]), and the input gate
 //! opening during non-storage awaits (turns never interleave here, so an ask cycle times out
 //! rather than completing).
-//! - **Test kit** ([`testkit`]): [`Client`] builds envelopes with unique ids, replies are
-//!   picked by `replyTo` ([`Host::reply_to`], [`Connection::reply_to`]),
-//!   [`assert_error_code`], [`Host::wait_until`], [`Host::storage`] snapshots.
 //!
 //! # Example
 //!

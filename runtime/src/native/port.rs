@@ -16,6 +16,8 @@ use std::rc::{Rc, Weak};
 /// One instance's view of the host.
 pub struct HostPort {
     address: Address,
+    /// The activation this port belongs to; it owns the activation's tasks.
+    activation: u64,
     host: Weak<HostInner>,
     storage: Rc<FaultStorage>,
 }
@@ -26,9 +28,20 @@ impl HostPort {
         &self.storage
     }
 
-    pub(crate) fn new(address: Address, host: Weak<HostInner>, storage: Rc<FaultStorage>) -> Self {
+    /// The activation this port belongs to (unique on its host), which owns its tasks.
+    pub(crate) fn activation(&self) -> u64 {
+        self.activation
+    }
+
+    pub(crate) fn new(
+        address: Address,
+        activation: u64,
+        host: Weak<HostInner>,
+        storage: Rc<FaultStorage>,
+    ) -> Self {
         HostPort {
             address,
+            activation,
             host,
             storage,
         }
@@ -80,7 +93,7 @@ impl Port for HostPort {
 
     fn spawn(&self, work: LocalBoxFuture<'static, ()>) {
         if let Some(host) = self.host.upgrade() {
-            host.executor.spawn(Some(self.address.clone()), work);
+            host.executor.spawn(Some(self.activation), work);
         }
     }
 
