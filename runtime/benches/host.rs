@@ -155,22 +155,22 @@ fn bench(c: &mut Criterion) {
 }
 
 /// The overhead ratio measured with both paths interleaved in short rounds, so that load
-/// from other processes hits both alike: the best round of each, host ÷ direct.
+/// from other processes hits both alike: each round times both paths back to back (in
+/// alternating order) and gives one ratio, host ÷ direct; the median and quartiles of the
+/// rounds' ratios are printed.
 fn print_interleaved_ratio() {
-    const ROUNDS: usize = 20;
-    const N: u32 = 20_000;
-    let port = DirectPort {
+    const ROUNDS: usize = 201;
+    const N: u32 = 2_000;
+    let port = Rc::new(DirectPort {
         address: Address::parse("counter:bench").unwrap(),
         storage: MemoryStorage::new(),
-    };
-    let port = Rc::new(port);
+    });
     let dyn_port: Rc<dyn Port> = port.clone();
     let (mut actor, mut saved): (Counter, Saved) =
         ready(Counter::load("bench", &port.storage)).unwrap();
     let host = host();
     let env = add_envelope(&host);
-    let (mut best_direct, mut best_host) = (f64::MAX, f64::MAX);
-    for _ in 0..ROUNDS {
+    let mut direct = || {
         let start = Instant::now();
         for _ in 0..N {
             let env = black_box(env.clone());
@@ -178,19 +178,38 @@ fn print_interleaved_ratio() {
             black_box(ready(actor.dispatch(&mut ctx, &env)).unwrap());
             ready(actor.save(&port.storage, &mut saved)).unwrap();
         }
-        best_direct = best_direct.min(start.elapsed().as_secs_f64() / f64::from(N));
+        start.elapsed().as_secs_f64() / f64::from(N)
+    };
+    let through_host = || {
         let start = Instant::now();
         for _ in 0..N {
             black_box(host.ask(env.clone()).unwrap());
         }
-        best_host = best_host.min(start.elapsed().as_secs_f64() / f64::from(N));
-    }
+        start.elapsed().as_secs_f64() / f64::from(N)
+    };
+    let mut rounds: Vec<(f64, f64)> = (0..ROUNDS)
+        .map(|round| {
+            if round % 2 == 0 {
+                let d = direct();
+                (d, through_host())
+            } else {
+                let h = through_host();
+                (direct(), h)
+            }
+        })
+        .collect();
+    rounds.sort_by(|a, b| (a.1 / a.0).total_cmp(&(b.1 / b.0)));
+    let ratio = |i: usize| rounds[i].1 / rounds[i].0;
+    let (direct_ns, host_ns) = rounds[ROUNDS / 2];
     println!(
-        "interleaved: direct {:.0} ns/msg, host ask {:.0} ns/msg ({:.0} msg/s), host/direct = {:.2}x",
-        best_direct * 1e9,
-        best_host * 1e9,
-        1.0 / best_host,
-        best_host / best_direct
+        "interleaved ({ROUNDS} rounds of {N}): median round direct {:.0} ns/msg, host ask {:.0} ns/msg \
+         ({:.0} msg/s); host/direct median {:.2}x (quartiles {:.2}x to {:.2}x)",
+        direct_ns * 1e9,
+        host_ns * 1e9,
+        1.0 / host_ns,
+        ratio(ROUNDS / 2),
+        ratio(ROUNDS / 4),
+        ratio(3 * ROUNDS / 4),
     );
 }
 
@@ -249,6 +268,20 @@ fn run_only(mode: &str, n: u32) {
                 std::mem::size_of_val(&dispatch)
             );
             drop(dispatch);
+            let save = actor.save(&port.storage, &mut saved);
+            println!("save future: {} bytes", std::mem::size_of_val(&save));
+            drop(save);
+            let load = Counter::load("bench", &port.storage);
+            println!("load future: {} bytes", std::mem::size_of_val(&load));
+            drop(load);
+            let ct = ctx.commit_timers();
+            println!("commit_timers future: {} bytes", std::mem::size_of_val(&ct));
+            drop(ct);
+            println!(
+                "ctx {} envelope {}",
+                std::mem::size_of::<Ctx>(),
+                std::mem::size_of::<Envelope>()
+            );
             let instance = duract::instance::Instance::<Counter>::new(dyn_port.clone());
             let handle = instance.handle_envelope(env.clone());
             println!(
