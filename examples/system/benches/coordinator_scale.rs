@@ -26,10 +26,9 @@
 //!
 //! Timed: one operation from the request envelope in hand to its reply (duract: `Ctx`,
 //! dispatch with the payload's decoding, the handler, the reply's encoding, save, the timer
-//! and the flush of sends; seed: the handler with its persists). Building envelopes, reading
-//! the sends and housekeeping are not timed. duract's lease timers (one per assignment) are
-//! delivered 60 s later in a real host; here the stale ones (of completed tasks) are removed
-//! untimed now and then, so storage keeps its size.
+//! and the flush of sends; seed: the handler with its persists). Building envelopes and reading
+//! the sends are not timed. The clock stands still, so duract's one lease timer (set for the
+//! earliest expiry) never fires here.
 //!
 //! The machine may be shared: every (system, scale) runs in turn, a slice at a time, so a
 //! change of load falls on all scales alike; medians are the headline figures (means and
@@ -59,7 +58,7 @@ use seed::SeedCoordinator;
 use serde_json::{json, Value};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::pin::pin;
 use std::rc::Rc;
@@ -481,8 +480,6 @@ struct Duract {
     next_task: u64,
     next_worker: u64,
     checkpoint: Option<(BTreeMap<String, String>, ActiveTasks)>,
-    /// Completions since the last [`Duract::tidy`].
-    completions: usize,
     /// Whether each task carries its own priority (else none: protocol.md's fields only).
     priorities: bool,
 }
@@ -507,7 +504,6 @@ impl Duract {
             next_task: 0,
             next_worker: 0,
             checkpoint: None,
-            completions: 0,
             priorities: false,
         }
     }
@@ -610,27 +606,6 @@ impl Duract {
         (s, reply)
     }
 
-    /// Removes the lease timers of tasks no longer active (a real host delivers them after
-    /// the lease; the coordinator then ignores them). Untimed.
-    fn tidy(&mut self) {
-        self.completions = 0;
-        let active: HashSet<&str> = self.active.iter().map(|(t, _)| t.as_str()).collect();
-        let storage = &self.port.storage.memory;
-        let timers = ready(storage.list(&ListOptions::prefix("__duract/timer/"))).expect("list");
-        let mut stale = WriteBatch::default();
-        for (key, json) in timers {
-            let Ok(envelope) = Envelope::decode(&json) else {
-                continue;
-            };
-            let payload: Value = serde_json::from_str(envelope.payload.get()).unwrap_or_default();
-            let task = payload["taskId"].as_str().unwrap_or_default();
-            if envelope.message_type == "lease_expired" && !active.contains(task) {
-                stale.delete(key);
-            }
-        }
-        ready(storage.write(stale)).expect("memory storage does not fail");
-    }
-
     fn assign_new(&mut self) -> (Sample, String) {
         let task = task_id(self.next_task);
         self.next_task += 1;
@@ -673,10 +648,6 @@ impl Coord for Duract {
             active + 1,
             "the worker takes the next task"
         );
-        self.completions += 1;
-        if self.completions >= (self.active.len() / 4).max(64) {
-            self.tidy();
-        }
         s
     }
 
@@ -696,7 +667,6 @@ impl Coord for Duract {
     }
 
     fn checkpoint(&mut self) {
-        self.tidy();
         self.checkpoint = Some((self.port.storage.memory.snapshot(), self.active.clone()));
     }
 

@@ -5,16 +5,21 @@
 //! `assign_task` may carry `priority` (higher first, FIFO within a priority) and `requires`
 //! (a capability); `register_worker` may carry `capabilities`; `get_status` may take
 //! `{limit, cursor}` for one bounded page. Every operation costs O(log n) and writes a
-//! constant number of keys, whatever the number of workers or queued tasks.
+//! constant number of keys, whatever the number of workers or queued tasks. One durable
+//! timer, set for the earliest expiry, serves every lease (`check_leases`), so completing a
+//! task writes three keys: its lease, the next task's lease and that task's queue entry.
 
+mod leases;
 mod roster;
 mod task_queue;
 
+pub use leases::{Lease, Leases};
 pub use roster::Roster;
 pub use task_queue::{Queued, TaskQueue};
 
 use crate::worker::{ProcessTask, Worker};
-use duract::{actor, message, payload, route, Ctx, Error, PMap};
+use duract::{actor, message, payload, route, Ctx, Error};
+use serde::{Deserialize, Serialize};
 
 /// `register_worker`: `{workerId?, capabilities?}`; without `workerId`, the id part of the
 /// sender's address.
@@ -147,31 +152,22 @@ pub struct Page {
     pub next_cursor: Option<String>,
 }
 
-/// `lease_expired` (internal, a timer the coordinator sets itself): the task's lease ran out.
+/// `check_leases` (internal, the coordinator's lease timer): every task whose lease ran out
+/// goes back to the head of the queue.
 #[message(reply = (), internal)]
-pub struct LeaseExpired {
-    /// The task.
-    pub task_id: String,
-    /// The worker that held it.
-    pub worker_id: String,
-    /// When it was assigned: tells this lease from a later one of the same task.
-    pub assigned_at: f64,
+pub struct CheckLeases {
+    /// When the timer was set to fire: tells the current lease timer from an earlier one
+    /// delivered again (timers are at least once).
+    pub due: f64,
 }
 
-/// Who holds an active task, since when, what the task asked for, and its lease timer.
-#[payload]
-#[derive(Clone, PartialEq)]
-pub struct Lease {
-    /// The worker.
-    pub worker_id: String,
-    /// When it was assigned (ms since the epoch).
-    pub assigned_at: f64,
-    /// The task's priority.
-    pub priority: i64,
-    /// The capability it requires.
-    pub requires: Option<String>,
-    /// The timer that ends the lease, cancelled when the task completes.
-    pub timer: String,
+/// The one lease timer, set for the earliest expiry of the active tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaseTimer {
+    /// When it fires (ms since the epoch).
+    pub due: f64,
+    /// Its id, to cancel it.
+    pub id: String,
 }
 
 /// The coordinator's state: each field one entry per item.
@@ -186,7 +182,9 @@ pub struct Coordinator {
     queue: TaskQueue,
     /// Active tasks: task -> lease.
     #[persist(entries)]
-    active: PMap<String, Lease>,
+    active: Leases,
+    /// The lease timer, when one is set.
+    lease_timer: Option<LeaseTimer>,
 }
 
 #[route]
@@ -208,7 +206,7 @@ impl Coordinator {
         };
         self.workers.register(&worker_id, msg.capabilities);
         if self.workers.is_idle(&worker_id) {
-            self.offer_work(ctx, &worker_id).await?; // new capabilities may match queued tasks
+            self.free_worker(ctx, &worker_id).await?; // new capabilities may match queued tasks
         }
         Ok(Registered {
             status: "registered".into(),
@@ -260,16 +258,15 @@ impl Coordinator {
         msg: TaskComplete,
     ) -> Result<Completed, Error> {
         let reported_by_holder = |l: &Lease| l.worker_id == msg.worker_id;
-        let Some(lease) = self.active.remove_if(&msg.task_id, reported_by_holder) else {
+        let Some(_) = self.active.remove_if(&msg.task_id, reported_by_holder) else {
             // Unknown, or assigned to another worker since: nothing changes. (protocol.md's
             // "the reporting worker, if idle, gets the oldest queued task" is then a no-op: an
             // idle worker never waits beside a queued task it can run.)
             #[waive("a worker reports only its current task, so this takes a lost or repeated report; native tests send one")]
             return Ok(completed(msg.task_id));
         };
-        ctx.cancel_timer(&lease.timer).await?;
-        self.workers.set_idle(&msg.worker_id, true);
-        self.offer_work(ctx, &msg.worker_id).await?;
+        // The lease timer stays: when it fires it finds this lease gone and re-arms.
+        self.free_worker(ctx, &msg.worker_id).await?;
         Ok(completed(msg.task_id))
     }
 
@@ -296,30 +293,28 @@ impl Coordinator {
         invalid_payload = "internal: only actors send it, well-formed; native tests send a malformed one",
         handler_error = "fails only if a timer or message of its own cannot be encoded, which never happens; a storage failure fails the turn after the handler (native tests inject one)"
     )]
-    async fn lease_expired(&mut self, ctx: &mut Ctx, msg: LeaseExpired) -> Result<(), Error> {
-        let current = |l: &Lease| l.worker_id == msg.worker_id && l.assigned_at == msg.assigned_at;
-        let Some(lease) = self.active.remove_if(&msg.task_id, current) else {
-            #[waive("a lease timer delivered again after its lease ended (timers are at least once); native tests deliver one")]
-            return Ok(());
-        };
-        let task = Queued {
-            task_id: msg.task_id.clone(),
-            priority: lease.priority,
-            need: lease.requires,
-        };
-        self.queue.push_front(task);
-        // The worker that held it counts as idle and takes the best task it can run; if that
-        // was another, the expired task goes to any other idle worker that can run it.
-        self.workers.set_idle(&lease.worker_id, true);
-        self.offer_work(ctx, &lease.worker_id).await?;
-        self.offer_task(ctx, &msg.task_id).await
+    async fn check_leases(&mut self, ctx: &mut Ctx, msg: CheckLeases) -> Result<(), Error> {
+        match &self.lease_timer {
+            Some(timer) if timer.due == msg.due => self.lease_timer = None, // it has fired
+            #[waive("an earlier lease timer delivered again (timers are at least once) changes no timer; native tests deliver one")]
+            _ => {}
+        }
+        while let Some((task_id, lease)) = self.active.pop_expired(ctx.now()) {
+            self.requeue(ctx, task_id, lease).await?;
+        }
+        self.arm_lease_timer(ctx).await
     }
 }
 
 impl Coordinator {
-    /// Gives an idle worker the first queued task it can run, if any.
-    async fn offer_work(&mut self, ctx: &Ctx, worker_id: &str) -> Result<(), Error> {
+    /// A registered worker with nothing to do takes the first queued task it can run, or
+    /// else becomes idle. (A worker that goes straight to its next task is not written.)
+    async fn free_worker(&mut self, ctx: &Ctx, worker_id: &str) -> Result<(), Error> {
+        if !self.workers.contains(worker_id) {
+            return Ok(());
+        }
         let Some(task) = self.queue.pop_for(self.workers.capabilities(worker_id)) else {
+            self.workers.set_idle(worker_id, true);
             return Ok(());
         };
         self.workers.set_idle(worker_id, false);
@@ -341,28 +336,53 @@ impl Coordinator {
         self.start(ctx, task, worker_id).await
     }
 
-    /// Records the assignment and its lease timer, and sends the work (it leaves once the
-    /// turn's writes are stored).
+    /// Records the assignment and its lease, and sends the work (it leaves once the turn's
+    /// writes are stored).
     async fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: String) -> Result<(), Error> {
         let assigned_at = ctx.now();
-        let lease_ms = ctx.var_or("TASK_LEASE_MS", 60_000.0);
-        let expiry = LeaseExpired {
-            task_id: task.task_id.clone(),
-            worker_id: worker_id.clone(),
-            assigned_at,
-        };
-        let timer = ctx.send_after(lease_ms, &expiry).await?;
         let lease = Lease {
             worker_id: worker_id.clone(),
             assigned_at,
+            expires_at: assigned_at + ctx.var_or("TASK_LEASE_MS", 60_000.0),
             priority: task.priority,
             requires: task.need,
-            timer,
         };
         self.active.insert(task.task_id.clone(), lease);
+        self.arm_lease_timer(ctx).await?;
         ctx.actor::<Worker>(&worker_id).send(&ProcessTask {
             task_id: task.task_id,
         })
+    }
+
+    /// Puts a task whose lease ran out back at the head of the queue. The worker that held
+    /// it counts as idle and takes the best task it can run; if that was another, the task
+    /// goes to any other idle worker that can run it.
+    async fn requeue(&mut self, ctx: &Ctx, task_id: String, lease: Lease) -> Result<(), Error> {
+        self.queue.push_front(Queued {
+            task_id: task_id.clone(),
+            priority: lease.priority,
+            need: lease.requires,
+        });
+        self.free_worker(ctx, &lease.worker_id).await?;
+        self.offer_task(ctx, &task_id).await
+    }
+
+    /// Sets the lease timer for the earliest expiry, unless it is set for then or sooner.
+    /// One timer serves every lease: completing a task leaves it alone, so a completion
+    /// writes no timer.
+    async fn arm_lease_timer(&mut self, ctx: &Ctx) -> Result<(), Error> {
+        let Some(due) = self.active.earliest_expiry() else {
+            return Ok(());
+        };
+        if self.lease_timer.as_ref().is_some_and(|t| t.due <= due) {
+            return Ok(());
+        }
+        if let Some(later) = self.lease_timer.take() {
+            ctx.cancel_timer(&later.id).await?; // TASK_LEASE_MS was lowered
+        }
+        let id = ctx.send_at(due, &CheckLeases { due }).await?;
+        self.lease_timer = Some(LeaseTimer { due, id });
+        Ok(())
     }
 
     /// One page of the status: workers first (by registration), then active tasks (by id).

@@ -4,28 +4,32 @@
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One registered worker, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Record {
     id: String,
     capabilities: Vec<String>,
     idle: bool,
 }
 
-/// The workers, keyed by registration number. Finding an idle worker (with a capability or
-/// not), registering and marking busy or idle cost O(log n) and write one key.
+/// The workers, by registration number (their place in `records`: workers are never
+/// removed). Finding an idle worker (with a capability or not), registering and marking busy
+/// or idle cost O(log n) and write at most one key.
 #[derive(Debug, Default)]
 pub struct Roster {
-    records: BTreeMap<u64, Record>,
-    /// Derived: id -> registration number.
-    numbers: BTreeMap<String, u64>,
+    records: Vec<Record>,
+    /// Derived: id -> registration number (hashed: found in O(1) at any size).
+    numbers: HashMap<String, u64>,
     /// Derived: idle workers by registration number.
     idle: BTreeSet<u64>,
     /// Derived: (capability, registration number) of idle workers.
     idle_with: BTreeSet<(String, u64)>,
-    changed: Vec<u64>,
+    /// Records changed since the last save, each with what storage holds for it:
+    /// `Some(idle)` when only the idle flag changed (a worker that went idle and took work
+    /// in the same turn is stored as it was, so nothing is written), `None` otherwise.
+    changed: BTreeMap<u64, Option<bool>>,
 }
 
 impl Roster {
@@ -34,18 +38,20 @@ impl Roster {
         if let Some(&number) = self.numbers.get(id) {
             if let Some(capabilities) = capabilities {
                 self.update(number, |r| r.capabilities = capabilities);
+                self.changed.insert(number, None);
             }
             return false;
         }
-        let number = self.records.last_key_value().map_or(0, |(n, _)| n + 1);
+        let number = self.records.len() as u64;
         let record = Record {
             id: id.to_owned(),
             capabilities: capabilities.unwrap_or_default(),
             idle: true,
         };
+        self.numbers.insert(record.id.clone(), number);
         self.index(number, &record);
-        self.records.insert(number, record);
-        self.changed.push(number);
+        self.records.push(record);
+        self.changed.insert(number, None);
         true
     }
 
@@ -58,7 +64,7 @@ impl Roster {
     pub fn capabilities(&self, id: &str) -> &[String] {
         self.numbers
             .get(id)
-            .and_then(|n| self.records.get(n))
+            .and_then(|&n| self.record(n))
             .map_or(&[], |r| &r.capabilities)
     }
 
@@ -67,9 +73,12 @@ impl Roster {
         self.numbers.get(id).is_some_and(|n| self.idle.contains(n))
     }
 
-    /// Marks a registered worker idle or busy (nothing for an unknown id).
+    /// Marks a registered worker idle or busy (nothing for an unknown id, or one already so).
     pub fn set_idle(&mut self, id: &str, idle: bool) {
-        if let Some(&number) = self.numbers.get(id) {
+        let Some(&number) = self.numbers.get(id) else {
+            return;
+        };
+        if self.record(number).is_some_and(|r| r.idle != idle) {
             self.update(number, |r| r.idle = idle);
         }
     }
@@ -88,7 +97,7 @@ impl Roster {
             }
         };
         self.update(number, |r| r.idle = false);
-        Some(self.records[&number].id.clone())
+        self.record(number).map(|r| r.id.clone())
     }
 
     /// The number of workers.
@@ -103,22 +112,31 @@ impl Roster {
 
     /// Worker ids in registration order, from registration number `from`, with their numbers.
     pub fn from(&self, from: u64) -> impl Iterator<Item = (u64, &str)> {
-        self.records.range(from..).map(|(n, r)| (*n, r.id.as_str()))
+        let skip = usize::try_from(from).unwrap_or(usize::MAX);
+        (from..).zip(self.records.iter().skip(skip).map(|r| r.id.as_str()))
+    }
+
+    fn record(&self, number: u64) -> Option<&Record> {
+        self.records.get(usize::try_from(number).ok()?)
     }
 
     fn update(&mut self, number: u64, change: impl FnOnce(&mut Record)) {
-        let Some(mut record) = self.records.remove(&number) else {
+        let Some(at) = usize::try_from(number)
+            .ok()
+            .filter(|&at| at < self.records.len())
+        else {
             return;
         };
+        let mut record = std::mem::take(&mut self.records[at]);
+        self.changed.entry(number).or_insert(Some(record.idle));
         self.unindex(number, &record);
         change(&mut record);
         self.index(number, &record);
-        self.records.insert(number, record);
-        self.changed.push(number);
+        self.records[at] = record;
     }
 
+    /// Adds a record to the idle indexes (if it is idle).
     fn index(&mut self, number: u64, record: &Record) {
-        self.numbers.insert(record.id.clone(), number);
         if record.idle {
             self.idle.insert(number);
             for cap in &record.capabilities {
@@ -127,6 +145,7 @@ impl Roster {
         }
     }
 
+    /// Removes a record from the idle indexes.
     fn unindex(&mut self, number: u64, record: &Record) {
         self.idle.remove(&number);
         for cap in &record.capabilities {
@@ -141,19 +160,28 @@ impl EntryField for Roster {
             .parse()
             .map_err(|_| stored(format!("worker key `{key}`")))?;
         let record: Record = serde_json::from_str(json).map_err(|e| stored(e.to_string()))?;
+        if number != self.records.len() as u64 {
+            return Err(stored(format!(
+                "worker {number} after {} workers",
+                self.records.len()
+            )));
+        }
+        self.numbers.insert(record.id.clone(), number);
         self.index(number, &record);
-        self.records.insert(number, record);
+        self.records.push(record);
         Ok(())
     }
 
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
-        let mut changed = std::mem::take(&mut self.changed);
-        changed.sort_unstable();
-        changed.dedup();
-        for number in changed {
-            let record =
-                serde_json::to_string(&self.records[&number]).map_err(|e| stored(e.to_string()))?;
-            batch.put(format!("{prefix}{number:020}"), record);
+        for (number, stored_idle) in std::mem::take(&mut self.changed) {
+            let Some(record) = self.record(number) else {
+                continue;
+            };
+            if stored_idle == Some(record.idle) {
+                continue; // storage already holds it
+            }
+            let json = serde_json::to_string(record).map_err(|e| stored(e.to_string()))?;
+            batch.put(format!("{prefix}{number:020}"), json);
         }
         Ok(())
     }
@@ -180,6 +208,24 @@ mod tests {
         assert_eq!(r.take_idle(Some("tpu")), None);
         r.set_idle("b", true);
         assert_eq!(r.take_idle(Some("gpu")).as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn a_worker_that_goes_idle_and_busy_again_in_one_turn_writes_nothing() {
+        let mut r = Roster::default();
+        r.register("a", None);
+        r.take_idle(None);
+        let mut batch = WriteBatch::default();
+        r.drain_changes("e/workers/", &mut batch).unwrap();
+        assert_eq!(batch.puts.len(), 1, "registered: written");
+        r.set_idle("a", true);
+        r.take_idle(None);
+        let mut batch = WriteBatch::default();
+        r.drain_changes("e/workers/", &mut batch).unwrap();
+        assert!(batch.puts.is_empty(), "stored as it was: {:?}", batch.puts);
+        r.set_idle("a", true);
+        r.drain_changes("e/workers/", &mut batch).unwrap();
+        assert_eq!(batch.puts.len(), 1, "now idle: written");
     }
 
     #[test]

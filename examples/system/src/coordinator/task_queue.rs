@@ -4,7 +4,7 @@
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A task's place: its class (the capability it needs, `""` for none; minus its priority)
 /// and its sequence number within the class. Ordering slots orders the queue.
@@ -30,8 +30,8 @@ pub struct Queued {
 #[derive(Debug)]
 pub struct TaskQueue {
     slots: BTreeMap<Slot, String>,
-    /// Derived: task id -> its slot.
-    by_task: BTreeMap<String, Slot>,
+    /// Derived: task id -> its slot (hashed: found in O(1) at any depth).
+    by_task: HashMap<String, Slot>,
     /// Derived: tasks per class (need, rank), to tell a new task its position in its class.
     per_class: BTreeMap<(String, i64), usize>,
     /// Derived: the sequence number below every stored one, and the one above.
@@ -44,7 +44,7 @@ impl Default for TaskQueue {
     fn default() -> Self {
         TaskQueue {
             slots: BTreeMap::new(),
-            by_task: BTreeMap::new(),
+            by_task: HashMap::new(),
             per_class: BTreeMap::new(),
             head: -1,
             tail: 0,

@@ -4,7 +4,7 @@
 use crate::common::{payload, system, LEASE_MS, WORK_MS};
 use duract::native::assert_error_code;
 use duract_example_system::coordinator::{
-    AssignTask, GetStatus, LeaseExpired, RegisterWorker, TaskComplete,
+    AssignTask, CheckLeases, GetStatus, RegisterWorker, TaskComplete,
 };
 use duract_example_system::worker::{GetState, ProcessTask, WorkDone};
 use serde_json::json;
@@ -139,7 +139,7 @@ fn malformed_internal_messages_are_invalid_payload() {
     let actor = host.client("worker:w1").unwrap();
     for (to, message_type) in [
         ("coordinator:main", "task_complete"),
-        ("coordinator:main", "lease_expired"),
+        ("coordinator:main", "check_leases"),
         ("worker:w1", "work_done"),
     ] {
         let reply = actor
@@ -165,11 +165,7 @@ fn stale_timers_change_nothing() {
     actor
         .ask("coordinator:main", &AssignTask::Id("t1".into()))
         .unwrap();
-    let stale = LeaseExpired {
-        task_id: "t1".into(),
-        worker_id: "w1".into(),
-        assigned_at: 1.0,
-    };
+    let stale = CheckLeases { due: 1.0 };
     actor.ask("coordinator:main", &stale).unwrap();
     let stale = WorkDone {
         task_id: "other".into(),
@@ -206,7 +202,7 @@ fn storage_failures_in_each_handler_are_actor_error() {
             .unwrap(),
         "actor_error",
     );
-    // task_complete: the lease timer cannot be cancelled.
+    // task_complete: the worker's new state and the lease's removal cannot be stored.
     actor
         .ask(
             "coordinator:main",
@@ -257,7 +253,7 @@ fn a_lease_expiry_that_cannot_store_its_reassignment_is_retried() {
         .ask("coordinator:main", &AssignTask::Id("t1".into()))
         .unwrap();
     host.fail_next_writes("coordinator:main", 1).unwrap();
-    host.advance(LEASE_MS).unwrap(); // the expiry's turn fails to store its new lease timer
+    host.advance(LEASE_MS).unwrap(); // the expiry's turn fails to store the new lease
     host.advance(2_000).unwrap(); // the alarm retries
     let s = payload(
         &actor

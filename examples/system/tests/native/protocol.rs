@@ -103,7 +103,7 @@ fn internal_messages_from_clients_are_forbidden() {
             "task_complete",
             json!({"taskId": "t", "workerId": "w1"}),
         ),
-        ("coordinator:main", "lease_expired", json!({})),
+        ("coordinator:main", "check_leases", json!({"due": 1})),
     ];
     for (to, t, p) in cases {
         error(&c.request(to, t, p), "forbidden");

@@ -193,3 +193,105 @@ fn completing_an_unknown_task_is_idempotent() {
     }
     assert_eq!(status(&c, "coordinator:main"), before);
 }
+
+/// The coordinator's durable timers (keys under the timer prefix).
+fn timers(host: &duract::native::Host, coordinator: &str) -> usize {
+    let stored = host.storage(coordinator).unwrap();
+    let entries = stored.entries();
+    entries
+        .keys()
+        .filter(|k| k.starts_with(duract::timer::PREFIX))
+        .count()
+}
+
+#[test]
+fn one_lease_timer_serves_every_active_task_and_a_completion_writes_three_keys() {
+    let host = system().var("WORK_MS", &(3 * LEASE_MS).to_string());
+    let c = Client::connect(&host, &unique("s"));
+    for w in ["w1", "w2", "w3"] {
+        c.request(
+            "coordinator:main",
+            "register_worker",
+            json!({"workerId": w}),
+        );
+    }
+    for t in ["t1", "t2", "t3", "t4", "t5"] {
+        c.request("coordinator:main", "assign_task", json!(t));
+    }
+    assert_eq!(
+        timers(&host, "coordinator:main"),
+        1,
+        "one timer for three leases"
+    );
+    let start = host.now();
+    assert_eq!(
+        host.alarm("coordinator:main"),
+        Some(start + LEASE_MS as f64)
+    );
+
+    // w1 completes t1 and takes t4: the lease of t1 goes, that of t4 comes, t4 leaves the
+    // queue. w1 is busy before and after, so its record is not written; nor is the timer.
+    let stats = || {
+        host.storage_of("coordinator:main")
+            .unwrap()
+            .memory()
+            .stats()
+    };
+    let before = stats();
+    let done = duract_example_system::coordinator::TaskComplete {
+        task_id: "t1".into(),
+        worker_id: "w1".into(),
+    };
+    host.client("worker:w1")
+        .unwrap()
+        .ask("coordinator:main", &done)
+        .unwrap();
+    let after = stats();
+    assert_eq!(
+        (after.puts - before.puts, after.deletes - before.deletes),
+        (1, 2),
+        "one lease put; one lease and one queue entry deleted"
+    );
+    assert_eq!(timers(&host, "coordinator:main"), 1);
+    let s = status(&c, "coordinator:main");
+    assert_eq!(
+        s["activeTasks"],
+        json!([["t2", "w2"], ["t3", "w3"], ["t4", "w1"]])
+    );
+}
+
+#[test]
+fn a_lowered_lease_re_arms_the_timer_for_the_earlier_expiry() {
+    let host = system().var("WORK_MS", &(3 * LEASE_MS).to_string());
+    let c = Client::connect(&host, &unique("s"));
+    let start = host.now();
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w1"}),
+    );
+    c.request("coordinator:main", "assign_task", json!("t1"));
+    assert_eq!(
+        host.alarm("coordinator:main"),
+        Some(start + LEASE_MS as f64)
+    );
+    host.set_var("TASK_LEASE_MS", "1000");
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w2"}),
+    );
+    c.request("coordinator:main", "assign_task", json!("t2"));
+    assert_eq!(host.alarm("coordinator:main"), Some(start + 1000.0));
+    assert_eq!(
+        timers(&host, "coordinator:main"),
+        1,
+        "the later timer was cancelled"
+    );
+    // t2's lease runs out first: it is renewed (w2, counting as idle, takes it again), and
+    // the timer follows the new earliest expiry; t1's lease is untouched.
+    host.advance(1000).unwrap();
+    assert_eq!(host.alarm("coordinator:main"), Some(start + 2000.0));
+    let s = status(&c, "coordinator:main");
+    assert_eq!(s["activeTasks"], json!([["t1", "w1"], ["t2", "w2"]]));
+}
