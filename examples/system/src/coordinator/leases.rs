@@ -48,8 +48,21 @@ impl Ord for Expiry {
     }
 }
 
-/// The active tasks, by task id. Insert, remove and finding the earliest expiry cost
-/// O(log n); each change writes one key.
+/// The lease timer: when it fires, and its id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaseTimer {
+    /// When it fires (ms since the epoch).
+    pub due: f64,
+    /// Its id, to cancel it.
+    pub id: String,
+}
+
+/// The storage key (after the field's prefix) of the lease timer. Leases are stored under
+/// their task id's JSON text, which starts with `"`, so the two never meet.
+const TIMER_KEY: &str = "timer";
+
+/// The active tasks, by task id, and the one timer that serves their leases. Insert, remove
+/// and finding the earliest expiry cost O(log n); each change writes one key.
 #[derive(Debug, Default)]
 pub struct Leases {
     /// Boxed: a tree node of unboxed leases passes 1 KiB, where glibc's malloc (and
@@ -57,47 +70,77 @@ pub struct Leases {
     by_task: BTreeMap<String, Box<Lease>>,
     /// Derived: (expiry, task) of every lease, earliest first.
     by_expiry: BTreeSet<(Expiry, String)>,
-    changed: Vec<String>,
+    timer: Option<LeaseTimer>,
+    /// Writes since the last save, in order: (key, JSON to put, or `None` to delete). Encoded
+    /// when made, so that saving looks nothing up.
+    changed: Vec<(String, Option<String>)>,
 }
 
 impl Leases {
     /// Records `task_id`'s lease (replacing any it had).
-    pub fn insert(&mut self, task_id: String, lease: Lease) {
-        self.by_expiry
-            .insert((Expiry(lease.expires_at), task_id.clone()));
+    pub fn insert(&mut self, task_id: String, lease: Lease) -> Result<(), Error> {
+        let json = serde_json::to_string(&lease).map_err(stored)?;
+        let expiry = Expiry(lease.expires_at);
         if let Some(old) = self.by_task.insert(task_id.clone(), Box::new(lease)) {
             self.by_expiry
                 .remove(&(Expiry(old.expires_at), task_id.clone()));
         }
-        self.changed.push(task_id);
+        self.by_expiry.insert((expiry, task_id.clone()));
+        self.changed.push((task_key(&task_id)?, Some(json)));
+        Ok(())
     }
 
     /// Removes `task_id`'s lease if `when` holds for it.
-    pub fn remove_if(&mut self, task_id: &str, when: impl FnOnce(&Lease) -> bool) -> Option<Lease> {
+    pub fn remove_if(
+        &mut self,
+        task_id: &str,
+        when: impl FnOnce(&Lease) -> bool,
+    ) -> Result<Option<Lease>, Error> {
         if !self.by_task.get(task_id).is_some_and(|lease| when(lease)) {
-            return None;
+            return Ok(None);
         }
-        let (task_id, lease) = self.by_task.remove_entry(task_id)?;
+        let Some((task_id, lease)) = self.by_task.remove_entry(task_id) else {
+            return Ok(None);
+        };
         self.by_expiry
             .remove(&(Expiry(lease.expires_at), task_id.clone()));
-        self.changed.push(task_id);
-        Some(*lease)
+        self.changed.push((task_key(&task_id)?, None));
+        Ok(Some(*lease))
     }
 
     /// Removes and returns the lease that ran out first, if it ran out at or before `now`.
-    pub fn pop_expired(&mut self, now: f64) -> Option<(String, Lease)> {
-        let (Expiry(at), task_id) = self.by_expiry.first()?;
+    pub fn pop_expired(&mut self, now: f64) -> Result<Option<(String, Lease)>, Error> {
+        let Some((Expiry(at), task_id)) = self.by_expiry.first() else {
+            return Ok(None);
+        };
         if *at > now {
-            return None;
+            return Ok(None);
         }
         let task_id = task_id.clone();
         let lease = self.remove_if(&task_id, |_| true)?;
-        Some((task_id, lease))
+        Ok(lease.map(|lease| (task_id, lease)))
     }
 
     /// When the first lease runs out.
     pub fn earliest_expiry(&self) -> Option<f64> {
         self.by_expiry.first().map(|(Expiry(at), _)| *at)
+    }
+
+    /// The lease timer, when one is set.
+    pub fn timer(&self) -> Option<&LeaseTimer> {
+        self.timer.as_ref()
+    }
+
+    /// Records the lease timer (`None`: none is set).
+    pub fn set_timer(&mut self, timer: Option<LeaseTimer>) -> Result<(), Error> {
+        let json = timer
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(stored)?;
+        self.timer = timer;
+        self.changed.push((TIMER_KEY.to_owned(), json));
+        Ok(())
     }
 
     /// Whether `task_id` is active.
@@ -134,26 +177,34 @@ impl Leases {
     }
 }
 
+/// A lease's storage key (after the field's prefix): its task id as JSON.
+fn task_key(task_id: &str) -> Result<String, Error> {
+    serde_json::to_string(task_id).map_err(stored)
+}
+
 impl EntryField for Leases {
     fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error> {
+        if key == TIMER_KEY {
+            self.timer = Some(serde_json::from_str(json).map_err(stored)?);
+            return Ok(());
+        }
         let task_id: String = serde_json::from_str(key).map_err(stored)?;
         let lease: Lease = serde_json::from_str(json).map_err(stored)?;
-        self.insert(task_id, lease);
+        self.insert(task_id, lease)?;
         self.changed.clear();
         Ok(())
     }
 
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
+        // The last write of each key wins: sort stably by key, keep the last of each run.
         let mut changed = std::mem::take(&mut self.changed);
-        changed.sort_unstable();
-        changed.dedup();
-        for task_id in changed {
-            let key = format!(
-                "{prefix}{}",
-                serde_json::to_string(&task_id).map_err(stored)?
-            );
-            match self.by_task.get(&task_id) {
-                Some(lease) => batch.put(key, serde_json::to_string(lease).map_err(stored)?),
+        changed.reverse();
+        changed.sort_by(|a, b| a.0.cmp(&b.0));
+        changed.dedup_by(|later, first| later.0 == first.0);
+        for (key, json) in changed {
+            let key = format!("{prefix}{key}");
+            match json {
+                Some(json) => batch.put(key, json),
                 None => batch.delete(key),
             }
         }
@@ -184,12 +235,12 @@ mod tests {
     #[test]
     fn leases_run_out_earliest_first_and_only_when_due() {
         let mut l = Leases::default();
-        l.insert("b".into(), lease("w1", 20.0));
-        l.insert("a".into(), lease("w2", 30.0));
-        l.insert("c".into(), lease("w3", 10.0));
+        l.insert("b".into(), lease("w1", 20.0)).unwrap();
+        l.insert("a".into(), lease("w2", 30.0)).unwrap();
+        l.insert("c".into(), lease("w3", 10.0)).unwrap();
         assert_eq!(l.earliest_expiry(), Some(10.0));
-        assert_eq!(l.pop_expired(5.0), None);
-        let expired: Vec<_> = std::iter::from_fn(|| l.pop_expired(20.0))
+        assert_eq!(l.pop_expired(5.0).unwrap(), None);
+        let expired: Vec<_> = std::iter::from_fn(|| l.pop_expired(20.0).unwrap())
             .map(|(task, _)| task)
             .collect();
         assert_eq!(expired, ["c", "b"]);
@@ -199,19 +250,44 @@ mod tests {
     #[test]
     fn a_removed_or_replaced_lease_leaves_the_expiry_index() {
         let mut l = Leases::default();
-        l.insert("t".into(), lease("w1", 10.0));
-        l.insert("t".into(), lease("w1", 50.0));
+        l.insert("t".into(), lease("w1", 10.0)).unwrap();
+        l.insert("t".into(), lease("w1", 50.0)).unwrap();
         assert_eq!(l.earliest_expiry(), Some(50.0));
-        assert_eq!(l.remove_if("t", |x| x.worker_id == "w2"), None);
-        assert!(l.remove_if("t", |x| x.worker_id == "w1").is_some());
+        l.insert("t".into(), lease("w1", 50.0)).unwrap();
+        assert_eq!(
+            l.earliest_expiry(),
+            Some(50.0),
+            "replaced by an equal expiry"
+        );
+        assert_eq!(l.remove_if("t", |x| x.worker_id == "w2").unwrap(), None);
+        assert!(l.remove_if("t", |x| x.worker_id == "w1").unwrap().is_some());
         assert_eq!((l.earliest_expiry(), l.len()), (None, 0));
+    }
+
+    #[test]
+    fn the_last_write_of_a_key_in_a_turn_is_the_one_saved() {
+        let mut l = Leases::default();
+        l.insert("t".into(), lease("w1", 10.0)).unwrap();
+        l.remove_if("t", |_| true).unwrap();
+        l.insert("t".into(), lease("w2", 20.0)).unwrap();
+        l.set_timer(None).unwrap();
+        let mut batch = WriteBatch::default();
+        l.drain_changes("p/", &mut batch).unwrap();
+        assert_eq!(batch.puts.len(), 1);
+        assert!(batch.puts[0].1.contains("w2"), "{:?}", batch.puts);
+        assert_eq!(batch.deletes, ["p/timer"]);
     }
 
     #[test]
     fn a_restored_set_of_leases_has_the_same_index() {
         let mut l = Leases::default();
-        l.insert("t1".into(), lease("w1", 40.0));
-        l.insert("t2".into(), lease("w2", 30.0));
+        l.insert("t1".into(), lease("w1", 40.0)).unwrap();
+        l.insert("t2".into(), lease("w2", 30.0)).unwrap();
+        let timer = LeaseTimer {
+            due: 30.0,
+            id: "x".into(),
+        };
+        l.set_timer(Some(timer.clone())).unwrap();
         let mut batch = WriteBatch::default();
         l.drain_changes("e/active/", &mut batch).unwrap();
         let mut restored = Leases::default();
@@ -219,6 +295,7 @@ mod tests {
             restored.load_entry(&k["e/active/".len()..], v).unwrap();
         }
         assert_eq!(restored.earliest_expiry(), Some(30.0));
+        assert_eq!(restored.timer(), Some(&timer));
         assert_eq!(
             restored.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
             ["t1", "t2"]

@@ -13,13 +13,12 @@ mod leases;
 mod roster;
 mod task_queue;
 
-pub use leases::{Lease, Leases};
+pub use leases::{Lease, LeaseTimer, Leases};
 pub use roster::Roster;
 pub use task_queue::{Queued, TaskQueue};
 
 use crate::worker::{ProcessTask, Worker};
 use duract::{actor, message, payload, route, Ctx, Error};
-use serde::{Deserialize, Serialize};
 
 /// `register_worker`: `{workerId?, capabilities?}`; without `workerId`, the id part of the
 /// sender's address.
@@ -161,15 +160,6 @@ pub struct CheckLeases {
     pub due: f64,
 }
 
-/// The one lease timer, set for the earliest expiry of the active tasks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LeaseTimer {
-    /// When it fires (ms since the epoch).
-    pub due: f64,
-    /// Its id, to cancel it.
-    pub id: String,
-}
-
 /// The coordinator's state: each field one entry per item.
 #[actor]
 #[derive(Default)]
@@ -180,11 +170,9 @@ pub struct Coordinator {
     /// Tasks waiting.
     #[persist(entries)]
     queue: TaskQueue,
-    /// Active tasks: task -> lease.
+    /// Active tasks: task -> lease, and the lease timer.
     #[persist(entries)]
     active: Leases,
-    /// The lease timer, when one is set.
-    lease_timer: Option<LeaseTimer>,
 }
 
 #[route]
@@ -258,7 +246,7 @@ impl Coordinator {
         msg: TaskComplete,
     ) -> Result<Completed, Error> {
         let reported_by_holder = |l: &Lease| l.worker_id == msg.worker_id;
-        let Some(_) = self.active.remove_if(&msg.task_id, reported_by_holder) else {
+        let Some(_) = self.active.remove_if(&msg.task_id, reported_by_holder)? else {
             // Unknown, or assigned to another worker since: nothing changes. (protocol.md's
             // "the reporting worker, if idle, gets the oldest queued task" is then a no-op: an
             // idle worker never waits beside a queued task it can run.)
@@ -294,12 +282,12 @@ impl Coordinator {
         handler_error = "fails only if a timer or message of its own cannot be encoded, which never happens; a storage failure fails the turn after the handler (native tests inject one)"
     )]
     async fn check_leases(&mut self, ctx: &mut Ctx, msg: CheckLeases) -> Result<(), Error> {
-        match &self.lease_timer {
-            Some(timer) if timer.due == msg.due => self.lease_timer = None, // it has fired
+        match self.active.timer() {
+            Some(timer) if timer.due == msg.due => self.active.set_timer(None)?, // it has fired
             #[waive("an earlier lease timer delivered again (timers are at least once) changes no timer; native tests deliver one")]
             _ => {}
         }
-        while let Some((task_id, lease)) = self.active.pop_expired(ctx.now()) {
+        while let Some((task_id, lease)) = self.active.pop_expired(ctx.now())? {
             self.requeue(ctx, task_id, lease).await?;
         }
         self.arm_lease_timer(ctx).await
@@ -310,10 +298,10 @@ impl Coordinator {
     /// A registered worker with nothing to do takes the first queued task it can run, or
     /// else becomes idle. (A worker that goes straight to its next task is not written.)
     async fn free_worker(&mut self, ctx: &Ctx, worker_id: &str) -> Result<(), Error> {
-        if !self.workers.contains(worker_id) {
+        let Some(capabilities) = self.workers.capabilities(worker_id) else {
             return Ok(());
-        }
-        let Some(task) = self.queue.pop_for(self.workers.capabilities(worker_id)) else {
+        };
+        let Some(task) = self.queue.pop_for(capabilities) else {
             self.workers.set_idle(worker_id, true);
             return Ok(());
         };
@@ -347,7 +335,7 @@ impl Coordinator {
             priority: task.priority,
             requires: task.need,
         };
-        self.active.insert(task.task_id.clone(), lease);
+        self.active.insert(task.task_id.clone(), lease)?;
         self.arm_lease_timer(ctx).await?;
         ctx.actor::<Worker>(&worker_id).send(&ProcessTask {
             task_id: task.task_id,
@@ -374,15 +362,14 @@ impl Coordinator {
         let Some(due) = self.active.earliest_expiry() else {
             return Ok(());
         };
-        if self.lease_timer.as_ref().is_some_and(|t| t.due <= due) {
+        if self.active.timer().is_some_and(|t| t.due <= due) {
             return Ok(());
         }
-        if let Some(later) = self.lease_timer.take() {
+        if let Some(later) = self.active.timer() {
             ctx.cancel_timer(&later.id).await?; // TASK_LEASE_MS was lowered
         }
         let id = ctx.send_at(due, &CheckLeases { due }).await?;
-        self.lease_timer = Some(LeaseTimer { due, id });
-        Ok(())
+        self.active.set_timer(Some(LeaseTimer { due, id }))
     }
 
     /// One page of the status: workers first (by registration), then active tasks (by id).

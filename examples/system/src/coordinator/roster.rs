@@ -55,17 +55,10 @@ impl Roster {
         true
     }
 
-    /// Whether `id` is registered.
-    pub fn contains(&self, id: &str) -> bool {
-        self.numbers.contains_key(id)
-    }
-
-    /// The capabilities of a registered worker.
-    pub fn capabilities(&self, id: &str) -> &[String] {
-        self.numbers
-            .get(id)
-            .and_then(|&n| self.record(n))
-            .map_or(&[], |r| &r.capabilities)
+    /// The capabilities of a registered worker (`None`: not registered).
+    pub fn capabilities(&self, id: &str) -> Option<&[String]> {
+        let number = *self.numbers.get(id)?;
+        self.record(number).map(|r| r.capabilities.as_slice())
     }
 
     /// Whether `id` is registered and idle.
