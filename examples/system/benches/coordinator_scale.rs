@@ -74,6 +74,8 @@ struct Counting;
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
 static LIVE_ALLOCS: AtomicUsize = AtomicUsize::new(0);
 static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
+/// Calls to `alloc`, `alloc_zeroed` and `realloc` so far.
+static ALLOC_CALLS: AtomicUsize = AtomicUsize::new(0);
 
 fn grew(size: usize) {
     let now = LIVE_BYTES.fetch_add(size, Relaxed) + size;
@@ -82,6 +84,7 @@ fn grew(size: usize) {
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOC_CALLS.fetch_add(1, Relaxed);
         let p = System.alloc(layout);
         if !p.is_null() {
             grew(layout.size());
@@ -90,6 +93,7 @@ unsafe impl GlobalAlloc for Counting {
         p
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOC_CALLS.fetch_add(1, Relaxed);
         let p = System.alloc_zeroed(layout);
         if !p.is_null() {
             grew(layout.size());
@@ -103,6 +107,7 @@ unsafe impl GlobalAlloc for Counting {
         LIVE_ALLOCS.fetch_sub(1, Relaxed);
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOC_CALLS.fetch_add(1, Relaxed);
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
             grew(new_size);
@@ -293,6 +298,8 @@ struct Sample {
     bytes: u64,
     puts: u64,
     deletes: u64,
+    /// Allocator calls (allocations and reallocations) in the timed region.
+    allocs: u64,
 }
 
 fn sample(
@@ -306,6 +313,7 @@ fn sample(
         bytes: after.bytes - before.bytes,
         puts: after.puts - before.puts,
         deletes: after.deletes - before.deletes,
+        allocs: 0,
     }
 }
 
@@ -316,6 +324,7 @@ struct OpStats {
     bytes: u64,
     puts: u64,
     deletes: u64,
+    allocs: u64,
 }
 
 impl OpStats {
@@ -325,6 +334,7 @@ impl OpStats {
         self.bytes += s.bytes;
         self.puts += s.puts;
         self.deletes += s.deletes;
+        self.allocs += s.allocs;
     }
     fn n(&self) -> usize {
         self.nanos.len()
@@ -574,6 +584,7 @@ impl Duract {
             port, actor, saved, ..
         } = self;
         let before = port.storage.memory.stats();
+        let allocs = ALLOC_CALLS.load(Relaxed);
         let start = Instant::now();
         let result = ready(async {
             let mut ctx = Ctx::new(port.clone(), envelope.from.clone());
@@ -589,8 +600,12 @@ impl Duract {
             result
         });
         let nanos = start.elapsed().as_nanos() as u64;
+        let allocs = (ALLOC_CALLS.load(Relaxed) - allocs) as u64;
         port.storage.apply_deferred();
-        let s = sample(nanos, before, port.storage.memory.stats());
+        let s = Sample {
+            allocs,
+            ..sample(nanos, before, port.storage.memory.stats())
+        };
         let reply = match result {
             Ok(raw) => raw.get().to_owned(),
             Err(e) => panic!("{} failed: {e}", envelope.message_type),
@@ -997,18 +1012,19 @@ fn print_tables(rows: &[Results<'_>]) {
         "waiting for a core). *duract, writes deferred*: the same coordinator with its storage"
     );
     println!("writes applied after the timed region (reads stay in): its own time without the");
-    println!("in-memory storage stand-in's inserts. Bytes: keys + values put, per operation.\n");
+    println!("in-memory storage stand-in's inserts. Bytes: keys + values put, per operation.");
+    println!("Allocations: calls to the allocator (reallocations included) in the timed region.\n");
     println!(
-        "| (workers, queued) | op | seed | seed CPU | duract | duract, writes deferred | seed CPU ÷ duract | seed bytes/op | duract bytes/op | seed puts/op | duract puts + deletes/op |"
+        "| (workers, queued) | op | seed | seed CPU | duract | duract, writes deferred | seed CPU ÷ duract | seed bytes/op | duract bytes/op | seed puts/op | duract puts + deletes/op | duract allocations/op |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let name = scale_name(row.workers, row.queued);
         for (i, (op, s)) in ops(row.seed).into_iter().enumerate() {
             let d = ops(row.duract)[i].1;
             let w = ops(row.deferred)[i].1;
             println!(
-                "| {name} | {op} | {:.1} | {:.1} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.1} | {:.1} + {:.1} |",
+                "| {name} | {op} | {:.1} | {:.1} | {:.2} | {:.2} | {} | {:.0} | {:.0} | {:.1} | {:.1} + {:.1} | {:.1} |",
                 s.quantile_us(0.5),
                 s.cpu_quantile_us(0.5),
                 d.quantile_us(0.5),
@@ -1019,6 +1035,7 @@ fn print_tables(rows: &[Results<'_>]) {
                 s.per_op(s.puts),
                 d.per_op(d.puts),
                 d.per_op(d.deletes),
+                d.per_op(d.allocs),
             );
         }
     }
