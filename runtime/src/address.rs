@@ -49,26 +49,20 @@ pub fn is_valid_kind(kind: &str) -> bool {
 impl Address {
     /// Parses `kind:id` by the protocol's rules.
     pub fn parse(text: &str) -> Result<Address, AddressError> {
-        let colon = text.find(':').ok_or(AddressError::MissingColon)?;
-        let (kind, id) = (&text[..colon], &text[colon + 1..]);
-        if kind.is_empty() {
-            return Err(AddressError::EmptyKind);
-        }
-        if id.is_empty() {
-            return Err(AddressError::EmptyId);
-        }
-        if !is_valid_kind(kind) {
-            return Err(AddressError::InvalidKind);
-        }
+        let colon = colon_of(text)?;
         Ok(Address {
             text: text.to_owned(),
             colon,
         })
     }
 
-    /// Builds an address from its parts, checking them.
+    /// Builds an address from its parts, checking them (one allocation).
     pub fn new(kind: &str, id: &str) -> Result<Address, AddressError> {
-        Address::parse(&format!("{kind}:{id}"))
+        let mut text = String::with_capacity(kind.len() + 1 + id.len());
+        text.push_str(kind);
+        text.push(':');
+        text.push_str(id);
+        Address::try_from(text)
     }
 
     /// The part before the first `:`.
@@ -96,6 +90,31 @@ impl fmt::Display for Address {
 impl fmt::Debug for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Address({:?})", self.text)
+    }
+}
+
+/// Checks `kind:id` by the protocol's rules; the position of the first `:`.
+pub(crate) fn colon_of(text: &str) -> Result<usize, AddressError> {
+    let colon = text.find(':').ok_or(AddressError::MissingColon)?;
+    let (kind, id) = (&text[..colon], &text[colon + 1..]);
+    if kind.is_empty() {
+        return Err(AddressError::EmptyKind);
+    }
+    if id.is_empty() {
+        return Err(AddressError::EmptyId);
+    }
+    if !is_valid_kind(kind) {
+        return Err(AddressError::InvalidKind);
+    }
+    Ok(colon)
+}
+
+/// Parses an owned `kind:id` without copying it.
+impl TryFrom<String> for Address {
+    type Error = AddressError;
+    fn try_from(text: String) -> Result<Address, AddressError> {
+        let colon = colon_of(&text)?;
+        Ok(Address { text, colon })
     }
 }
 
@@ -148,6 +167,22 @@ mod tests {
         assert_eq!(Address::parse("1w:x"), Err(AddressError::InvalidKind));
         assert_eq!(Address::parse("w x:y"), Err(AddressError::InvalidKind));
         assert_eq!(Address::parse(""), Err(AddressError::MissingColon));
+    }
+
+    #[test]
+    fn built_and_owned_forms_check_like_parse() {
+        let a = Address::new("session", "user:bob").unwrap();
+        assert_eq!((a.kind(), a.id()), ("session", "user:bob"));
+        assert_eq!(Address::new("Worker", "x"), Err(AddressError::InvalidKind));
+        assert_eq!(Address::new("worker", ""), Err(AddressError::EmptyId));
+        assert_eq!(
+            Address::try_from(String::from("worker:w1")),
+            Address::parse("worker:w1")
+        );
+        assert_eq!(
+            Address::try_from(String::from("nocolon")),
+            Err(AddressError::MissingColon)
+        );
     }
 
     #[test]

@@ -137,9 +137,12 @@ impl Ctx {
     /// The actor of type `A` with instance id `id`, to [`send`](ActorRef::send) or
     /// [`ask`](ActorRef::ask): `ctx.actor::<Worker>("w1").send(&ProcessTask { .. })`.
     pub fn actor<A: Actor>(&self, id: &str) -> ActorRef<'_, A> {
+        let to = Address::new(A::INFO.kind, id).map_err(|e| Error::InvalidAddress {
+            to: format!("{}:{id} ({e})", A::INFO.kind),
+        });
         ActorRef {
             ctx: self,
-            id: id.to_owned(),
+            to,
             actor: PhantomData,
         }
     }
@@ -184,16 +187,15 @@ impl Ctx {
 /// An actor of type `A` to message, from [`Ctx::actor`]. Only messages `A` handles compile.
 pub struct ActorRef<'c, A: Actor> {
     ctx: &'c Ctx,
-    id: String,
+    /// The target's address, built once (or why `kind:id` is not one).
+    to: Result<Address, Error>,
     actor: PhantomData<A>,
 }
 
 impl<A: Actor> ActorRef<'_, A> {
     /// The target's address, `kind:id`.
     pub fn address(&self) -> Result<Address, Error> {
-        Address::new(A::INFO.kind, &self.id).map_err(|e| Error::InvalidAddress {
-            to: format!("{}:{} ({e})", A::INFO.kind, self.id),
-        })
+        self.to.clone()
     }
 
     /// Sends `msg` without waiting: it leaves when the turn's writes are stored, and is
@@ -203,7 +205,8 @@ impl<A: Actor> ActorRef<'_, A> {
     where
         A: Handles<M>,
     {
-        let envelope = self.ctx.envelope(&self.address()?, msg)?;
+        let to = self.to.as_ref().map_err(Clone::clone)?;
+        let envelope = self.ctx.envelope(to, msg)?;
         self.ctx.outbox.borrow_mut().push((A::INFO, envelope));
         Ok(())
     }
@@ -220,7 +223,10 @@ impl<A: Actor> ActorRef<'_, A> {
     where
         A: Handles<M>,
     {
-        let request = self.address().and_then(|to| self.ctx.envelope(&to, msg));
+        let request = match &self.to {
+            Ok(to) => self.ctx.envelope(to, msg),
+            Err(e) => Err(e.clone()),
+        };
         let port = self.ctx.port.clone();
         async move {
             let reply = port.ask(A::INFO, request?).await?;

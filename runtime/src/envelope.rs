@@ -92,8 +92,11 @@ impl Envelope {
         let message_type = non_empty(wire.message_type)?;
         let id = non_empty(wire.id)?;
         let timestamp = wire.timestamp.ok_or(Error::InvalidFormat)?;
-        let from = Address::parse(&from).map_err(|_| Error::InvalidFormat)?;
-        let to = Address::parse(&to).map_err(|_| Error::InvalidAddress { to })?;
+        let from = Address::try_from(from).map_err(|_| Error::InvalidFormat)?;
+        if crate::address::colon_of(&to).is_err() {
+            return Err(Error::InvalidAddress { to });
+        }
+        let to = Address::try_from(to).map_err(|_| Error::InvalidFormat)?;
         Ok(Envelope {
             to,
             from,
