@@ -9,10 +9,12 @@
 //! timer, set for the earliest expiry, serves every lease (`check_leases`), so completing a
 //! task writes three keys: its lease, the next task's lease and that task's queue entry.
 
+mod assign_payload;
 mod leases;
 mod roster;
 mod task_queue;
 
+use assign_payload::AssignPayload;
 pub use leases::{Lease, LeaseTimer, Leases};
 pub use roster::Roster;
 pub use task_queue::{Queued, TaskQueue};
@@ -42,7 +44,7 @@ pub struct Registered {
 
 /// `assign_task`: a non-empty task id string, or `{taskId, priority?, requires?}`.
 #[message(reply = Assignment)]
-#[serde(untagged)]
+#[serde(untagged, from = "AssignPayload")]
 pub enum AssignTask {
     /// `"t1"`.
     Id(String),
