@@ -94,7 +94,7 @@ impl fmt::Debug for Address {
 }
 
 /// Checks `kind:id` by the protocol's rules; the position of the first `:`.
-pub(crate) fn colon_of(text: &str) -> Result<usize, AddressError> {
+fn colon_of(text: &str) -> Result<usize, AddressError> {
     let colon = text.find(':').ok_or(AddressError::MissingColon)?;
     let (kind, id) = (&text[..colon], &text[colon + 1..]);
     if kind.is_empty() {
@@ -115,6 +115,17 @@ impl TryFrom<String> for Address {
     fn try_from(text: String) -> Result<Address, AddressError> {
         let colon = colon_of(&text)?;
         Ok(Address { text, colon })
+    }
+}
+
+impl Address {
+    /// [`Address::try_from`] that gives the text back when it is not an address (for errors
+    /// that quote it).
+    pub(crate) fn from_owned(text: String) -> Result<Address, String> {
+        match colon_of(&text) {
+            Ok(colon) => Ok(Address { text, colon }),
+            Err(_) => Err(text),
+        }
     }
 }
 

@@ -223,10 +223,11 @@ impl<A: Actor> ActorRef<'_, A> {
     where
         A: Handles<M>,
     {
-        let request = match &self.to {
-            Ok(to) => self.ctx.envelope(to, msg),
-            Err(e) => Err(e.clone()),
-        };
+        let request = self
+            .to
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|to| self.ctx.envelope(to, msg));
         let port = self.ctx.port.clone();
         async move {
             let reply = port.ask(A::INFO, request?).await?;

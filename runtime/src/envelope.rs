@@ -93,10 +93,7 @@ impl Envelope {
         let id = non_empty(wire.id)?;
         let timestamp = wire.timestamp.ok_or(Error::InvalidFormat)?;
         let from = Address::try_from(from).map_err(|_| Error::InvalidFormat)?;
-        if crate::address::colon_of(&to).is_err() {
-            return Err(Error::InvalidAddress { to });
-        }
-        let to = Address::try_from(to).map_err(|_| Error::InvalidFormat)?;
+        let to = Address::from_owned(to).map_err(|to| Error::InvalidAddress { to })?;
         Ok(Envelope {
             to,
             from,

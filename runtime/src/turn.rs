@@ -58,11 +58,6 @@ impl TurnGate {
             ticket,
         }
     }
-
-    /// Whether a turn holds the gate or waits for it.
-    pub fn is_busy(&self) -> bool {
-        self.state.next_ticket.get() != self.state.serving.get()
-    }
 }
 
 /// The future of [`TurnGate::enter`].

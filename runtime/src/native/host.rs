@@ -396,8 +396,13 @@ impl Host {
     /// reactivates it. An instance with work in flight is [`HostError::Busy`].
     pub fn evict(&self, address: &str) -> Result<(), HostError> {
         let address = parse(address)?;
-        let active = self.inner.instances.borrow().get(&address).cloned();
-        if active.is_some_and(|a| self.inner.executor.has_owned(&a.port.activation())) {
+        let activation = self
+            .inner
+            .instances
+            .borrow()
+            .get(&address)
+            .map(|a| a.port.activation());
+        if activation.is_some_and(|serial| self.inner.executor.has_owned(&serial)) {
             return Err(HostError::Busy {
                 address: address.to_string(),
             });

@@ -364,11 +364,10 @@ impl Coordinator {
         let Some(due) = self.active.earliest_expiry() else {
             return Ok(());
         };
-        if self.active.timer().is_some_and(|t| t.due <= due) {
-            return Ok(());
-        }
-        if let Some(later) = self.active.timer() {
-            ctx.cancel_timer(&later.id).await?; // TASK_LEASE_MS was lowered
+        match self.active.timer() {
+            Some(set) if set.due <= due => return Ok(()),
+            Some(later) => ctx.cancel_timer(&later.id).await?, // TASK_LEASE_MS was lowered
+            None => {}
         }
         let id = ctx.send_at(due, &CheckLeases { due }).await?;
         self.active.set_timer(Some(LeaseTimer { due, id }))
