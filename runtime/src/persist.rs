@@ -81,10 +81,26 @@ fn entry_error(e: serde_json::Error) -> Error {
     }
 }
 
-fn encode_entry<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(|e| Error::ActorError {
-        reason: format!("cannot encode entry: {e}"),
+/// The storage key of one entry: `prefix` (the field's, from [`entries_prefix`]) and the
+/// entry's key as JSON, built in one allocation.
+pub fn entry_key<T: Serialize + ?Sized>(prefix: &str, key: &T) -> Result<String, Error> {
+    let mut text = Vec::with_capacity(prefix.len() + 32);
+    text.extend_from_slice(prefix.as_bytes());
+    serde_json::to_writer(&mut text, key).map_err(encode_error)?;
+    // JSON text after a `&str` prefix is UTF-8.
+    String::from_utf8(text).map_err(|e| Error::ActorError {
+        reason: format!("entry key is not UTF-8: {e}"),
     })
+}
+
+fn encode_error(e: serde_json::Error) -> Error {
+    Error::ActorError {
+        reason: format!("cannot encode entry: {e}"),
+    }
+}
+
+fn encode_entry<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(encode_error)
 }
 
 /// A map persisted one entry per key (the key's JSON text is the entry's storage key).
@@ -179,7 +195,7 @@ where
         changed.sort();
         changed.dedup();
         for key in changed {
-            let storage_key = format!("{prefix}{}", encode_entry(&key)?);
+            let storage_key = entry_key(prefix, &key)?;
             match self.map.get(&key) {
                 Some(value) => batch.put(storage_key, encode_entry(value)?),
                 None => batch.delete(storage_key),

@@ -2,11 +2,14 @@
 //! that one timer serves every lease (it is set for the earliest expiry). Persisted one
 //! entry per task.
 
+use duract::persist::entry_key;
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::rc::Rc;
 
 /// Who holds an active task, since when, until when, and what the task asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +25,10 @@ pub struct Lease {
     pub priority: i64,
     /// The capability it requires.
     pub requires: Option<String>,
+    /// The order leases were recorded in, set by [`Leases::insert`]: among leases that
+    /// expire together, the earlier comes first. Stored, so a restored set keeps its order.
+    #[serde(default)]
+    pub order: u64,
 }
 
 /// A lease's expiry, ordered (`f64::total_cmp`), for the index.
@@ -61,33 +68,61 @@ pub struct LeaseTimer {
 /// their task id's JSON text, which starts with `"`, so the two never meet.
 const TIMER_KEY: &str = "timer";
 
-/// The active tasks, by task id, and the one timer that serves their leases. Insert, remove
-/// and finding the earliest expiry cost O(log n); each change writes one key.
+/// A lease's place in the expiry index: its expiry, then its order.
+type Place = (Expiry, u64);
+
+fn place(lease: &Lease) -> Place {
+    (Expiry(lease.expires_at), lease.order)
+}
+
+/// The active tasks, by task id, and the one timer that serves their leases. Finding a task
+/// costs O(1), inserting, removing and finding the earliest expiry O(log n); each change
+/// writes one key.
+///
+/// Every index is keyed by something compared in place (a hash, a number): at 10k active
+/// tasks, a tree keyed by task id strings reads a cold string for each key it passes.
 #[derive(Debug, Default)]
 pub struct Leases {
-    /// Boxed: a tree node of unboxed leases passes 1 KiB, where glibc's malloc (and
-    /// dlmalloc in wasm) stops serving from its fast caches and starts consolidating.
-    by_task: BTreeMap<String, Box<Lease>>,
-    /// Derived: (expiry, task) of every lease, earliest first.
-    by_expiry: BTreeSet<(Expiry, String)>,
+    by_task: HashMap<Rc<str>, Lease>,
+    /// Derived: every lease by (expiry, order), earliest first. Also the order of pages.
+    by_expiry: BTreeMap<Place, Rc<str>>,
+    /// The order the next lease recorded gets.
+    next_order: u64,
     timer: Option<LeaseTimer>,
-    /// Writes since the last save, in order: (key, JSON to put, or `None` to delete). Encoded
-    /// when made, so that saving looks nothing up.
-    changed: Vec<(String, Option<String>)>,
+    /// Writes since the last save, in order: (entry, JSON to put, or `None` to delete).
+    /// Encoded when made, so that saving looks nothing up.
+    changed: Vec<(Entry, Option<String>)>,
+}
+
+/// A stored entry of [`Leases`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    Lease(Rc<str>),
+    Timer,
 }
 
 impl Leases {
-    /// Records `task_id`'s lease (replacing any it had).
-    pub fn insert(&mut self, task_id: String, lease: Lease) -> Result<(), Error> {
+    /// Records `task_id`'s lease (replacing any it had), after every lease recorded before.
+    pub fn insert(&mut self, task_id: &str, mut lease: Lease) -> Result<(), Error> {
+        lease.order = self.next_order;
         let json = serde_json::to_string(&lease).map_err(stored)?;
-        let expiry = Expiry(lease.expires_at);
-        if let Some(old) = self.by_task.insert(task_id.clone(), Box::new(lease)) {
-            self.by_expiry
-                .remove(&(Expiry(old.expires_at), task_id.clone()));
-        }
-        self.by_expiry.insert((expiry, task_id.clone()));
-        self.changed.push((task_key(&task_id)?, Some(json)));
+        self.remove_if(task_id, |_| true)?;
+        let task_id = self.index(task_id, lease);
+        self.changed.push((Entry::Lease(task_id), Some(json)));
         Ok(())
+    }
+
+    /// Adds a lease to the indexes, in its order unless another lease that expires with it
+    /// has that order (stored by a version that did not record orders).
+    fn index(&mut self, task_id: &str, mut lease: Lease) -> Rc<str> {
+        let task_id: Rc<str> = task_id.into();
+        if self.by_expiry.contains_key(&place(&lease)) {
+            lease.order = self.next_order;
+        }
+        self.next_order = self.next_order.max(lease.order.saturating_add(1));
+        self.by_expiry.insert(place(&lease), task_id.clone());
+        self.by_task.insert(task_id.clone(), lease);
+        task_id
     }
 
     /// Removes `task_id`'s lease if `when` holds for it.
@@ -96,34 +131,35 @@ impl Leases {
         task_id: &str,
         when: impl FnOnce(&Lease) -> bool,
     ) -> Result<Option<Lease>, Error> {
-        if !self.by_task.get(task_id).is_some_and(|lease| when(lease)) {
+        if !self.by_task.get(task_id).is_some_and(when) {
             return Ok(None);
         }
         let Some((task_id, lease)) = self.by_task.remove_entry(task_id) else {
             return Ok(None);
         };
-        self.by_expiry
-            .remove(&(Expiry(lease.expires_at), task_id.clone()));
-        self.changed.push((task_key(&task_id)?, None));
-        Ok(Some(*lease))
+        self.by_expiry.remove(&place(&lease));
+        self.changed.push((Entry::Lease(task_id), None));
+        Ok(Some(lease))
     }
 
     /// Removes and returns the lease that ran out first, if it ran out at or before `now`.
     pub fn pop_expired(&mut self, now: f64) -> Result<Option<(String, Lease)>, Error> {
-        let Some((Expiry(at), task_id)) = self.by_expiry.first() else {
+        let Some(((Expiry(at), _), task_id)) = self.by_expiry.first_key_value() else {
             return Ok(None);
         };
         if *at > now {
             return Ok(None);
         }
-        let task_id = task_id.clone();
+        let task_id = task_id.to_string();
         let lease = self.remove_if(&task_id, |_| true)?;
         Ok(lease.map(|lease| (task_id, lease)))
     }
 
     /// When the first lease runs out.
     pub fn earliest_expiry(&self) -> Option<f64> {
-        self.by_expiry.first().map(|(Expiry(at), _)| *at)
+        self.by_expiry
+            .first_key_value()
+            .map(|((Expiry(at), _), _)| *at)
     }
 
     /// The lease timer, when one is set.
@@ -139,7 +175,7 @@ impl Leases {
             .transpose()
             .map_err(stored)?;
         self.timer = timer;
-        self.changed.push((TIMER_KEY.to_owned(), json));
+        self.changed.push((Entry::Timer, json));
         Ok(())
     }
 
@@ -158,28 +194,55 @@ impl Leases {
         self.by_task.is_empty()
     }
 
-    /// Active tasks by id.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Lease)> {
-        self.by_task.iter().map(|(task, lease)| (task, &**lease))
+    /// Active tasks, the earliest expiry first.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Lease)> {
+        self.page_from(LeaseCursor::FIRST)
+            .map(|(_, task, lease)| (task, lease))
     }
 
-    /// Active tasks by id, from `task_id` on.
-    pub fn range_from<'a>(
-        &'a self,
-        task_id: &str,
-    ) -> impl Iterator<Item = (&'a String, &'a Lease)> {
-        self.by_task
-            .range::<str, _>((
-                std::ops::Bound::Included(task_id),
-                std::ops::Bound::Unbounded,
-            ))
-            .map(|(task, lease)| (task, &**lease))
+    /// Active tasks, the earliest expiry first, from `cursor` on, each with its own cursor.
+    pub fn page_from(
+        &self,
+        cursor: LeaseCursor,
+    ) -> impl Iterator<Item = (LeaseCursor, &str, &Lease)> {
+        self.by_expiry
+            .range((Expiry(cursor.expires_at), cursor.order)..)
+            .map(|(&(Expiry(expires_at), order), task_id)| {
+                let cursor = LeaseCursor { expires_at, order };
+                (cursor, &**task_id, &self.by_task[task_id])
+            })
     }
 }
 
-/// A lease's storage key (after the field's prefix): its task id as JSON.
-fn task_key(task_id: &str) -> Result<String, Error> {
-    serde_json::to_string(task_id).map_err(stored)
+/// A place in the order of [`Leases::page_from`]: a lease's expiry and order. Its text form
+/// is `<expiry>/<order>`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeaseCursor {
+    expires_at: f64,
+    order: u64,
+}
+
+impl LeaseCursor {
+    /// Before every lease.
+    pub const FIRST: LeaseCursor = LeaseCursor {
+        expires_at: f64::NEG_INFINITY,
+        order: 0,
+    };
+
+    /// Reads the text form; `None` if it is not one.
+    pub fn parse(text: &str) -> Option<LeaseCursor> {
+        let (expires_at, order) = text.split_once('/')?;
+        Some(LeaseCursor {
+            expires_at: expires_at.parse().ok()?,
+            order: order.parse().ok()?,
+        })
+    }
+}
+
+impl fmt::Display for LeaseCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.expires_at, self.order)
+    }
 }
 
 impl EntryField for Leases {
@@ -190,19 +253,21 @@ impl EntryField for Leases {
         }
         let task_id: String = serde_json::from_str(key).map_err(stored)?;
         let lease: Lease = serde_json::from_str(json).map_err(stored)?;
-        self.insert(task_id, lease)?;
-        self.changed.clear();
+        self.index(&task_id, lease);
         Ok(())
     }
 
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
-        // The last write of each key wins: sort stably by key, keep the last of each run.
+        // The last write of each entry wins: sort stably by entry, keep the last of each run.
         let mut changed = std::mem::take(&mut self.changed);
         changed.reverse();
         changed.sort_by(|a, b| a.0.cmp(&b.0));
         changed.dedup_by(|later, first| later.0 == first.0);
-        for (key, json) in changed {
-            let key = format!("{prefix}{key}");
+        for (entry, json) in changed {
+            let key = match entry {
+                Entry::Lease(task_id) => entry_key(prefix, &*task_id)?,
+                Entry::Timer => format!("{prefix}{TIMER_KEY}"),
+            };
             match json {
                 Some(json) => batch.put(key, json),
                 None => batch.delete(key),
@@ -229,15 +294,16 @@ mod tests {
             expires_at,
             priority: 0,
             requires: None,
+            order: 0,
         }
     }
 
     #[test]
     fn leases_run_out_earliest_first_and_only_when_due() {
         let mut l = Leases::default();
-        l.insert("b".into(), lease("w1", 20.0)).unwrap();
-        l.insert("a".into(), lease("w2", 30.0)).unwrap();
-        l.insert("c".into(), lease("w3", 10.0)).unwrap();
+        l.insert("b", lease("w1", 20.0)).unwrap();
+        l.insert("a", lease("w2", 30.0)).unwrap();
+        l.insert("c", lease("w3", 10.0)).unwrap();
         assert_eq!(l.earliest_expiry(), Some(10.0));
         assert_eq!(l.pop_expired(5.0).unwrap(), None);
         let expired: Vec<_> = std::iter::from_fn(|| l.pop_expired(20.0).unwrap())
@@ -250,10 +316,10 @@ mod tests {
     #[test]
     fn a_removed_or_replaced_lease_leaves_the_expiry_index() {
         let mut l = Leases::default();
-        l.insert("t".into(), lease("w1", 10.0)).unwrap();
-        l.insert("t".into(), lease("w1", 50.0)).unwrap();
+        l.insert("t", lease("w1", 10.0)).unwrap();
+        l.insert("t", lease("w1", 50.0)).unwrap();
         assert_eq!(l.earliest_expiry(), Some(50.0));
-        l.insert("t".into(), lease("w1", 50.0)).unwrap();
+        l.insert("t", lease("w1", 50.0)).unwrap();
         assert_eq!(
             l.earliest_expiry(),
             Some(50.0),
@@ -267,9 +333,9 @@ mod tests {
     #[test]
     fn the_last_write_of_a_key_in_a_turn_is_the_one_saved() {
         let mut l = Leases::default();
-        l.insert("t".into(), lease("w1", 10.0)).unwrap();
+        l.insert("t", lease("w1", 10.0)).unwrap();
         l.remove_if("t", |_| true).unwrap();
-        l.insert("t".into(), lease("w2", 20.0)).unwrap();
+        l.insert("t", lease("w2", 20.0)).unwrap();
         l.set_timer(None).unwrap();
         let mut batch = WriteBatch::default();
         l.drain_changes("p/", &mut batch).unwrap();
@@ -281,8 +347,8 @@ mod tests {
     #[test]
     fn a_restored_set_of_leases_has_the_same_index() {
         let mut l = Leases::default();
-        l.insert("t1".into(), lease("w1", 40.0)).unwrap();
-        l.insert("t2".into(), lease("w2", 30.0)).unwrap();
+        l.insert("t1", lease("w1", 40.0)).unwrap();
+        l.insert("t2", lease("w2", 30.0)).unwrap();
         let timer = LeaseTimer {
             due: 30.0,
             id: "x".into(),
@@ -297,8 +363,24 @@ mod tests {
         assert_eq!(restored.earliest_expiry(), Some(30.0));
         assert_eq!(restored.timer(), Some(&timer));
         assert_eq!(
-            restored.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>(),
-            ["t1", "t2"]
+            restored.iter().map(|(t, _)| t).collect::<Vec<_>>(),
+            ["t2", "t1"],
+            "earliest expiry first"
         );
+    }
+
+    #[test]
+    fn leases_stored_without_an_order_all_load_into_the_index() {
+        let mut l = Leases::default();
+        let json = r#"{"workerId":"w","assignedAt":0,"expiresAt":10,"priority":0,"requires":null}"#;
+        l.load_entry(r#""a""#, json).unwrap();
+        l.load_entry(r#""b""#, json).unwrap();
+        let ids: Vec<_> = l.iter().map(|(t, _)| t).collect();
+        assert_eq!(ids, ["a", "b"]);
+        l.insert("c", lease("w", 10.0)).unwrap();
+        let expired: Vec<_> = std::iter::from_fn(|| l.pop_expired(10.0).unwrap())
+            .map(|(task, _)| task)
+            .collect();
+        assert_eq!(expired, ["a", "b", "c"]);
     }
 }

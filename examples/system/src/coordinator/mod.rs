@@ -15,7 +15,7 @@ mod roster;
 mod task_queue;
 
 use assign_payload::AssignPayload;
-pub use leases::{Lease, LeaseTimer, Leases};
+pub use leases::{Lease, LeaseCursor, LeaseTimer, Leases};
 pub use roster::Roster;
 pub use task_queue::{Queued, TaskQueue};
 
@@ -272,7 +272,7 @@ impl Coordinator {
                 active_tasks: self
                     .active
                     .iter()
-                    .map(|(t, l)| (t.clone(), l.worker_id.clone()))
+                    .map(|(t, l)| (t.to_owned(), l.worker_id.clone()))
                     .collect(),
                 page: None,
             },
@@ -336,8 +336,9 @@ impl Coordinator {
             expires_at: assigned_at + ctx.var_or("TASK_LEASE_MS", 60_000.0),
             priority: task.priority,
             requires: task.need,
+            order: 0, // set by `insert`
         };
-        self.active.insert(task.task_id.clone(), lease)?;
+        self.active.insert(&task.task_id, lease)?;
         self.arm_lease_timer(ctx).await?;
         ctx.actor::<Worker>(&worker_id).send(&ProcessTask {
             task_id: task.task_id,
@@ -373,11 +374,12 @@ impl Coordinator {
         self.active.set_timer(Some(LeaseTimer { due, id }))
     }
 
-    /// One page of the status: workers first (by registration), then active tasks (by id).
+    /// One page of the status: workers first (by registration), then active tasks (the
+    /// earliest lease expiry first). Cursors: `w:<registration number>`, `a:<lease cursor>`.
     fn page(&self, limit: usize, cursor: Option<&str>) -> Status {
         let (worker_from, task_from) = match cursor.and_then(|c| c.split_once(':')) {
             Some(("w", n)) => (n.parse().ok(), None),
-            Some(("a", task)) => (None, Some(task.to_owned())),
+            Some(("a", lease)) => (None, LeaseCursor::parse(lease)),
             _ => (Some(0), None),
         };
         let mut next_cursor = None;
@@ -393,13 +395,13 @@ impl Coordinator {
         }
         let mut active_tasks = Vec::new();
         if next_cursor.is_none() {
-            let from = task_from.unwrap_or_default();
-            for (task, lease) in self.active.range_from(&from) {
+            let from = task_from.unwrap_or(LeaseCursor::FIRST);
+            for (at, task, lease) in self.active.page_from(from) {
                 if workers.len() + active_tasks.len() == limit {
-                    next_cursor = Some(format!("a:{task}"));
+                    next_cursor = Some(format!("a:{at}"));
                     break;
                 }
-                active_tasks.push((task.clone(), lease.worker_id.clone()));
+                active_tasks.push((task.to_owned(), lease.worker_id.clone()));
             }
         }
         let page = Page {

@@ -50,7 +50,8 @@ fn a_task_that_requires_a_capability_waits_for_a_matching_worker() {
     let s = status(&c, "coordinator:main");
     assert_eq!(
         s["activeTasks"],
-        json!([["render", "gpu1"], ["simple", "plain"]])
+        json!([["simple", "plain"], ["render", "gpu1"]]),
+        "the earliest lease expiry first"
     );
 }
 
@@ -187,6 +188,10 @@ fn an_expired_task_goes_to_another_idle_worker_when_its_holder_takes_a_better_on
     );
     c.host.advance(crate::common::LEASE_MS).unwrap();
     let s = status(&c, "coordinator:main");
-    assert_eq!(s["activeTasks"], json!([["t", "x"], ["urgent", "h"]]));
+    assert_eq!(
+        s["activeTasks"],
+        json!([["urgent", "h"], ["t", "x"]]),
+        "same expiry: in the order they were assigned"
+    );
     assert_eq!(s["queuedTasks"], 0);
 }

@@ -293,5 +293,9 @@ fn a_lowered_lease_re_arms_the_timer_for_the_earlier_expiry() {
     host.advance(1000).unwrap();
     assert_eq!(host.alarm("coordinator:main"), Some(start + 2000.0));
     let s = status(&c, "coordinator:main");
-    assert_eq!(s["activeTasks"], json!([["t1", "w1"], ["t2", "w2"]]));
+    assert_eq!(
+        s["activeTasks"],
+        json!([["t2", "w2"], ["t1", "w1"]]),
+        "the earliest lease expiry first"
+    );
 }
