@@ -1,19 +1,12 @@
 //! The queue of waiting tasks: highest priority first, oldest first within a priority, kept
 //! apart by the capability a task needs. Persisted one entry per task.
 
+use duract::persist::entry_key;
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-
-/// A task's place: its class (the capability it needs, `""` for none; minus its priority)
-/// and its sequence number within the class. Ordering slots orders the queue.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-struct Slot {
-    need: String,
-    rank: i64,
-    seq: i64,
-}
+use std::rc::Rc;
 
 /// A task as it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,26 +19,50 @@ pub struct Queued {
     pub need: Option<String>,
 }
 
+/// A task's place within its class: minus its priority, then its sequence number (unique
+/// in the whole queue). Ordering places orders the class.
+type Place = (i64, i64);
+
+/// The tasks that need one capability (`""`: none), in order.
+#[derive(Debug, Default)]
+struct Class {
+    tasks: BTreeMap<Place, Rc<str>>,
+    /// Derived: tasks per rank, to tell a new task its position among its priority.
+    per_rank: BTreeMap<i64, usize>,
+}
+
+/// A task's storage key (after the field's prefix), as JSON: `{"need":"","rank":0,"seq":1}`.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredSlot<N> {
+    need: N,
+    rank: i64,
+    seq: i64,
+}
+
 /// The waiting tasks. Push, pop and membership cost O(log n) and write one key.
+///
+/// Every tree is keyed by numbers, compared in place, and tasks are found by hashed id: at
+/// 100k tasks, a tree keyed by strings reads a cold string for each key it passes.
 #[derive(Debug)]
 pub struct TaskQueue {
-    slots: BTreeMap<Slot, String>,
-    /// Derived: task id -> its slot (hashed: found in O(1) at any depth).
-    by_task: HashMap<String, Slot>,
-    /// Derived: tasks per class (need, rank), to tell a new task its position in its class.
-    per_class: BTreeMap<(String, i64), usize>,
+    /// Each need's class (a class is dropped when its last task leaves).
+    classes: HashMap<Rc<str>, Class>,
+    /// Derived: task id -> its need and place.
+    by_task: HashMap<Rc<str>, (Rc<str>, Place)>,
+    len: usize,
     /// Derived: the sequence number below every stored one, and the one above.
     head: i64,
     tail: i64,
-    changed: Vec<Slot>,
+    /// Entries changed since the last save: (need, place).
+    changed: Vec<(Rc<str>, Place)>,
 }
 
 impl Default for TaskQueue {
     fn default() -> Self {
         TaskQueue {
-            slots: BTreeMap::new(),
+            classes: HashMap::new(),
             by_task: HashMap::new(),
-            per_class: BTreeMap::new(),
+            len: 0,
             head: -1,
             tail: 0,
             changed: Vec::new(),
@@ -58,35 +75,29 @@ impl TaskQueue {
     /// tasks of its class (same priority, same required capability): for a client that uses
     /// neither, its place in the whole queue. O(log n).
     pub fn push_back(&mut self, task: Queued) -> usize {
-        let slot = self.slot(&task, self.tail);
+        let seq = self.tail;
         self.tail += 1;
-        let ahead = self
-            .per_class
-            .get(&(slot.need.clone(), slot.rank))
-            .copied()
-            .unwrap_or(0);
-        self.insert(slot, task.task_id);
-        ahead + 1
+        self.insert(task, seq)
     }
 
     /// Puts a task before those of its priority (a task whose lease expired).
     pub fn push_front(&mut self, task: Queued) {
-        let slot = self.slot(&task, self.head);
+        let seq = self.head;
         self.head -= 1;
-        self.insert(slot, task.task_id);
+        self.insert(task, seq);
     }
 
     /// Removes a waiting task.
     pub fn remove(&mut self, task_id: &str) -> Option<Queued> {
-        let slot = self.by_task.get(task_id)?.clone();
-        self.take(slot)
+        let (need, place) = self.by_task.get(task_id)?.clone();
+        self.take(&need, place)
     }
 
     /// The capability a waiting task needs (`Some(None)`: none).
     pub fn need_of(&self, task_id: &str) -> Option<Option<&str>> {
         self.by_task
             .get(task_id)
-            .map(|slot| (!slot.need.is_empty()).then_some(slot.need.as_str()))
+            .map(|(need, _)| (!need.is_empty()).then_some(&**need))
     }
 
     /// Whether `task_id` waits here.
@@ -96,100 +107,112 @@ impl TaskQueue {
 
     /// The number of waiting tasks.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.len
     }
 
     /// Whether no task waits.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.len == 0
     }
 
     /// Removes and returns the first task a worker with `capabilities` can run: the best of
     /// the heads of the classes it qualifies for.
     pub fn pop_for(&mut self, capabilities: &[String]) -> Option<Queued> {
         let needs = std::iter::once("").chain(capabilities.iter().map(String::as_str));
-        let best = needs
-            .filter_map(|need| self.head_of(need))
-            .min_by_key(|slot| (slot.rank, slot.seq))?
-            .clone();
-        self.take(best)
+        let (need, place) = needs
+            .filter_map(|need| self.classes.get_key_value(need))
+            .filter_map(|(need, class)| Some((need, *class.tasks.first_key_value()?.0)))
+            .min_by_key(|&(_, place)| place)?;
+        let need = need.clone();
+        self.take(&need, place)
     }
 
-    /// Removes the task in `slot`, with its indexes.
-    fn take(&mut self, slot: Slot) -> Option<Queued> {
-        let task_id = self.slots.remove(&slot)?;
+    /// Removes the task at `place` in `need`'s class, with its indexes.
+    fn take(&mut self, need: &Rc<str>, place: Place) -> Option<Queued> {
+        let class = self.classes.get_mut(need)?;
+        let task_id = class.tasks.remove(&place)?;
+        count(&mut class.per_rank, place.0, -1);
+        if class.tasks.is_empty() {
+            self.classes.remove(need);
+        }
         self.by_task.remove(&task_id);
-        self.count(&slot, -1);
-        self.changed.push(slot.clone());
+        self.len -= 1;
+        self.changed.push((need.clone(), place));
         Some(Queued {
-            task_id,
-            priority: -slot.rank,
-            need: (!slot.need.is_empty()).then_some(slot.need),
+            task_id: task_id.to_string(),
+            priority: -place.0,
+            need: (!need.is_empty()).then(|| need.to_string()),
         })
     }
 
-    fn head_of(&self, need: &str) -> Option<&Slot> {
-        let from = Slot {
-            need: need.to_owned(),
-            rank: i64::MIN,
-            seq: i64::MIN,
+    /// Adds a task at sequence number `seq`; returns its 1-based position among the tasks of
+    /// its class and priority.
+    fn insert(&mut self, task: Queued, seq: i64) -> usize {
+        let need = task.need.as_deref().unwrap_or_default();
+        let need = match self.classes.get_key_value(need) {
+            Some((shared, _)) => shared.clone(),
+            None => Rc::from(need),
         };
-        self.slots
-            .range(from..)
-            .next()
-            .map(|(slot, _)| slot)
-            .filter(|slot| slot.need == need)
+        // The lowest priority, i64::MIN, has no negation: it counts as the one above.
+        let place = (-task.priority.max(-i64::MAX), seq);
+        let position = self.place(task.task_id.into(), need.clone(), place);
+        self.changed.push((need, place));
+        position
     }
 
-    fn slot(&self, task: &Queued, seq: i64) -> Slot {
-        Slot {
-            need: task.need.clone().unwrap_or_default(),
-            rank: -task.priority,
-            seq,
-        }
+    /// Records a task at `place` in `need`'s class, with its indexes; returns the number of
+    /// tasks of its class and rank.
+    fn place(&mut self, task_id: Rc<str>, need: Rc<str>, place: Place) -> usize {
+        let class = self.classes.entry(need.clone()).or_default();
+        class.tasks.insert(place, task_id.clone());
+        let position = count(&mut class.per_rank, place.0, 1);
+        self.by_task.insert(task_id, (need, place));
+        self.len += 1;
+        position
     }
+}
 
-    fn insert(&mut self, slot: Slot, task_id: String) {
-        self.by_task.insert(task_id.clone(), slot.clone());
-        self.count(&slot, 1);
-        self.slots.insert(slot.clone(), task_id);
-        self.changed.push(slot);
+/// Adds `delta` to `rank`'s count, forgetting ranks that reach zero; returns the new count.
+fn count(per_rank: &mut BTreeMap<i64, usize>, rank: i64, delta: isize) -> usize {
+    let n = per_rank.entry(rank).or_default();
+    *n = n.saturating_add_signed(delta);
+    let now = *n;
+    if now == 0 {
+        per_rank.remove(&rank);
     }
-
-    fn count(&mut self, slot: &Slot, delta: isize) {
-        let class = (slot.need.clone(), slot.rank);
-        let n = self.per_class.entry(class.clone()).or_default();
-        *n = n.saturating_add_signed(delta);
-        if *n == 0 {
-            self.per_class.remove(&class);
-        }
-    }
+    now
 }
 
 impl EntryField for TaskQueue {
     fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error> {
-        let slot: Slot = serde_json::from_str(key).map_err(|e| stored(e.to_string()))?;
+        let slot: StoredSlot<String> =
+            serde_json::from_str(key).map_err(|e| stored(e.to_string()))?;
         let task_id: String = serde_json::from_str(json).map_err(|e| stored(e.to_string()))?;
         self.head = self.head.min(slot.seq - 1);
         self.tail = self.tail.max(slot.seq + 1);
-        self.insert(slot, task_id);
-        self.changed.clear();
+        self.place(task_id.into(), slot.need.into(), (slot.rank, slot.seq));
         Ok(())
     }
 
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
         let mut changed = std::mem::take(&mut self.changed);
-        changed.sort();
-        changed.dedup();
-        for slot in changed {
-            let key = format!(
-                "{prefix}{}",
-                serde_json::to_string(&slot).map_err(|e| stored(e.to_string()))?
-            );
-            match self.slots.get(&slot) {
+        changed.sort_by_key(|&(_, (_, seq))| seq); // sequence numbers are unique
+        changed.dedup_by_key(|&mut (_, (_, seq))| seq);
+        for (need, (rank, seq)) in changed {
+            let slot = StoredSlot {
+                need: &*need,
+                rank,
+                seq,
+            };
+            let key = entry_key(prefix, &slot)?;
+            let task = self
+                .classes
+                .get(&need)
+                .and_then(|c| c.tasks.get(&(rank, seq)));
+            match task {
                 Some(task_id) => batch.put(
                     key,
-                    serde_json::to_string(task_id).map_err(|e| stored(e.to_string()))?,
+                    serde_json::to_string(&**task_id).map_err(|e| stored(e.to_string()))?,
                 ),
                 None => batch.delete(key),
             }
@@ -262,5 +285,40 @@ mod tests {
             .map(|t| t.task_id)
             .collect();
         assert_eq!(order, ["b", "y", "z", "a", "c"]);
+    }
+
+    #[test]
+    fn entries_are_stored_under_need_rank_and_seq() {
+        let mut q = TaskQueue::default();
+        q.push_back(task("a", 2, Some("gpu")));
+        q.push_back(task("b", i64::MIN, None));
+        let mut batch = WriteBatch::default();
+        q.drain_changes("p/", &mut batch).unwrap();
+        let expected = [
+            (r#"p/{"need":"gpu","rank":-2,"seq":0}"#, r#""a""#),
+            (
+                r#"p/{"need":"","rank":9223372036854775807,"seq":1}"#,
+                r#""b""#,
+            ),
+        ];
+        let puts: Vec<(&str, &str)> = batch
+            .puts
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(puts, expected);
+        assert_eq!(q.pop_for(&["gpu".into()]).unwrap().task_id, "a");
+        assert_eq!(
+            q.pop_for(&[]).unwrap().priority,
+            -i64::MAX,
+            "the lowest priority"
+        );
+        let mut batch = WriteBatch::default();
+        q.drain_changes("p/", &mut batch).unwrap();
+        assert_eq!(batch.deletes.len(), 2);
+        assert!(
+            q.is_empty() && q.classes.is_empty(),
+            "empty classes are dropped"
+        );
     }
 }
