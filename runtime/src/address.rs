@@ -5,11 +5,13 @@
 
 use core::fmt;
 use core::str::FromStr;
+use std::sync::Arc;
 
-/// An actor's address, `kind:id`, kept as one string with the position of the separator.
+/// An actor's address, `kind:id`, kept as one shared string with the position of the
+/// separator: cloning an address (every envelope holds two) allocates nothing.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Address {
-    text: String,
+    text: Arc<str>,
     colon: usize,
 }
 
@@ -51,12 +53,12 @@ impl Address {
     pub fn parse(text: &str) -> Result<Address, AddressError> {
         let colon = colon_of(text)?;
         Ok(Address {
-            text: text.to_owned(),
+            text: text.into(),
             colon,
         })
     }
 
-    /// Builds an address from its parts, checking them (one allocation).
+    /// Builds an address from its parts, checking them.
     pub fn new(kind: &str, id: &str) -> Result<Address, AddressError> {
         let mut text = String::with_capacity(kind.len() + 1 + id.len());
         text.push_str(kind);
@@ -109,12 +111,11 @@ fn colon_of(text: &str) -> Result<usize, AddressError> {
     Ok(colon)
 }
 
-/// Parses an owned `kind:id` without copying it.
+/// Parses an owned `kind:id`.
 impl TryFrom<String> for Address {
     type Error = AddressError;
     fn try_from(text: String) -> Result<Address, AddressError> {
-        let colon = colon_of(&text)?;
-        Ok(Address { text, colon })
+        Address::parse(&text)
     }
 }
 
@@ -123,7 +124,10 @@ impl Address {
     /// that quote it).
     pub(crate) fn from_owned(text: String) -> Result<Address, String> {
         match colon_of(&text) {
-            Ok(colon) => Ok(Address { text, colon }),
+            Ok(colon) => Ok(Address {
+                text: text.into(),
+                colon,
+            }),
             Err(_) => Err(text),
         }
     }

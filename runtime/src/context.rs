@@ -207,7 +207,11 @@ impl<A: Actor> ActorRef<'_, A> {
     {
         let to = self.to.as_ref().map_err(Clone::clone)?;
         let envelope = self.ctx.envelope(to, msg)?;
-        self.ctx.outbox.borrow_mut().push((A::INFO, envelope));
+        let mut outbox = self.ctx.outbox.borrow_mut();
+        if outbox.capacity() == 0 {
+            outbox.reserve_exact(1); // most turns send one message: not room for four
+        }
+        outbox.push((A::INFO, envelope));
         Ok(())
     }
 

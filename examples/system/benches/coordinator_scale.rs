@@ -954,13 +954,23 @@ fn main() {
 
 /// `COORDINATOR_SCALE_PROFILE=<i>` (`<i>p`: a distinct priority per task): only duract's
 /// complete/assign mix at `SCALES[i]`, for `budget` × 10, printing nothing but its medians
-/// (to run under `perf record`).
+/// (to run under `perf record`). With `COORDINATOR_SCALE_PAIRS=<n>`, exactly `n`
+/// complete/assign pairs, untimed, for valgrind.
 fn profile(at: usize, priorities: bool, budget: Duration) {
     let Some(&(workers, queued)) = SCALES.get(at) else {
         eprintln!("COORDINATOR_SCALE_PROFILE: no scale {at}");
         return;
     };
     let (duract, _, _) = Duract::build(workers, queued, priorities);
+    if let Some(pairs) = env_number("COORDINATOR_SCALE_PAIRS") {
+        let mut duract = duract;
+        steady_pairs(&mut duract, pairs);
+        println!(
+            "{}: {pairs} complete/assign pairs",
+            scale_name(workers, queued)
+        );
+        return;
+    }
     let mut systems = vec![duract.boxed()];
     let mut variants = vec![Variant {
         system: 0,
@@ -973,11 +983,27 @@ fn profile(at: usize, priorities: bool, budget: Duration) {
     measure_all(&mut systems, &mut variants, budget * 10);
     let m = &variants[0].m;
     println!(
-        "{}: assign {:.2} µs, complete {:.2} µs (medians)",
+        "{}: assign {:.2} µs, complete {:.2} µs (medians; {} + {} operations)",
         scale_name(workers, queued),
         m.assign.quantile_us(0.5),
-        m.complete.quantile_us(0.5)
+        m.complete.quantile_us(0.5),
+        m.assign.n(),
+        m.complete.n()
     );
+}
+
+/// `pairs` completions and assignments, alternating, and nothing else: for counting
+/// instructions and cache misses (`valgrind --tool=callgrind --toggle-collect=*steady_pairs*`).
+#[inline(never)]
+fn steady_pairs(duract: &mut Duract, pairs: usize) {
+    for _ in 0..pairs {
+        duract.complete();
+        duract.assign();
+    }
+}
+
+fn env_number(name: &str) -> Option<usize> {
+    std::env::var(name).ok()?.parse().ok()
 }
 
 /// The measurements at one scale.

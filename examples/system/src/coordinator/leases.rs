@@ -15,8 +15,8 @@ use std::rc::Rc;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lease {
-    /// The worker.
-    pub worker_id: String,
+    /// The worker (shared with the roster).
+    pub worker_id: Rc<str>,
     /// When it was assigned (ms since the epoch).
     pub assigned_at: f64,
     /// When the lease runs out (ms since the epoch).
@@ -103,26 +103,24 @@ enum Entry {
 
 impl Leases {
     /// Records `task_id`'s lease (replacing any it had), after every lease recorded before.
-    pub fn insert(&mut self, task_id: &str, mut lease: Lease) -> Result<(), Error> {
+    pub fn insert(&mut self, task_id: Rc<str>, mut lease: Lease) -> Result<(), Error> {
         lease.order = self.next_order;
         let json = serde_json::to_string(&lease).map_err(stored)?;
-        self.remove_if(task_id, |_| true)?;
-        let task_id = self.index(task_id, lease);
+        self.remove_if(&task_id, |_| true)?;
+        self.index(task_id.clone(), lease);
         self.changed.push((Entry::Lease(task_id), Some(json)));
         Ok(())
     }
 
     /// Adds a lease to the indexes, in its order unless another lease that expires with it
     /// has that order (stored by a version that did not record orders).
-    fn index(&mut self, task_id: &str, mut lease: Lease) -> Rc<str> {
-        let task_id: Rc<str> = task_id.into();
+    fn index(&mut self, task_id: Rc<str>, mut lease: Lease) {
         if self.by_expiry.contains_key(&place(&lease)) {
             lease.order = self.next_order;
         }
         self.next_order = self.next_order.max(lease.order.saturating_add(1));
         self.by_expiry.insert(place(&lease), task_id.clone());
-        self.by_task.insert(task_id.clone(), lease);
-        task_id
+        self.by_task.insert(task_id, lease);
     }
 
     /// Removes `task_id`'s lease if `when` holds for it.
@@ -143,14 +141,14 @@ impl Leases {
     }
 
     /// Removes and returns the lease that ran out first, if it ran out at or before `now`.
-    pub fn pop_expired(&mut self, now: f64) -> Result<Option<(String, Lease)>, Error> {
+    pub fn pop_expired(&mut self, now: f64) -> Result<Option<(Rc<str>, Lease)>, Error> {
         let Some(((Expiry(at), _), task_id)) = self.by_expiry.first_key_value() else {
             return Ok(None);
         };
         if *at > now {
             return Ok(None);
         }
-        let task_id = task_id.to_string();
+        let task_id = task_id.clone();
         let lease = self.remove_if(&task_id, |_| true)?;
         Ok(lease.map(|lease| (task_id, lease)))
     }
@@ -253,17 +251,18 @@ impl EntryField for Leases {
         }
         let task_id: String = serde_json::from_str(key).map_err(stored)?;
         let lease: Lease = serde_json::from_str(json).map_err(stored)?;
-        self.index(&task_id, lease);
+        self.index(task_id.into(), lease);
         Ok(())
     }
 
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
         // The last write of each entry wins: sort stably by entry, keep the last of each run.
-        let mut changed = std::mem::take(&mut self.changed);
+        // (Drained, not taken: the list keeps its capacity for the next turn.)
+        let changed = &mut self.changed;
         changed.reverse();
         changed.sort_by(|a, b| a.0.cmp(&b.0));
         changed.dedup_by(|later, first| later.0 == first.0);
-        for (entry, json) in changed {
+        for (entry, json) in changed.drain(..) {
             let key = match entry {
                 Entry::Lease(task_id) => entry_key(prefix, &*task_id)?,
                 Entry::Timer => format!("{prefix}{TIMER_KEY}"),
@@ -301,13 +300,13 @@ mod tests {
     #[test]
     fn leases_run_out_earliest_first_and_only_when_due() {
         let mut l = Leases::default();
-        l.insert("b", lease("w1", 20.0)).unwrap();
-        l.insert("a", lease("w2", 30.0)).unwrap();
-        l.insert("c", lease("w3", 10.0)).unwrap();
+        l.insert("b".into(), lease("w1", 20.0)).unwrap();
+        l.insert("a".into(), lease("w2", 30.0)).unwrap();
+        l.insert("c".into(), lease("w3", 10.0)).unwrap();
         assert_eq!(l.earliest_expiry(), Some(10.0));
         assert_eq!(l.pop_expired(5.0).unwrap(), None);
         let expired: Vec<_> = std::iter::from_fn(|| l.pop_expired(20.0).unwrap())
-            .map(|(task, _)| task)
+            .map(|(task, _)| task.to_string())
             .collect();
         assert_eq!(expired, ["c", "b"]);
         assert_eq!(l.earliest_expiry(), Some(30.0));
@@ -316,26 +315,29 @@ mod tests {
     #[test]
     fn a_removed_or_replaced_lease_leaves_the_expiry_index() {
         let mut l = Leases::default();
-        l.insert("t", lease("w1", 10.0)).unwrap();
-        l.insert("t", lease("w1", 50.0)).unwrap();
+        l.insert("t".into(), lease("w1", 10.0)).unwrap();
+        l.insert("t".into(), lease("w1", 50.0)).unwrap();
         assert_eq!(l.earliest_expiry(), Some(50.0));
-        l.insert("t", lease("w1", 50.0)).unwrap();
+        l.insert("t".into(), lease("w1", 50.0)).unwrap();
         assert_eq!(
             l.earliest_expiry(),
             Some(50.0),
             "replaced by an equal expiry"
         );
-        assert_eq!(l.remove_if("t", |x| x.worker_id == "w2").unwrap(), None);
-        assert!(l.remove_if("t", |x| x.worker_id == "w1").unwrap().is_some());
+        assert_eq!(l.remove_if("t", |x| &*x.worker_id == "w2").unwrap(), None);
+        assert!(l
+            .remove_if("t", |x| &*x.worker_id == "w1")
+            .unwrap()
+            .is_some());
         assert_eq!((l.earliest_expiry(), l.len()), (None, 0));
     }
 
     #[test]
     fn the_last_write_of_a_key_in_a_turn_is_the_one_saved() {
         let mut l = Leases::default();
-        l.insert("t", lease("w1", 10.0)).unwrap();
+        l.insert("t".into(), lease("w1", 10.0)).unwrap();
         l.remove_if("t", |_| true).unwrap();
-        l.insert("t", lease("w2", 20.0)).unwrap();
+        l.insert("t".into(), lease("w2", 20.0)).unwrap();
         l.set_timer(None).unwrap();
         let mut batch = WriteBatch::default();
         l.drain_changes("p/", &mut batch).unwrap();
@@ -347,8 +349,8 @@ mod tests {
     #[test]
     fn a_restored_set_of_leases_has_the_same_index() {
         let mut l = Leases::default();
-        l.insert("t1", lease("w1", 40.0)).unwrap();
-        l.insert("t2", lease("w2", 30.0)).unwrap();
+        l.insert("t1".into(), lease("w1", 40.0)).unwrap();
+        l.insert("t2".into(), lease("w2", 30.0)).unwrap();
         let timer = LeaseTimer {
             due: 30.0,
             id: "x".into(),
@@ -377,9 +379,9 @@ mod tests {
         l.load_entry(r#""b""#, json).unwrap();
         let ids: Vec<_> = l.iter().map(|(t, _)| t).collect();
         assert_eq!(ids, ["a", "b"]);
-        l.insert("c", lease("w", 10.0)).unwrap();
+        l.insert("c".into(), lease("w", 10.0)).unwrap();
         let expired: Vec<_> = std::iter::from_fn(|| l.pop_expired(10.0).unwrap())
-            .map(|(task, _)| task)
+            .map(|(task, _)| task.to_string())
             .collect();
         assert_eq!(expired, ["a", "b", "c"]);
     }

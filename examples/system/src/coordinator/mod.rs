@@ -21,6 +21,7 @@ pub use task_queue::{Queued, TaskQueue};
 
 use crate::worker::{ProcessTask, Worker};
 use duract::{actor, message, payload, route, Ctx, Error};
+use std::rc::Rc;
 
 /// `register_worker`: `{workerId?, capabilities?}`; without `workerId`, the id part of the
 /// sender's address.
@@ -205,35 +206,31 @@ impl Coordinator {
     }
 
     async fn assign_task(&mut self, ctx: &mut Ctx, msg: AssignTask) -> Result<Assignment, Error> {
-        let task = match msg {
-            AssignTask::Id(task_id) => Queued {
-                task_id,
-                priority: 0,
-                need: None,
-            },
+        let (task_id, priority, need) = match msg {
+            AssignTask::Id(task_id) => (task_id, 0, None),
             AssignTask::Task {
                 task_id,
                 priority,
                 requires,
-            } => Queued {
-                task_id,
-                priority,
-                need: requires,
-            },
+            } => (task_id, priority, requires),
         };
-        if task.task_id.is_empty() {
+        if task_id.is_empty() {
             return Err(invalid("taskId must be a non-empty string"));
         }
-        if self.queue.contains(&task.task_id) || self.active.contains_key(&task.task_id) {
-            let message = format!("Task {} is already queued or active", task.task_id);
+        if self.queue.contains(&task_id) || self.active.contains_key(&task_id) {
+            let message = format!("Task {task_id} is already queued or active");
             return Err(Error::handler("duplicate_task", message));
         }
+        let task = Queued {
+            task_id: task_id.as_str().into(),
+            priority,
+            need,
+        };
         if let Some(worker_id) = self.workers.take_idle(task.need.as_deref()) {
-            let task_id = task.task_id.clone();
             self.start(ctx, task, worker_id.clone()).await?;
+            let worker_id = worker_id.to_string();
             return Ok(Assignment::Assigned { task_id, worker_id });
         }
-        let task_id = task.task_id.clone();
         let position = self.queue.push_back(task);
         Ok(Assignment::Queued { task_id, position })
     }
@@ -247,7 +244,7 @@ impl Coordinator {
         ctx: &mut Ctx,
         msg: TaskComplete,
     ) -> Result<Completed, Error> {
-        let reported_by_holder = |l: &Lease| l.worker_id == msg.worker_id;
+        let reported_by_holder = |l: &Lease| *l.worker_id == *msg.worker_id;
         let Some(_) = self.active.remove_if(&msg.task_id, reported_by_holder)? else {
             // Unknown, or assigned to another worker since: nothing changes. (protocol.md's
             // "the reporting worker, if idle, gets the oldest queued task" is then a no-op: an
@@ -272,7 +269,7 @@ impl Coordinator {
                 active_tasks: self
                     .active
                     .iter()
-                    .map(|(t, l)| (t.to_owned(), l.worker_id.clone()))
+                    .map(|(t, l)| (t.to_owned(), l.worker_id.to_string()))
                     .collect(),
                 page: None,
             },
@@ -300,15 +297,16 @@ impl Coordinator {
     /// A registered worker with nothing to do takes the first queued task it can run, or
     /// else becomes idle. (A worker that goes straight to its next task is not written.)
     async fn free_worker(&mut self, ctx: &Ctx, worker_id: &str) -> Result<(), Error> {
-        let Some(capabilities) = self.workers.capabilities(worker_id) else {
+        let Some((worker, capabilities)) = self.workers.registered(worker_id) else {
             return Ok(());
         };
+        let worker = worker.clone();
         let Some(task) = self.queue.pop_for(capabilities) else {
             self.workers.set_idle(worker_id, true);
             return Ok(());
         };
         self.workers.set_idle(worker_id, false);
-        self.start(ctx, task, worker_id.to_owned()).await
+        self.start(ctx, task, worker).await
     }
 
     /// Gives a waiting task to an idle worker that can run it, if any.
@@ -328,7 +326,7 @@ impl Coordinator {
 
     /// Records the assignment and its lease, and sends the work (it leaves once the turn's
     /// writes are stored).
-    async fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: String) -> Result<(), Error> {
+    async fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: Rc<str>) -> Result<(), Error> {
         let assigned_at = ctx.now();
         let lease = Lease {
             worker_id: worker_id.clone(),
@@ -338,17 +336,17 @@ impl Coordinator {
             requires: task.need,
             order: 0, // set by `insert`
         };
-        self.active.insert(&task.task_id, lease)?;
+        self.active.insert(task.task_id.clone(), lease)?;
         self.arm_lease_timer(ctx).await?;
         ctx.actor::<Worker>(&worker_id).send(&ProcessTask {
-            task_id: task.task_id,
+            task_id: task.task_id.to_string(),
         })
     }
 
     /// Puts a task whose lease ran out back at the head of the queue. The worker that held
     /// it counts as idle and takes the best task it can run; if that was another, the task
     /// goes to any other idle worker that can run it.
-    async fn requeue(&mut self, ctx: &Ctx, task_id: String, lease: Lease) -> Result<(), Error> {
+    async fn requeue(&mut self, ctx: &Ctx, task_id: Rc<str>, lease: Lease) -> Result<(), Error> {
         self.queue.push_front(Queued {
             task_id: task_id.clone(),
             priority: lease.priority,
@@ -401,7 +399,7 @@ impl Coordinator {
                     next_cursor = Some(format!("a:{at}"));
                     break;
                 }
-                active_tasks.push((task.to_owned(), lease.worker_id.clone()));
+                active_tasks.push((task.to_owned(), lease.worker_id.to_string()));
             }
         }
         let page = Page {

@@ -5,11 +5,12 @@ use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 /// One registered worker, as stored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Record {
-    id: String,
+    id: Rc<str>,
     capabilities: Vec<String>,
     idle: bool,
 }
@@ -21,7 +22,7 @@ struct Record {
 pub struct Roster {
     records: Vec<Record>,
     /// Derived: id -> registration number (hashed: found in O(1) at any size).
-    numbers: HashMap<String, u64>,
+    numbers: HashMap<Rc<str>, u64>,
     /// Derived: idle workers by registration number.
     idle: BTreeSet<u64>,
     /// Derived: (capability, registration number) of idle workers.
@@ -44,7 +45,7 @@ impl Roster {
         }
         let number = self.records.len() as u64;
         let record = Record {
-            id: id.to_owned(),
+            id: id.into(),
             capabilities: capabilities.unwrap_or_default(),
             idle: true,
         };
@@ -55,10 +56,11 @@ impl Roster {
         true
     }
 
-    /// The capabilities of a registered worker (`None`: not registered).
-    pub fn capabilities(&self, id: &str) -> Option<&[String]> {
+    /// A registered worker's id (shared) and capabilities (`None`: not registered).
+    pub fn registered(&self, id: &str) -> Option<(&Rc<str>, &[String])> {
         let number = *self.numbers.get(id)?;
-        self.record(number).map(|r| r.capabilities.as_slice())
+        self.record(number)
+            .map(|r| (&r.id, r.capabilities.as_slice()))
     }
 
     /// Whether `id` is registered and idle.
@@ -78,7 +80,7 @@ impl Roster {
 
     /// Takes the longest-registered idle worker that has `need` (any idle worker when `None`),
     /// marking it busy.
-    pub fn take_idle(&mut self, need: Option<&str>) -> Option<String> {
+    pub fn take_idle(&mut self, need: Option<&str>) -> Option<Rc<str>> {
         let number = match need {
             None => *self.idle.first()?,
             Some(cap) => {
@@ -106,7 +108,7 @@ impl Roster {
     /// Worker ids in registration order, from registration number `from`, with their numbers.
     pub fn from(&self, from: u64) -> impl Iterator<Item = (u64, &str)> {
         let skip = usize::try_from(from).unwrap_or(usize::MAX);
-        (from..).zip(self.records.iter().skip(skip).map(|r| r.id.as_str()))
+        (from..).zip(self.records.iter().skip(skip).map(|r| &*r.id))
     }
 
     fn record(&self, number: u64) -> Option<&Record> {

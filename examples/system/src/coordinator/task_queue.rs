@@ -11,8 +11,8 @@ use std::rc::Rc;
 /// A task as it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
-    /// The task's id.
-    pub task_id: String,
+    /// The task's id (shared: the queue's indexes and then the task's lease hold it).
+    pub task_id: Rc<str>,
     /// Higher runs first.
     pub priority: i64,
     /// The capability a worker needs for it.
@@ -139,7 +139,7 @@ impl TaskQueue {
         self.len -= 1;
         self.changed.push((need.clone(), place));
         Some(Queued {
-            task_id: task_id.to_string(),
+            task_id,
             priority: -place.0,
             need: (!need.is_empty()).then(|| need.to_string()),
         })
@@ -148,16 +148,20 @@ impl TaskQueue {
     /// Adds a task at sequence number `seq`; returns its 1-based position among the tasks of
     /// its class and priority.
     fn insert(&mut self, task: Queued, seq: i64) -> usize {
-        let need = task.need.as_deref().unwrap_or_default();
-        let need = match self.classes.get_key_value(need) {
-            Some((shared, _)) => shared.clone(),
-            None => Rc::from(need),
-        };
+        let need = self.shared_need(task.need.as_deref().unwrap_or_default());
         // The lowest priority, i64::MIN, has no negation: it counts as the one above.
         let place = (-task.priority.max(-i64::MAX), seq);
-        let position = self.place(task.task_id.into(), need.clone(), place);
+        let position = self.place(task.task_id, need.clone(), place);
         self.changed.push((need, place));
         position
+    }
+
+    /// `need` as its class's key when it has a class, so the tasks of a class share one.
+    fn shared_need(&self, need: &str) -> Rc<str> {
+        match self.classes.get_key_value(need) {
+            Some((shared, _)) => shared.clone(),
+            None => Rc::from(need),
+        }
     }
 
     /// Records a task at `place` in `need`'s class, with its indexes; returns the number of
@@ -188,17 +192,19 @@ impl EntryField for TaskQueue {
         let slot: StoredSlot<String> =
             serde_json::from_str(key).map_err(|e| stored(e.to_string()))?;
         let task_id: String = serde_json::from_str(json).map_err(|e| stored(e.to_string()))?;
-        self.head = self.head.min(slot.seq - 1);
-        self.tail = self.tail.max(slot.seq + 1);
-        self.place(task_id.into(), slot.need.into(), (slot.rank, slot.seq));
+        self.head = self.head.min(slot.seq.saturating_sub(1));
+        self.tail = self.tail.max(slot.seq.saturating_add(1));
+        let need = self.shared_need(&slot.need);
+        self.place(task_id.into(), need, (slot.rank, slot.seq));
         Ok(())
     }
 
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
-        let mut changed = std::mem::take(&mut self.changed);
+        // (Drained, not taken: the list keeps its capacity for the next turn.)
+        let changed = &mut self.changed;
         changed.sort_by_key(|&(_, (_, seq))| seq); // sequence numbers are unique
         changed.dedup_by_key(|&mut (_, (_, seq))| seq);
-        for (need, (rank, seq)) in changed {
+        for (need, (rank, seq)) in changed.drain(..) {
             let slot = StoredSlot {
                 need: &*need,
                 rank,
@@ -251,7 +257,7 @@ mod tests {
         );
         q.push_front(task("expired", 0, None));
         let order: Vec<_> = std::iter::from_fn(|| q.pop_for(&[]))
-            .map(|t| t.task_id)
+            .map(|t| t.task_id.to_string())
             .collect();
         assert_eq!(order, ["urgent", "expired", "a", "b"]);
     }
@@ -282,7 +288,7 @@ mod tests {
         }
         restored.push_front(task("y", 0, None));
         let order: Vec<_> = std::iter::from_fn(|| restored.pop_for(&[]))
-            .map(|t| t.task_id)
+            .map(|t| t.task_id.to_string())
             .collect();
         assert_eq!(order, ["b", "y", "z", "a", "c"]);
     }
@@ -307,7 +313,7 @@ mod tests {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         assert_eq!(puts, expected);
-        assert_eq!(q.pop_for(&["gpu".into()]).unwrap().task_id, "a");
+        assert_eq!(&*q.pop_for(&["gpu".into()]).unwrap().task_id, "a");
         assert_eq!(
             q.pop_for(&[]).unwrap().priority,
             -i64::MAX,
