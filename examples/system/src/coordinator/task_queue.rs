@@ -27,8 +27,9 @@ type Place = (i64, i64);
 #[derive(Debug, Default)]
 struct Class {
     tasks: BTreeMap<Place, Rc<str>>,
-    /// Derived: tasks per rank, to tell a new task its position among its priority.
-    per_rank: BTreeMap<i64, usize>,
+    /// Derived: tasks per rank, to tell a new task its position among its priority
+    /// (hashed: with a priority per task, a tree of ranks would be as deep as the queue).
+    per_rank: HashMap<i64, usize>,
 }
 
 /// A task's storage key (after the field's prefix), as JSON: `{"need":"","rank":0,"seq":1}`.
@@ -177,7 +178,7 @@ impl TaskQueue {
 }
 
 /// Adds `delta` to `rank`'s count, forgetting ranks that reach zero; returns the new count.
-fn count(per_rank: &mut BTreeMap<i64, usize>, rank: i64, delta: isize) -> usize {
+fn count(per_rank: &mut HashMap<i64, usize>, rank: i64, delta: isize) -> usize {
     let n = per_rank.entry(rank).or_default();
     *n = n.saturating_add_signed(delta);
     let now = *n;
