@@ -205,9 +205,9 @@ impl Leases {
     ) -> impl Iterator<Item = (LeaseCursor, &str, &Lease)> {
         self.by_expiry
             .range((Expiry(cursor.expires_at), cursor.order)..)
-            .map(|(&(Expiry(expires_at), order), task_id)| {
+            .filter_map(|(&(Expiry(expires_at), order), task_id)| {
                 let cursor = LeaseCursor { expires_at, order };
-                (cursor, &**task_id, &self.by_task[task_id])
+                Some((cursor, &**task_id, self.by_task.get(task_id)?))
             })
     }
 }
