@@ -3,10 +3,11 @@
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// A storage key for an ordered map: up to [`Key::INLINE`] bytes inside the key itself (so
 /// inside the map's node), longer ones on the heap. Keys order by their bytes, which is how
-/// `str`s order, and borrow as `[u8]` for lookups.
+/// `str`s order, and borrow (and hash) as `[u8]` for lookups.
 #[derive(Clone)]
 pub(crate) enum Key {
     Inline { len: u8, bytes: [u8; Key::INLINE] },
@@ -62,6 +63,13 @@ impl PartialOrd for Key {
 impl Ord for Key {
     fn cmp(&self, other: &Self) -> Ordering {
         self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+/// Hashes as its bytes do, so a map of keys can be searched with `&[u8]`.
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
     }
 }
 

@@ -1,6 +1,6 @@
 //! [`MemoryStorage`]: storage in memory, for tests and the native host.
 
-use super::key::Key;
+use super::table::Table;
 use super::{ListOptions, Storage, StorageResult, WriteBatch};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -21,12 +21,12 @@ pub struct WriteStats {
 
 /// Storage in an ordered map, for tests and the native host. Counts its writes.
 ///
-/// Keys up to [`Key::INLINE`] bytes are kept inside the map's nodes, so finding a key reads
-/// no other memory: with 100,000 keys stored as `String`s, each lookup read a cold string
-/// for every key it passed.
+/// Built for large states too: keys up to 46 bytes are kept inside the map's nodes, so finding a key reads no other memory (with 100,000 keys stored as `String`s, each
+/// lookup read a cold string for every key it passed), and writes are buffered and applied
+/// in key order (see [`Table`]).
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
-    map: RefCell<BTreeMap<Key, String>>,
+    map: RefCell<Table>,
     stats: Cell<WriteStats>,
 }
 
@@ -43,24 +43,26 @@ impl MemoryStorage {
 
     /// A copy of every entry, in key order.
     pub fn snapshot(&self) -> BTreeMap<String, String> {
-        let map = self.map.borrow();
-        map.iter()
+        let mut map = self.map.borrow_mut();
+        map.ordered()
+            .iter()
             .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
             .collect()
     }
 
     /// The number of keys stored.
     pub fn len(&self) -> usize {
-        self.map.borrow().len()
+        self.map.borrow_mut().ordered().len()
     }
 
     /// Whether nothing is stored.
     pub fn is_empty(&self) -> bool {
-        self.map.borrow().is_empty()
+        self.len() == 0
     }
 
     fn select(&self, options: &ListOptions) -> Vec<(String, String)> {
-        let map = self.map.borrow();
+        let mut table = self.map.borrow_mut();
+        let map = table.ordered();
         let start = match &options.start {
             Some(s) if s.as_str() > options.prefix.as_str() => s.as_str(),
             _ => options.prefix.as_str(),
@@ -81,11 +83,11 @@ impl MemoryStorage {
         for (key, value) in batch.puts {
             stats.puts += 1;
             stats.bytes += (key.len() + value.len()) as u64;
-            map.insert(Key::new(&key), value);
+            map.put(&key, value);
         }
         for key in batch.deletes {
             stats.deletes += 1;
-            map.remove(key.as_bytes());
+            map.delete(&key);
         }
         self.stats.set(stats);
     }
@@ -93,7 +95,7 @@ impl MemoryStorage {
 
 impl Storage for MemoryStorage {
     fn get<'a>(&'a self, key: &'a str) -> StorageResult<'a, Option<String>> {
-        let value = self.map.borrow().get(key.as_bytes()).cloned();
+        let value = self.map.borrow().get(key).cloned();
         Box::pin(async move { Ok(value) })
     }
 

@@ -14,6 +14,7 @@
 
 mod key;
 mod memory;
+mod table;
 
 pub use memory::{MemoryStorage, WriteStats};
 
