@@ -6,17 +6,17 @@ use duract::persist::entry_key;
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::rc::Rc;
 
 /// Who holds an active task, since when, until when, and what the task asked for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Lease {
     /// The worker (shared with the roster).
-    pub worker_id: Rc<str>,
+    pub worker_id: SmolStr,
     /// When it was assigned (ms since the epoch).
     pub assigned_at: f64,
     /// When the lease runs out (ms since the epoch).
@@ -83,9 +83,9 @@ fn place(lease: &Lease) -> Place {
 /// tasks, a tree keyed by task id strings reads a cold string for each key it passes.
 #[derive(Debug, Default)]
 pub struct Leases {
-    by_task: HashMap<Rc<str>, Lease>,
+    by_task: HashMap<SmolStr, Lease>,
     /// Derived: every lease by (expiry, order), earliest first. Also the order of pages.
-    by_expiry: BTreeMap<Place, Rc<str>>,
+    by_expiry: BTreeMap<Place, SmolStr>,
     /// The order the next lease recorded gets.
     next_order: u64,
     timer: Option<LeaseTimer>,
@@ -97,13 +97,13 @@ pub struct Leases {
 /// A stored entry of [`Leases`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Entry {
-    Lease(Rc<str>),
+    Lease(SmolStr),
     Timer,
 }
 
 impl Leases {
     /// Records `task_id`'s lease (replacing any it had), after every lease recorded before.
-    pub fn insert(&mut self, task_id: Rc<str>, mut lease: Lease) -> Result<(), Error> {
+    pub fn insert(&mut self, task_id: SmolStr, mut lease: Lease) -> Result<(), Error> {
         lease.order = self.next_order;
         let json = serde_json::to_string(&lease).map_err(stored)?;
         self.remove_if(&task_id, |_| true)?;
@@ -114,7 +114,7 @@ impl Leases {
 
     /// Adds a lease to the indexes, in its order unless another lease that expires with it
     /// has that order (stored by a version that did not record orders).
-    fn index(&mut self, task_id: Rc<str>, mut lease: Lease) {
+    fn index(&mut self, task_id: SmolStr, mut lease: Lease) {
         if self.by_expiry.contains_key(&place(&lease)) {
             lease.order = self.next_order;
         }
@@ -141,7 +141,7 @@ impl Leases {
     }
 
     /// Removes and returns the lease that ran out first, if it ran out at or before `now`.
-    pub fn pop_expired(&mut self, now: f64) -> Result<Option<(Rc<str>, Lease)>, Error> {
+    pub fn pop_expired(&mut self, now: f64) -> Result<Option<(SmolStr, Lease)>, Error> {
         let Some(((Expiry(at), _), task_id)) = self.by_expiry.first_key_value() else {
             return Ok(None);
         };

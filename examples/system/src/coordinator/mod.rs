@@ -21,7 +21,7 @@ pub use task_queue::{Queued, TaskQueue};
 
 use crate::worker::{ProcessTask, Worker};
 use duract::{actor, message, payload, route, Ctx, Error};
-use std::rc::Rc;
+use smol_str::SmolStr;
 
 /// `register_worker`: `{workerId?, capabilities?}`; without `workerId`, the id part of the
 /// sender's address.
@@ -326,7 +326,7 @@ impl Coordinator {
 
     /// Records the assignment and its lease, and sends the work (it leaves once the turn's
     /// writes are stored).
-    async fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: Rc<str>) -> Result<(), Error> {
+    async fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: SmolStr) -> Result<(), Error> {
         let assigned_at = ctx.now();
         let lease = Lease {
             worker_id: worker_id.clone(),
@@ -346,7 +346,7 @@ impl Coordinator {
     /// Puts a task whose lease ran out back at the head of the queue. The worker that held
     /// it counts as idle and takes the best task it can run; if that was another, the task
     /// goes to any other idle worker that can run it.
-    async fn requeue(&mut self, ctx: &Ctx, task_id: Rc<str>, lease: Lease) -> Result<(), Error> {
+    async fn requeue(&mut self, ctx: &Ctx, task_id: SmolStr, lease: Lease) -> Result<(), Error> {
         self.queue.push_front(Queued {
             task_id: task_id.clone(),
             priority: lease.priority,

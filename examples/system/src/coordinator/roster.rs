@@ -4,13 +4,13 @@
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::rc::Rc;
 
 /// One registered worker, as stored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct Record {
-    id: Rc<str>,
+    id: SmolStr,
     capabilities: Vec<String>,
     idle: bool,
 }
@@ -22,7 +22,7 @@ struct Record {
 pub struct Roster {
     records: Vec<Record>,
     /// Derived: id -> registration number (hashed: found in O(1) at any size).
-    numbers: HashMap<Rc<str>, u64>,
+    numbers: HashMap<SmolStr, u64>,
     /// Derived: idle workers by registration number.
     idle: BTreeSet<u64>,
     /// Derived: (capability, registration number) of idle workers.
@@ -57,7 +57,7 @@ impl Roster {
     }
 
     /// A registered worker's id (shared) and capabilities (`None`: not registered).
-    pub fn registered(&self, id: &str) -> Option<(&Rc<str>, &[String])> {
+    pub fn registered(&self, id: &str) -> Option<(&SmolStr, &[String])> {
         let number = *self.numbers.get(id)?;
         self.record(number)
             .map(|r| (&r.id, r.capabilities.as_slice()))
@@ -80,7 +80,7 @@ impl Roster {
 
     /// Takes the longest-registered idle worker that has `need` (any idle worker when `None`),
     /// marking it busy.
-    pub fn take_idle(&mut self, need: Option<&str>) -> Option<Rc<str>> {
+    pub fn take_idle(&mut self, need: Option<&str>) -> Option<SmolStr> {
         let number = match need {
             None => *self.idle.first()?,
             Some(cap) => {

@@ -5,14 +5,14 @@ use duract::persist::entry_key;
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
 use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
 
 /// A task as it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
     /// The task's id (shared: the queue's indexes and then the task's lease hold it).
-    pub task_id: Rc<str>,
+    pub task_id: SmolStr,
     /// Higher runs first.
     pub priority: i64,
     /// The capability a worker needs for it.
@@ -26,7 +26,7 @@ type Place = (i64, i64);
 /// The tasks that need one capability (`""`: none), in order.
 #[derive(Debug, Default)]
 struct Class {
-    tasks: BTreeMap<Place, Rc<str>>,
+    tasks: BTreeMap<Place, SmolStr>,
     /// Derived: tasks per rank, to tell a new task its position among its priority
     /// (hashed: with a priority per task, a tree of ranks would be as deep as the queue).
     per_rank: HashMap<i64, usize>,
@@ -47,15 +47,15 @@ struct StoredSlot<N> {
 #[derive(Debug)]
 pub struct TaskQueue {
     /// Each need's class (a class is dropped when its last task leaves).
-    classes: HashMap<Rc<str>, Class>,
+    classes: HashMap<SmolStr, Class>,
     /// Derived: task id -> its need and place.
-    by_task: HashMap<Rc<str>, (Rc<str>, Place)>,
+    by_task: HashMap<SmolStr, (SmolStr, Place)>,
     len: usize,
     /// Derived: the sequence number below every stored one, and the one above.
     head: i64,
     tail: i64,
     /// Entries changed since the last save: (need, place).
-    changed: Vec<(Rc<str>, Place)>,
+    changed: Vec<(SmolStr, Place)>,
 }
 
 impl Default for TaskQueue {
@@ -129,7 +129,7 @@ impl TaskQueue {
     }
 
     /// Removes the task at `place` in `need`'s class, with its indexes.
-    fn take(&mut self, need: &Rc<str>, place: Place) -> Option<Queued> {
+    fn take(&mut self, need: &SmolStr, place: Place) -> Option<Queued> {
         let class = self.classes.get_mut(need)?;
         let task_id = class.tasks.remove(&place)?;
         count(&mut class.per_rank, place.0, -1);
@@ -158,16 +158,16 @@ impl TaskQueue {
     }
 
     /// `need` as its class's key when it has a class, so the tasks of a class share one.
-    fn shared_need(&self, need: &str) -> Rc<str> {
+    fn shared_need(&self, need: &str) -> SmolStr {
         match self.classes.get_key_value(need) {
             Some((shared, _)) => shared.clone(),
-            None => Rc::from(need),
+            None => SmolStr::new(need),
         }
     }
 
     /// Records a task at `place` in `need`'s class, with its indexes; returns the number of
     /// tasks of its class and rank.
-    fn place(&mut self, task_id: Rc<str>, need: Rc<str>, place: Place) -> usize {
+    fn place(&mut self, task_id: SmolStr, need: SmolStr, place: Place) -> usize {
         let class = self.classes.entry(need.clone()).or_default();
         class.tasks.insert(place, task_id.clone());
         let position = count(&mut class.per_rank, place.0, 1);
