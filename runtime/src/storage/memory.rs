@@ -21,9 +21,10 @@ pub struct WriteStats {
 
 /// Storage in an ordered map, for tests and the native host. Counts its writes.
 ///
-/// Built for large states too: keys up to 46 bytes are kept inside the map's nodes, so finding a key reads no other memory (with 100,000 keys stored as `String`s, each
-/// lookup read a cold string for every key it passed), and writes are buffered and applied
-/// in key order (see [`Table`]).
+/// Built for large states too: keys up to 46 bytes and values up to 30 are kept inside the
+/// map's nodes, so finding a key reads no other memory (with 100,000 keys stored as
+/// `String`s, each lookup read a cold string for every key it passed), and writes are
+/// buffered and applied in key order (see [`Table`]).
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
     map: RefCell<Table>,
@@ -46,7 +47,7 @@ impl MemoryStorage {
         let mut map = self.map.borrow_mut();
         map.ordered()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+            .map(|(k, v)| (k.as_str().to_owned(), v.as_str().to_owned()))
             .collect()
     }
 
@@ -68,11 +69,11 @@ impl MemoryStorage {
             _ => options.prefix.as_str(),
         };
         map.range::<[u8], _>((Bound::Included(start.as_bytes()), Bound::Unbounded))
-            .map(|(k, v)| (k.as_str(), v))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
             .take_while(|(k, _)| k.starts_with(&options.prefix))
             .take_while(|(k, _)| options.end.as_deref().is_none_or(|end| *k < end))
             .take(options.limit.unwrap_or(usize::MAX))
-            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect()
     }
 
@@ -95,7 +96,7 @@ impl MemoryStorage {
 
 impl Storage for MemoryStorage {
     fn get<'a>(&'a self, key: &'a str) -> StorageResult<'a, Option<String>> {
-        let value = self.map.borrow().get(key).cloned();
+        let value = self.map.borrow().get(key).map(str::to_owned);
         Box::pin(async move { Ok(value) })
     }
 

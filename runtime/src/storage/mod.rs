@@ -12,9 +12,9 @@
 //!
 //! Fields marked `#[persist(skip)]` are not stored. Renaming a field changes its key.
 
-mod key;
 mod memory;
 mod table;
+mod text;
 
 pub use memory::{MemoryStorage, WriteStats};
 

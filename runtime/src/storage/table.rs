@@ -1,7 +1,7 @@
 //! [`Table`]: the ordered map behind [`MemoryStorage`](super::MemoryStorage), which takes
 //! writes into a small hashed buffer and moves them into its tree in key order.
 
-use super::key::Key;
+use super::text::{Key, Value};
 use std::collections::{BTreeMap, HashMap};
 
 /// Writes buffered before they move into the tree: enough that a batch applied in key
@@ -16,14 +16,14 @@ const BUFFERED: usize = 256;
 /// share their path.
 #[derive(Debug, Default)]
 pub(crate) struct Table {
-    tree: BTreeMap<Key, String>,
+    tree: BTreeMap<Key, Value>,
     /// Writes not yet in the tree, the latest per key: the value put, or `None` (deleted).
-    buffer: HashMap<Key, Option<String>>,
+    buffer: HashMap<Key, Option<Value>>,
 }
 
 impl Table {
     pub(crate) fn put(&mut self, key: &str, value: String) {
-        self.buffer.insert(Key::new(key), Some(value));
+        self.buffer.insert(Key::new(key), Some(value.into()));
         self.flush_if_full();
     }
 
@@ -32,15 +32,16 @@ impl Table {
         self.flush_if_full();
     }
 
-    pub(crate) fn get(&self, key: &str) -> Option<&String> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         match self.buffer.get(key.as_bytes()) {
             Some(written) => written.as_ref(),
             None => self.tree.get(key.as_bytes()),
         }
+        .map(Value::as_str)
     }
 
     /// Every entry, in key order (the buffer applied first).
-    pub(crate) fn ordered(&mut self) -> &BTreeMap<Key, String> {
+    pub(crate) fn ordered(&mut self) -> &BTreeMap<Key, Value> {
         self.flush();
         &self.tree
     }
@@ -80,7 +81,7 @@ mod tests {
         t.put("b", "1".into());
         t.put("a", "2".into());
         t.delete("b");
-        assert_eq!(t.get("a").map(String::as_str), Some("2"));
+        assert_eq!(t.get("a"), Some("2"));
         assert_eq!(t.get("b"), None, "a buffered delete hides the buffered put");
         let keys: Vec<_> = t.ordered().keys().map(Key::as_str).collect();
         assert_eq!(keys, ["a"]);
@@ -89,7 +90,7 @@ mod tests {
         }
         t.delete("a");
         t.put("k0000", "again".into());
-        assert_eq!(t.get("k0000").map(String::as_str), Some("again"));
+        assert_eq!(t.get("k0000"), Some("again"));
         let ordered = t.ordered();
         assert_eq!(ordered.len(), BUFFERED * 2 + 3);
         assert!(ordered.keys().is_sorted());
