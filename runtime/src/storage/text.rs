@@ -23,7 +23,8 @@ pub(crate) type Value = Text<30>;
 
 impl<const N: usize> Text<N> {
     /// The longest text kept in place.
-    pub(crate) const INLINE: usize = N;
+    #[cfg(test)]
+    const INLINE: usize = N;
 
     pub(crate) fn new(text: &str) -> Text<N> {
         Text::inline(text).unwrap_or_else(|| Text::Heap(text.to_owned()))
