@@ -1,6 +1,6 @@
 //! [`MemoryStorage`]: storage in memory, for tests and the native host.
 
-use super::table::Table;
+use super::text::{Key, Value};
 use super::{ListOptions, Storage, StorageResult, WriteBatch};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -23,11 +23,10 @@ pub struct WriteStats {
 ///
 /// Built for large states too: keys up to 46 bytes and values up to 30 are kept inside the
 /// map's nodes, so finding a key reads no other memory (with 100,000 keys stored as
-/// `String`s, each lookup read a cold string for every key it passed), and writes are
-/// buffered and applied in key order (see [`Table`]).
+/// `String`s, each lookup read a cold string for every key it passed).
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
-    map: RefCell<Table>,
+    map: RefCell<BTreeMap<Key, Value>>,
     stats: Cell<WriteStats>,
 }
 
@@ -44,16 +43,15 @@ impl MemoryStorage {
 
     /// A copy of every entry, in key order.
     pub fn snapshot(&self) -> BTreeMap<String, String> {
-        let mut map = self.map.borrow_mut();
-        map.ordered()
-            .iter()
+        let map = self.map.borrow();
+        map.iter()
             .map(|(k, v)| (k.as_str().to_owned(), v.as_str().to_owned()))
             .collect()
     }
 
     /// The number of keys stored.
     pub fn len(&self) -> usize {
-        self.map.borrow_mut().ordered().len()
+        self.map.borrow().len()
     }
 
     /// Whether nothing is stored.
@@ -62,8 +60,7 @@ impl MemoryStorage {
     }
 
     fn select(&self, options: &ListOptions) -> Vec<(String, String)> {
-        let mut table = self.map.borrow_mut();
-        let map = table.ordered();
+        let map = self.map.borrow();
         let start = match &options.start {
             Some(s) if s.as_str() > options.prefix.as_str() => s.as_str(),
             _ => options.prefix.as_str(),
@@ -84,11 +81,11 @@ impl MemoryStorage {
         for (key, value) in batch.puts {
             stats.puts += 1;
             stats.bytes += (key.len() + value.len()) as u64;
-            map.put(&key, value);
+            map.insert(Key::new(&key), value.into());
         }
         for key in batch.deletes {
             stats.deletes += 1;
-            map.delete(&key);
+            map.remove(key.as_bytes());
         }
         self.stats.set(stats);
     }
@@ -96,7 +93,8 @@ impl MemoryStorage {
 
 impl Storage for MemoryStorage {
     fn get<'a>(&'a self, key: &'a str) -> StorageResult<'a, Option<String>> {
-        let value = self.map.borrow().get(key).map(str::to_owned);
+        let map = self.map.borrow();
+        let value = map.get(key.as_bytes()).map(|v| v.as_str().to_owned());
         Box::pin(async move { Ok(value) })
     }
 

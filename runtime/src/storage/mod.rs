@@ -13,7 +13,6 @@
 //! Fields marked `#[persist(skip)]` are not stored. Renaming a field changes its key.
 
 mod memory;
-mod table;
 mod text;
 
 pub use memory::{MemoryStorage, WriteStats};
