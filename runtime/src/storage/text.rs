@@ -3,11 +3,10 @@
 use std::borrow::Borrow;
 use std::cmp::Ordering;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 /// Text for an ordered map's nodes: up to `N` bytes inside itself (so inside the node),
-/// longer on the heap. Texts order by their bytes, which is how `str`s order, and borrow (and
-/// hash) as `[u8]` for lookups.
+/// longer on the heap. Texts order by their bytes, which is how `str`s order, and borrow as
+/// `[u8]` for lookups.
 #[derive(Clone)]
 pub(crate) enum Text<const N: usize> {
     Inline { len: u8, bytes: [u8; N] },
@@ -77,13 +76,6 @@ impl<const N: usize> PartialOrd for Text<N> {
 impl<const N: usize> Ord for Text<N> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.as_bytes().cmp(other.as_bytes())
-    }
-}
-
-/// Hashes as its bytes do, so a map of texts can be searched with `&[u8]`.
-impl<const N: usize> Hash for Text<N> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_bytes().hash(state);
     }
 }
 
