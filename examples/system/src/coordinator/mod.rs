@@ -11,6 +11,7 @@
 
 mod assign_payload;
 mod leases;
+mod queue_entry;
 mod roster;
 mod task_queue;
 

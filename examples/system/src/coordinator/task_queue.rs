@@ -1,10 +1,9 @@
 //! The queue of waiting tasks: highest priority first, oldest first within a priority, kept
 //! apart by the capability a task needs. Persisted one entry per task.
 
-use duract::persist::entry_key;
+use super::queue_entry;
 use duract::storage::WriteBatch;
 use duract::{EntryField, Error};
-use serde::{Deserialize, Serialize};
 use smol_str::SmolStr;
 use std::collections::{BTreeMap, HashMap};
 
@@ -32,14 +31,6 @@ struct Class {
     per_rank: HashMap<i64, usize>,
 }
 
-/// A task's storage key (after the field's prefix), as JSON: `{"need":"","rank":0,"seq":1}`.
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredSlot<N> {
-    need: N,
-    rank: i64,
-    seq: i64,
-}
-
 /// The waiting tasks. Push, pop and membership cost O(log n) and write one key.
 ///
 /// Every tree is keyed by numbers, compared in place, and tasks are found by hashed id: at
@@ -56,6 +47,9 @@ pub struct TaskQueue {
     tail: i64,
     /// Entries changed since the last save: (need, place).
     changed: Vec<(SmolStr, Place)>,
+    /// Keys of entries loaded in an earlier form, to delete at the next save (they are
+    /// written again in the current form).
+    legacy_keys: Vec<String>,
 }
 
 impl Default for TaskQueue {
@@ -67,6 +61,7 @@ impl Default for TaskQueue {
             head: -1,
             tail: 0,
             changed: Vec::new(),
+            legacy_keys: Vec::new(),
         }
     }
 }
@@ -150,8 +145,7 @@ impl TaskQueue {
     /// its class and priority.
     fn insert(&mut self, task: Queued, seq: i64) -> usize {
         let need = self.shared_need(task.need.as_deref().unwrap_or_default());
-        // The lowest priority, i64::MIN, has no negation: it counts as the one above.
-        let place = (-task.priority.max(-i64::MAX), seq);
+        let place = (rank(task.priority), seq);
         let position = self.place(task.task_id, need.clone(), place);
         self.changed.push((need, place));
         position
@@ -177,6 +171,12 @@ impl TaskQueue {
     }
 }
 
+/// The rank of a priority: higher priorities rank first. The lowest priority, i64::MIN, has
+/// no negation: it counts as the one above.
+fn rank(priority: i64) -> i64 {
+    -priority.max(-i64::MAX)
+}
+
 /// Adds `delta` to `rank`'s count, forgetting ranks that reach zero; returns the new count.
 fn count(per_rank: &mut HashMap<i64, usize>, rank: i64, delta: isize) -> usize {
     let n = per_rank.entry(rank).or_default();
@@ -190,47 +190,39 @@ fn count(per_rank: &mut HashMap<i64, usize>, rank: i64, delta: isize) -> usize {
 
 impl EntryField for TaskQueue {
     fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error> {
-        let slot: StoredSlot<String> =
-            serde_json::from_str(key).map_err(|e| stored(e.to_string()))?;
-        let task_id: String = serde_json::from_str(json).map_err(|e| stored(e.to_string()))?;
-        self.head = self.head.min(slot.seq.saturating_sub(1));
-        self.tail = self.tail.max(slot.seq.saturating_add(1));
-        let need = self.shared_need(&slot.need);
-        self.place(task_id.into(), need, (slot.rank, slot.seq));
+        let task = queue_entry::load(key, json)?;
+        self.head = self.head.min(task.seq.saturating_sub(1));
+        self.tail = self.tail.max(task.seq.saturating_add(1));
+        let need = self.shared_need(&task.need);
+        let place = (rank(task.priority), task.seq);
+        self.place(task.task_id.into(), need.clone(), place);
+        if task.legacy {
+            self.changed.push((need, place));
+            self.legacy_keys.push(key.to_owned());
+        }
         Ok(())
     }
 
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
-        // (Drained, not taken: the list keeps its capacity for the next turn.)
+        // (Drained, not taken: the lists keep their capacity for the next turn.)
         let changed = &mut self.changed;
         changed.sort_by_key(|&(_, (_, seq))| seq); // sequence numbers are unique
         changed.dedup_by_key(|&mut (_, (_, seq))| seq);
         for (need, (rank, seq)) in changed.drain(..) {
-            let slot = StoredSlot {
-                need: &*need,
-                rank,
-                seq,
-            };
-            let key = entry_key(prefix, &slot)?;
+            let key = queue_entry::key(prefix, seq);
             let task = self
                 .classes
                 .get(&need)
                 .and_then(|c| c.tasks.get(&(rank, seq)));
             match task {
-                Some(task_id) => batch.put(
-                    key,
-                    serde_json::to_string(&**task_id).map_err(|e| stored(e.to_string()))?,
-                ),
+                Some(task_id) => batch.put(key, queue_entry::value(task_id, -rank, &need)?),
                 None => batch.delete(key),
             }
         }
+        for key in self.legacy_keys.drain(..) {
+            batch.delete(format!("{prefix}{key}"));
+        }
         Ok(())
-    }
-}
-
-fn stored(reason: String) -> Error {
-    Error::ActorError {
-        reason: format!("stored queue entry: {reason}"),
     }
 }
 
@@ -295,18 +287,15 @@ mod tests {
     }
 
     #[test]
-    fn entries_are_stored_under_need_rank_and_seq() {
+    fn entries_are_stored_in_queue_order_with_their_priority_and_need() {
         let mut q = TaskQueue::default();
         q.push_back(task("a", 2, Some("gpu")));
         q.push_back(task("b", i64::MIN, None));
         let mut batch = WriteBatch::default();
         q.drain_changes("p/", &mut batch).unwrap();
         let expected = [
-            (r#"p/{"need":"gpu","rank":-2,"seq":0}"#, r#""a""#),
-            (
-                r#"p/{"need":"","rank":9223372036854775807,"seq":1}"#,
-                r#""b""#,
-            ),
+            ("p/09223372036854775808", r#"["a",2,"gpu"]"#),
+            ("p/09223372036854775809", r#"["b",-9223372036854775807]"#),
         ];
         let puts: Vec<(&str, &str)> = batch
             .puts
@@ -327,5 +316,28 @@ mod tests {
             q.is_empty() && q.classes.is_empty(),
             "empty classes are dropped"
         );
+    }
+
+    #[test]
+    fn entries_stored_in_the_earlier_form_load_and_are_rewritten() {
+        let mut q = TaskQueue::default();
+        q.load_entry(r#"{"need":"","rank":0,"seq":10}"#, r#""old""#)
+            .unwrap();
+        q.load_entry("09223372036854775819", r#"["new",0]"#)
+            .unwrap();
+        let mut batch = WriteBatch::default();
+        q.drain_changes("p/", &mut batch).unwrap();
+        assert_eq!(
+            batch.puts,
+            [(
+                "p/09223372036854775818".to_owned(),
+                r#"["old",0]"#.to_owned()
+            )]
+        );
+        assert_eq!(batch.deletes, [r#"p/{"need":"","rank":0,"seq":10}"#]);
+        let order: Vec<_> = std::iter::from_fn(|| q.pop_for(&[]))
+            .map(|t| t.task_id.to_string())
+            .collect();
+        assert_eq!(order, ["old", "new"]);
     }
 }
