@@ -35,9 +35,9 @@
 //! 99th percentiles follow); the seed's operations also take the thread's CPU time, since at
 //! scale they last milliseconds and their wall time includes waiting for a core.
 //! Interleaving has a cost for the small scale: each slice starts with caches holding another
-//! variant's data, so its medians are those of a coordinator that is often cold. Run alone
-//! (`COORDINATOR_SCALE_PROFILE`, below), (10, 10) is hot throughout and about 1.7x faster,
-//! while (10k, 100k) barely changes.
+//! variant's data. Run alone (`COORDINATOR_SCALE_PROFILE`, below), each scale is as hot as
+//! it gets; compare those medians too. On a shared 2-core VM, runs vary by up to 1.7x as a
+//! whole from one minute to the next: compare scales within one run, never across runs.
 //!
 //! Also measured:
 //! - *duract, writes deferred*: the same coordinator whose storage writes are applied after
