@@ -241,7 +241,7 @@ test("workflow: workerId defaults to the sender's id; registering again is idemp
   await s.close();
 });
 
-test("workflow: get_status pages with {limit, cursor}", async () => {
+test("workflow: get_status pages with {limit, cursor}; an unreadable cursor is invalid_payload", async () => {
   const { s, c } = await fresh();
   for (const w of ["a", "b", "c"]) await s.request(c, "register_worker", { workerId: w });
   const first = await s.request(c, "get_status", { limit: 2 });
@@ -250,6 +250,7 @@ test("workflow: get_status pages with {limit, cursor}", async () => {
   const second = await s.request(c, "get_status", { limit: 2, cursor: first.payload.nextCursor });
   assert.deepEqual(second.payload.workers, ["c"]);
   assert.equal(second.payload.nextCursor, null);
+  assertError(await s.request(c, "get_status", { limit: 2, cursor: "bogus" }), "invalid_payload");
   await s.close();
 });
 

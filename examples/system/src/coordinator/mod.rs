@@ -261,10 +261,10 @@ impl Coordinator {
     #[waive(
         invalid_payload = "every payload is accepted: anything but {limit, cursor} asks for the whole status"
     )]
-    async fn get_status(&mut self, _ctx: &mut Ctx, msg: GetStatus) -> Status {
+    async fn get_status(&mut self, _ctx: &mut Ctx, msg: GetStatus) -> Result<Status, Error> {
         match msg {
             GetStatus::Page { limit, cursor } => self.page(limit, cursor.as_deref()),
-            GetStatus::Whole(_) => Status {
+            GetStatus::Whole(_) => Ok(Status {
                 workers: self.workers.from(0).map(|(_, id)| id.to_owned()).collect(),
                 queued_tasks: self.queue.len(),
                 active_tasks: self
@@ -273,7 +273,7 @@ impl Coordinator {
                     .map(|(t, l)| (t.to_owned(), l.worker_id.to_string()))
                     .collect(),
                 page: None,
-            },
+            }),
         }
     }
 
@@ -374,12 +374,18 @@ impl Coordinator {
     }
 
     /// One page of the status: workers first (by registration), then active tasks (the
-    /// earliest lease expiry first). Cursors: `w:<registration number>`, `a:<lease cursor>`.
-    fn page(&self, limit: usize, cursor: Option<&str>) -> Status {
-        let (worker_from, task_from) = match cursor.and_then(|c| c.split_once(':')) {
-            Some(("w", n)) => (n.parse().ok(), None),
-            Some(("a", lease)) => (None, LeaseCursor::parse(lease)),
-            _ => (Some(0), None),
+    /// earliest lease expiry first). Cursors: `w:<registration number>`, `a:<lease cursor>`;
+    /// any other cursor is `invalid_payload`.
+    fn page(&self, limit: usize, cursor: Option<&str>) -> Result<Status, Error> {
+        let unreadable = || invalid("cursor must be a nextCursor of an earlier page");
+        let (worker_from, task_from) = match cursor.map(|c| c.split_once(':')) {
+            None => (Some(0), None),
+            Some(Some(("w", n))) => (Some(n.parse().map_err(|_| unreadable())?), None),
+            Some(Some(("a", lease))) => (
+                None,
+                Some(LeaseCursor::parse(lease).ok_or_else(unreadable)?),
+            ),
+            Some(_) => return Err(unreadable()),
         };
         let mut next_cursor = None;
         let mut workers = Vec::new();
@@ -408,12 +414,12 @@ impl Coordinator {
             active_count: self.active.len(),
             next_cursor,
         };
-        Status {
+        Ok(Status {
             workers,
             queued_tasks: self.queue.len(),
             active_tasks,
             page: Some(page),
-        }
+        })
     }
 }
 

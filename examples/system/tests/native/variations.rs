@@ -1,7 +1,7 @@
 //! The coordinator's variations beyond protocol.md (issue 8): priorities, worker
 //! specialization, paged status, and an exact restore of a large state.
 
-use crate::common::{payload, status, system, unique, Client, WORK_MS};
+use crate::common::{error, payload, status, system, unique, Client, WORK_MS};
 use duract_example_system::coordinator::{AssignTask, GetStatus, RegisterWorker};
 use serde_json::{json, Value};
 
@@ -60,6 +60,18 @@ fn a_capable_worker_also_takes_plain_tasks() {
     let c = Client::connect(&system(), &unique("s"));
     register(&c, json!({"workerId": "gpu1", "capabilities": ["gpu"]}));
     assert_eq!(assign(&c, json!("plain"))["workerId"], "gpu1");
+}
+
+#[test]
+fn an_unreadable_status_cursor_is_invalid_payload() {
+    let c = Client::connect(&system(), &unique("s"));
+    register(&c, json!({"workerId": "w"}));
+    for cursor in ["bogus", "w:x", "a:1/2/3", "z:1"] {
+        let page = json!({"limit": 2, "cursor": cursor});
+        let reply = c.request("coordinator:main", "get_status", page);
+        let text = error(&reply, "invalid_payload");
+        assert!(text.contains("nextCursor"), "{cursor}: {text}");
+    }
 }
 
 #[test]
