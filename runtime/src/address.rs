@@ -60,11 +60,7 @@ impl Address {
 
     /// Builds an address from its parts, checking them.
     pub fn new(kind: &str, id: &str) -> Result<Address, AddressError> {
-        let mut text = String::with_capacity(kind.len() + 1 + id.len());
-        text.push_str(kind);
-        text.push(':');
-        text.push_str(id);
-        Address::try_from(text)
+        Address::parse(&format!("{kind}:{id}"))
     }
 
     /// The part before the first `:`.

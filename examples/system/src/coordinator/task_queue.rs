@@ -41,7 +41,6 @@ pub struct TaskQueue {
     classes: HashMap<SmolStr, Class>,
     /// Derived: task id -> its need and place.
     by_task: HashMap<SmolStr, (SmolStr, Place)>,
-    len: usize,
     /// Derived: the sequence number below every stored one, and the one above.
     head: i64,
     tail: i64,
@@ -57,7 +56,6 @@ impl Default for TaskQueue {
         TaskQueue {
             classes: HashMap::new(),
             by_task: HashMap::new(),
-            len: 0,
             head: -1,
             tail: 0,
             changed: Vec::new(),
@@ -103,12 +101,12 @@ impl TaskQueue {
 
     /// The number of waiting tasks.
     pub fn len(&self) -> usize {
-        self.len
+        self.by_task.len()
     }
 
     /// Whether no task waits.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.by_task.is_empty()
     }
 
     /// Removes and returns the first task a worker with `capabilities` can run: the best of
@@ -132,7 +130,6 @@ impl TaskQueue {
             self.classes.remove(need);
         }
         self.by_task.remove(&task_id);
-        self.len -= 1;
         self.changed.push((need.clone(), place));
         Some(Queued {
             task_id,
@@ -166,7 +163,6 @@ impl TaskQueue {
         class.tasks.insert(place, task_id.clone());
         let position = count(&mut class.per_rank, place.0, 1);
         self.by_task.insert(task_id, (need, place));
-        self.len += 1;
         position
     }
 }
