@@ -41,6 +41,11 @@ impl Saved {
         self.fields[index] = Some(json);
     }
 
+    /// Whether field `index` was loaded or saved.
+    pub fn is_recorded(&self, index: usize) -> bool {
+        self.fields[index].is_some()
+    }
+
     /// Whether `json` differs from what field `index` last saved.
     pub fn differs(&self, index: usize, json: &str) -> bool {
         self.fields[index].as_deref() != Some(json)

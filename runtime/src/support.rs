@@ -143,6 +143,24 @@ pub fn load_field<T: DeserializeOwned>(
     Ok(value)
 }
 
+/// Records a plain field that storage did not hold as saved with its current (default)
+/// value, so a turn that leaves it alone writes nothing: a read of an actor that was never
+/// written leaves no storage behind.
+pub fn record_absent<T: Serialize>(
+    saved: &mut Saved,
+    index: usize,
+    value: &T,
+) -> Result<(), Error> {
+    if saved.is_recorded(index) {
+        return Ok(());
+    }
+    let json = serde_json::to_string(value).map_err(|e| Error::ActorError {
+        reason: format!("cannot encode a default field: {e}"),
+    })?;
+    saved.record(index, json);
+    Ok(())
+}
+
 /// Restores an entries field from the rows stored under `prefix` (`e/<field>/`).
 pub async fn load_entries(
     storage: &dyn Storage,

@@ -128,6 +128,7 @@ fn state_methods(model: &ActorModel) -> (TokenStream, TokenStream) {
                     _ => {}
                 }
             }
+            #(#krate::__private::record_absent(&mut saved, #idx, &this.#plain_idents)?;)*
         }
     });
     let (load_entries, save_entries) = if entries.is_empty() {

@@ -44,6 +44,7 @@ const _: () = {
                     }
                 }
             }
+            ::duract::__private::record_absent(&mut saved, 0usize, &this.workers)?;
             for (prefix, field) in __duract_entries(&mut this) {
                 ::duract::__private::load_entries(storage, prefix, field).await?;
             }
