@@ -22,10 +22,11 @@ after(async () => {
   rmSync(persist, { recursive: true, force: true });
 });
 
-/** A frame of exactly `bytes` UTF-8 bytes (the payload pads it). */
+/** A frame of exactly `bytes` UTF-8 bytes (an ignored payload field pads it). */
 function frameOf(bytes, to, id) {
-  const base = JSON.stringify({ to, from: "client:ui", type: "assign_task", payload: "", id, timestamp: Date.now() });
-  const frame = JSON.stringify({ to, from: "client:ui", type: "assign_task", payload: "y".repeat(bytes - base.length), id, timestamp: Date.now() });
+  const envelope = (pad) => ({ to, from: "client:ui", type: "assign_task", payload: { taskId: id, pad }, id, timestamp: Date.now() });
+  const base = JSON.stringify(envelope(""));
+  const frame = JSON.stringify(envelope("y".repeat(bytes - base.length)));
   assert.equal(Buffer.byteLength(frame), bytes);
   return frame;
 }

@@ -6,7 +6,9 @@ use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
+use crate::limit::{Limit, MAX_ID_BYTES};
 use crate::message::Message;
+use crate::principal::Principal;
 use crate::storage::{Storage, WriteBatch};
 use crate::timer;
 use std::cell::RefCell;
@@ -14,6 +16,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// What a host provides to the actors it runs. One `Port` per actor instance.
 pub trait Port {
@@ -54,6 +57,7 @@ pub trait Port {
 pub struct Ctx {
     port: Rc<dyn Port>,
     sender: Address,
+    principal: Option<Arc<Principal>>,
     outbox: RefCell<Vec<(&'static ActorInfo, Envelope)>>,
     timer_writes: RefCell<WriteBatch>,
 }
@@ -64,9 +68,34 @@ impl Ctx {
         Ctx {
             port,
             sender,
+            principal: None,
             outbox: RefCell::new(Vec::new()),
             timer_writes: RefCell::new(WriteBatch::default()),
         }
+    }
+
+    /// The same context for a turn caused by `principal`: what [`Ctx::principal`] answers and
+    /// what every envelope the turn sends carries.
+    pub fn with_principal(mut self, principal: Option<Arc<Principal>>) -> Ctx {
+        self.principal = principal;
+        self
+    }
+
+    /// Who caused this turn: the authenticated principal (and tenant) of the client whose
+    /// request led here, `None` when authentication is off or no client caused it.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.principal.as_deref()
+    }
+
+    /// The value of a declared [`Limit`] (its variable, else its default).
+    pub fn limit(&self, limit: Limit) -> u64 {
+        limit.read(&*self.port)
+    }
+
+    /// `Ok` when `id` (a payload field named `field`) is within [`MAX_ID_BYTES`], else
+    /// `invalid_payload`.
+    pub fn check_id(&self, field: &str, id: &str) -> Result<(), Error> {
+        crate::limit::check_id(field, id, self.limit(MAX_ID_BYTES))
     }
 
     /// Writes the timers this turn set or cancelled, in one batch, and re-arms the alarm.
@@ -124,14 +153,16 @@ impl Ctx {
     /// Builds a request envelope from this actor.
     pub fn envelope<M: Message>(&self, to: &Address, msg: &M) -> Result<Envelope, Error> {
         let now = self.now();
-        Envelope::request(
+        let mut envelope = Envelope::request(
             to.clone(),
             self.me().clone(),
             M::TYPE,
             msg,
             self.port.fresh_id(),
             now,
-        )
+        )?;
+        envelope.principal = self.principal.clone();
+        Ok(envelope)
     }
 
     /// The actor of type `A` with instance id `id`, to [`send`](ActorRef::send) or

@@ -11,8 +11,10 @@
 
 use crate::address::Address;
 use crate::error::{Error, ErrorPayload};
+use crate::principal::Principal;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
+use std::sync::Arc;
 
 /// The wire `type` of every error reply.
 pub const ERROR_TYPE: &str = "Error";
@@ -37,6 +39,9 @@ pub struct Envelope {
     pub timestamp: f64,
     /// On a reply: the id of the request it answers.
     pub reply_to: Option<String>,
+    /// Who caused it, set by a gateway and inherited by every envelope its turns send; never
+    /// read from a client's frame (`auth` between actors, absent on client frames).
+    pub principal: Option<Arc<Principal>>,
 }
 
 /// Why a frame did not decode, with the request id when one could be read (for `replyTo`).
@@ -61,6 +66,9 @@ struct WireIn<'a> {
     timestamp: Option<f64>,
     #[serde(rename = "replyTo")]
     reply_to: Option<String>,
+    /// Read only from trusted sources (actors, timers): see [`Envelope::decode_trusted`].
+    #[serde(borrow)]
+    auth: Option<&'a RawValue>,
 }
 
 /// Reads only `id`, to correlate the reply to a frame that failed to decode.
@@ -75,14 +83,26 @@ impl Envelope {
     /// `id` are non-empty strings and whose `timestamp` is a number; `payload` and `replyTo`
     /// optional; unknown fields ignored. A `to` that is a non-empty string but no address is
     /// [`Error::InvalidAddress`]; every other failure is [`Error::InvalidFormat`].
+    ///
+    /// This is how a client's frame is read: an `auth` field in it is ignored, so a client
+    /// cannot name a principal.
     pub fn decode(text: &str) -> Result<Envelope, DecodeError> {
-        Envelope::decode_checked(text).map_err(|error| DecodeError {
+        Envelope::decode_checked(text, false).map_err(|error| DecodeError {
             error,
             request_id: probe_request_id(text),
         })
     }
 
-    fn decode_checked(text: &str) -> Result<Envelope, Error> {
+    /// [`Envelope::decode`] for an envelope from a trusted source (another actor through the
+    /// host, a stored timer): its `auth` field, when present, is its [`Principal`].
+    pub fn decode_trusted(text: &str) -> Result<Envelope, DecodeError> {
+        Envelope::decode_checked(text, true).map_err(|error| DecodeError {
+            error,
+            request_id: probe_request_id(text),
+        })
+    }
+
+    fn decode_checked(text: &str, trusted: bool) -> Result<Envelope, Error> {
         if !starts_like_object(text) {
             return Err(Error::InvalidFormat);
         }
@@ -94,6 +114,12 @@ impl Envelope {
         let timestamp = wire.timestamp.ok_or(Error::InvalidFormat)?;
         let from = Address::try_from(from).map_err(|_| Error::InvalidFormat)?;
         let to = Address::from_owned(to).map_err(|to| Error::InvalidAddress { to })?;
+        let principal = match wire.auth {
+            Some(auth) if trusted => Some(Arc::new(
+                serde_json::from_str(auth.get()).map_err(|_| Error::InvalidFormat)?,
+            )),
+            _ => None,
+        };
         Ok(Envelope {
             to,
             from,
@@ -102,6 +128,7 @@ impl Envelope {
             id,
             timestamp,
             reply_to: wire.reply_to,
+            principal,
         })
     }
 
@@ -127,6 +154,7 @@ impl Envelope {
             id: id.into(),
             timestamp,
             reply_to: None,
+            principal: None,
         })
     }
 
@@ -151,6 +179,7 @@ impl Envelope {
             id,
             timestamp,
             reply_to: Some(self.id.clone()),
+            principal: None,
         }
     }
 
@@ -178,6 +207,7 @@ impl Envelope {
             id,
             timestamp,
             reply_to: Some(self.id),
+            principal: None,
         }
     }
 
@@ -216,6 +246,7 @@ impl PartialEq for Envelope {
             && self.id == other.id
             && self.timestamp == other.timestamp
             && self.reply_to == other.reply_to
+            && self.principal == other.principal
     }
 }
 
@@ -269,6 +300,8 @@ struct WireOut<'a> {
     timestamp: f64,
     #[serde(rename = "replyTo", skip_serializing_if = "Option::is_none")]
     reply_to: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<&'a Principal>,
 }
 
 impl<'a> From<&'a Envelope> for WireOut<'a> {
@@ -281,6 +314,7 @@ impl<'a> From<&'a Envelope> for WireOut<'a> {
             id: &e.id,
             timestamp: e.timestamp,
             reply_to: e.reply_to.as_deref(),
+            auth: e.principal.as_deref(),
         }
     }
 }

@@ -57,6 +57,19 @@ pub enum Error {
         /// What was waited for.
         what: String,
     },
+    /// A socket already has as many requests awaiting their replies as its gateway allows.
+    /// Code `overloaded`.
+    Overloaded {
+        /// The limit (`MAX_INFLIGHT`).
+        limit: u64,
+    },
+    /// A declared limit would be exceeded (see [`crate::Limit`]). Code `limit_exceeded`.
+    LimitExceeded {
+        /// What is limited, e.g. `workers are registered`.
+        what: String,
+        /// The limit.
+        limit: u64,
+    },
     /// An error a handler defined, with its own code.
     Handler {
         /// The wire code, e.g. `duplicate_task`.
@@ -88,6 +101,8 @@ impl Error {
             Error::TooLarge { .. } => "too_large",
             Error::ActorError { .. } => "actor_error",
             Error::Timeout { .. } => "timeout",
+            Error::Overloaded { .. } => "overloaded",
+            Error::LimitExceeded { .. } => "limit_exceeded",
             Error::Handler { code, .. } => code,
         }
     }
@@ -131,6 +146,13 @@ impl fmt::Display for Error {
             }
             Error::ActorError { reason } => write!(f, "Actor call failed: {reason}"),
             Error::Timeout { what } => write!(f, "Timed out waiting for {what}"),
+            Error::Overloaded { limit } => {
+                write!(
+                    f,
+                    "Overloaded: {limit} requests of this socket await their replies"
+                )
+            }
+            Error::LimitExceeded { what, limit } => write!(f, "Limit exceeded: {limit} {what}"),
             Error::Handler { message, .. } => f.write_str(message),
         }
     }
@@ -231,6 +253,13 @@ mod tests {
             "actor_error"
         );
         assert_eq!(Error::Timeout { what: "x".into() }.code(), "timeout");
+        assert_eq!(Error::Overloaded { limit: 64 }.code(), "overloaded");
+        let over = Error::LimitExceeded {
+            what: "workers are registered".into(),
+            limit: 2,
+        };
+        assert_eq!(over.code(), "limit_exceeded");
+        assert_eq!(over.to_string(), "Limit exceeded: 2 workers are registered");
     }
 
     #[test]

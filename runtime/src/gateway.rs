@@ -3,8 +3,11 @@
 //!
 //! A frame passes these checks in order, and the first that fails answers with an `Error`
 //! reply: `unsupported_frame` (binary), `too_large`, `invalid_format`, `invalid_address`,
-//! `unknown_actor`, `forbidden`, `unknown_type`; the target itself answers `invalid_payload`
-//! and its handlers' errors. Replies are full envelopes from the gateway's own address, `to`
+//! `unknown_actor`, `forbidden`, `unknown_type`, then `overloaded` when the socket already
+//! has [`MAX_INFLIGHT`] requests awaiting their replies; the target itself answers
+//! `invalid_payload` and its handlers' errors. A `to` whose id is over [`MAX_ID_BYTES`] is an
+//! `invalid_address`. The connection's [`Principal`], if any, goes with the forwarded
+//! envelope; a client's frame can never set it. Replies are full envelopes from the gateway's own address, `to`
 //! the client address declared for the request's type, with `replyTo` = the request's id.
 
 use crate::actor::ActorInfo;
@@ -12,12 +15,11 @@ use crate::address::Address;
 use crate::context::Port;
 use crate::envelope::{error_payload, null_payload, to_raw, Envelope, ERROR_TYPE, RESPONSE_SUFFIX};
 use crate::error::Error;
+use crate::limit::{MAX_FRAME_BYTES, MAX_ID_BYTES, MAX_INFLIGHT};
+use crate::principal::Principal;
 use serde_json::value::RawValue;
-
-/// The variable that sets the frame limit in bytes.
-pub const MAX_FRAME_BYTES_VAR: &str = "MAX_FRAME_BYTES";
-/// The frame limit when the variable is unset: 1 MiB.
-pub const DEFAULT_MAX_FRAME_BYTES: usize = 1_048_576;
+use std::cell::Cell;
+use std::sync::Arc;
 /// The type of the first frame a client receives.
 pub const ESTABLISHED_TYPE: &str = "SessionEstablished";
 
@@ -77,11 +79,66 @@ impl GatewayInfo {
     }
 }
 
-/// The frame limit configured on `port`.
-pub fn max_frame_bytes(port: &dyn Port) -> usize {
-    port.var(MAX_FRAME_BYTES_VAR)
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(DEFAULT_MAX_FRAME_BYTES)
+/// A client socket as its gateway sees it: who is on it, and its requests awaiting replies.
+/// A host keeps one per socket (in memory: while a request awaits its reply, the gateway
+/// cannot hibernate, so a count lost to hibernation was zero).
+pub trait Socket {
+    /// The authenticated principal of the connection, if authentication is on.
+    fn principal(&self) -> Option<Arc<Principal>>;
+    /// Requests awaiting their replies.
+    fn inflight(&self) -> u64;
+    /// Records the number of requests awaiting their replies.
+    fn set_inflight(&self, n: u64);
+}
+
+/// A socket kept by the host in memory: what the native host and tests use.
+#[derive(Debug, Default)]
+pub struct LocalSocket {
+    principal: Option<Arc<Principal>>,
+    inflight: Cell<u64>,
+}
+
+impl LocalSocket {
+    /// A socket of `principal` (`None`: authentication off).
+    pub fn new(principal: Option<Arc<Principal>>) -> LocalSocket {
+        LocalSocket {
+            principal,
+            inflight: Cell::new(0),
+        }
+    }
+}
+
+impl Socket for LocalSocket {
+    fn principal(&self) -> Option<Arc<Principal>> {
+        self.principal.clone()
+    }
+    fn inflight(&self) -> u64 {
+        self.inflight.get()
+    }
+    fn set_inflight(&self, n: u64) {
+        self.inflight.set(n);
+    }
+}
+
+/// One request counted in flight on its socket until dropped.
+struct InFlight<'a>(&'a dyn Socket);
+
+impl<'a> InFlight<'a> {
+    /// Counts a request on `socket`, or `overloaded` when it has `limit` already.
+    fn enter(socket: &'a dyn Socket, limit: u64) -> Result<InFlight<'a>, Error> {
+        let n = socket.inflight();
+        if n >= limit {
+            return Err(Error::Overloaded { limit });
+        }
+        socket.set_inflight(n + 1);
+        Ok(InFlight(socket))
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.set_inflight(self.0.inflight().saturating_sub(1));
+    }
 }
 
 /// The first frame of a connection: `SessionEstablished` with `{sessionId}`.
@@ -91,20 +148,33 @@ pub fn established(info: &GatewayInfo, port: &dyn Port) -> String {
     client_frame(info.default_reply_to, ESTABLISHED_TYPE, payload, None, port)
 }
 
-/// Handles one client frame and returns the one reply frame to send back on its socket.
-pub async fn handle_frame(info: &GatewayInfo, port: &dyn Port, frame: Frame<'_>) -> String {
-    match route_frame(info, port, frame) {
+/// Handles one client frame from `socket` and returns the one reply frame to send back on it.
+pub async fn handle_frame(
+    info: &GatewayInfo,
+    port: &dyn Port,
+    socket: &dyn Socket,
+    frame: Frame<'_>,
+) -> String {
+    let admitted = route_frame(info, port, frame).and_then(|(target, request)| {
+        let limit = MAX_INFLIGHT.read(port);
+        match InFlight::enter(socket, limit) {
+            Ok(slot) => Ok((target, request, slot)),
+            Err(error) => Err((error, Some(request.id))),
+        }
+    });
+    match admitted {
         Err((error, request_id)) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(port.address().kind(), &format!("!{}", error.code()));
             error_frame(info, &error, request_id, port)
         }
-        Ok((target, request)) => {
+        Ok((target, mut request, _slot)) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(
                 port.address().kind(),
                 &format!("route:{}", request.to.kind()),
             );
+            request.principal = socket.principal();
             forward(info, port, target, request).await
         }
     }
@@ -154,18 +224,23 @@ fn route_frame(
         Frame::Binary(_) => return Err((Error::UnsupportedFrame, None)),
         Frame::Text(text) => text,
     };
-    let limit = max_frame_bytes(port);
-    if text.len() > limit {
+    let limit = MAX_FRAME_BYTES.read(port);
+    if text.len() as u64 > limit {
         return Err((
             Error::TooLarge {
                 bytes: text.len(),
-                limit,
+                limit: usize::try_from(limit).unwrap_or(usize::MAX),
             },
             None,
         ));
     }
     let request = Envelope::decode(text).map_err(|e| (e.error, e.request_id))?;
     let reject = |error: Error| (error, Some(request.id.clone()));
+    if request.to.id().len() as u64 > MAX_ID_BYTES.read(port) {
+        return Err(reject(Error::InvalidAddress {
+            to: request.to.to_string(),
+        }));
+    }
     let kind = request.to.kind();
     let target = info.forward(kind).ok_or_else(|| {
         reject(Error::UnknownActor {
@@ -214,6 +289,7 @@ fn client_frame(
         id: port.fresh_id(),
         timestamp: port.now(),
         reply_to,
+        principal: None,
     }
     .encode()
 }

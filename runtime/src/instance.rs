@@ -56,7 +56,8 @@ impl<A: Actor> Instance<A> {
                 reason: "instance unloaded during its turn".into(),
             });
         };
-        let mut ctx = Ctx::new(self.port.clone(), envelope.from.clone());
+        let mut ctx = Ctx::new(self.port.clone(), envelope.from.clone())
+            .with_principal(envelope.principal.clone());
         let result = actor.dispatch(&mut ctx, envelope).await;
         // Timers first: a timer whose turn then fails to save fires on state without it, and
         // its handler checks that state (timers are at least once, never lost).

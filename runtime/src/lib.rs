@@ -25,14 +25,17 @@ mod error;
 pub mod future;
 pub mod gateway;
 pub mod instance;
+mod limit;
 mod message;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod persist;
+mod principal;
 pub mod storage;
 mod support;
 pub mod timer;
 pub mod turn;
+pub mod upgrade;
 
 pub use actor::{Actor, ActorInfo, Handles, RouteInfo};
 pub use address::{Address, AddressError};
@@ -41,8 +44,13 @@ pub use branch::{Branch, BranchKind};
 pub use context::{ActorRef, Ctx, Port};
 pub use envelope::{DecodeError, Envelope};
 pub use error::{Error, ErrorPayload, IntoWireError};
+pub use limit::{
+    check_id, is_valid_session_name, Limit, MAX_FRAME_BYTES, MAX_ID_BYTES, MAX_INFLIGHT,
+    MAX_SESSION_NAME_BYTES,
+};
 pub use message::Message;
 pub use persist::{EntryField, PMap, PQueue, PSet};
+pub use principal::{scoped_name, Principal};
 pub use storage::{ListOptions, MemoryStorage, Storage, StorageError, WriteBatch};
 
 pub use duract_macros::{actor, message, payload, route};

@@ -50,6 +50,7 @@ fn envelope() -> impl Strategy<Value = Envelope> {
                 id,
                 timestamp,
                 reply_to,
+                principal: None,
             },
         )
 }

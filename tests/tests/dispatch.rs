@@ -1,7 +1,7 @@
 //! Generated dispatch against the in-memory storage: every outcome of a dispatch, and the
 //! static descriptions `#[actor]` writes.
 
-use duract::gateway::{handle_frame, Frame};
+use duract::gateway::{handle_frame, Frame, LocalSocket};
 use duract::{Actor, Error, MemoryStorage};
 use duract_tests::fixtures::{Coordinator, Session, Worker};
 use duract_tests::port::{load, request, turn, TestPort};
@@ -222,7 +222,12 @@ fn the_gateway_table_drives_the_runtimes_frame_checks() {
         let text = format!(
             r#"{{"to":"{to}","from":"client:ui","type":"{ty}","payload":{{}},"id":"q","timestamp":1}}"#
         );
-        let reply = duract::block_on(handle_frame(info, &*port, Frame::Text(&text)));
+        let reply = duract::block_on(handle_frame(
+            info,
+            &*port,
+            &LocalSocket::default(),
+            Frame::Text(&text),
+        ));
         serde_json::from_str::<Value>(&reply).unwrap()["payload"]["code"].clone()
     };
     assert_eq!(frame("worker:w1", "process_task"), "forbidden");

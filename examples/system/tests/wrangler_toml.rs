@@ -10,7 +10,16 @@ use std::collections::BTreeMap;
 const ACTORS: &[&ActorInfo] = &[Session::INFO, Coordinator::INFO, Worker::INFO];
 
 /// The variables protocol.md names.
-const VARS: &[&str] = &["WORK_MS", "MAX_FRAME_BYTES", "TASK_LEASE_MS"];
+const VARS: &[&str] = &[
+    "WORK_MS",
+    "MAX_FRAME_BYTES",
+    "TASK_LEASE_MS",
+    "MAX_WORKERS",
+    "MAX_QUEUED_TASKS",
+    "MAX_INFLIGHT",
+    "MAX_ID_BYTES",
+    "MAX_SESSION_NAME_BYTES",
+];
 
 #[derive(Default, Debug)]
 struct Wrangler {
@@ -177,15 +186,12 @@ fn the_parser_reads_what_it_checks() {
     assert_eq!(t.vars.get("X").map(String::as_str), Some("1"));
 }
 
-/// The session naming rules of the worker entry (`duract::durable::session_name`, compiled
-/// only for wasm32 in the runtime; its pure logic is included here to test it natively).
-#[path = "../../../runtime/src/durable/session_name.rs"]
-mod session_name;
-
+/// The session naming rules of the worker entry (`duract::upgrade`, applied by
+/// `duract::durable::gateway_entry`).
 #[test]
 fn session_names_follow_the_protocol() {
-    use session_name::{random_name, session_name};
-    let name = |q: &[(&str, &str)]| session_name(q.iter().copied());
+    use duract::upgrade::{random_name, session_name, Refusal};
+    let name = |q: &[(&str, &str)]| session_name(q.iter().copied(), 128).unwrap();
     assert_eq!(name(&[("session", "s1")]).as_deref(), Some("s1"));
     assert_eq!(name(&[("userId", "bob")]).as_deref(), Some("user:bob"));
     assert_eq!(
@@ -208,10 +214,10 @@ fn session_names_follow_the_protocol() {
     assert_eq!(name(&[("session", "")]), None);
     assert_eq!(name(&[("other", "x")]), None);
     assert_eq!(name(&[("session", "user:bob")]), name(&[("userId", "bob")]));
-    let mut n = 0u64;
-    let r = random_name(|| {
-        n += 1;
-        n
-    });
-    assert_eq!(r, "00000000000000010000000000000002");
+    assert_eq!(
+        session_name([("session", "abc\r\nx")], 128),
+        Err(Refusal::InvalidSessionName)
+    );
+    let r = random_name([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 255]);
+    assert_eq!(r, "000102030405060708090a0b0c0d0eff");
 }

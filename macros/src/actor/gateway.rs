@@ -215,6 +215,11 @@ pub fn branches(model: &ActorModel, gateway: &GatewayModel) -> Vec<TokenStream> 
             "target has no route for the type",
         ),
         (
+            "overloaded",
+            "GatewayError",
+            "the socket has MAX_INFLIGHT requests awaiting replies",
+        ),
+        (
             "actor_error",
             "GatewayError",
             "the call to the target failed or it answered an error",

@@ -33,6 +33,9 @@ const _: () = {
                 id: "session/!unknown_type", kind: ::duract::BranchKind::UnknownType, label: "target has no route for the type", file: ::core::file!(), line: 1u32, waiver: ::core::option::Option::None,
             },
             ::duract::Branch {
+                id: "session/!overloaded", kind: ::duract::BranchKind::GatewayError, label: "the socket has MAX_INFLIGHT requests awaiting replies", file: ::core::file!(), line: 1u32, waiver: ::core::option::Option::None,
+            },
+            ::duract::Branch {
                 id: "session/!actor_error", kind: ::duract::BranchKind::GatewayError, label: "the call to the target failed or it answered an error", file: ::core::file!(), line: 1u32, waiver: ::core::option::Option::None,
             }
             ], gateway: ::core::option::Option::Some(&::duract::gateway::GatewayInfo {

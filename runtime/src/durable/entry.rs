@@ -1,19 +1,65 @@
 //! The worker's entry point: `GET /ws` to the gateway's Durable Object (checklist builds: hits).
 
 use super::port::{CALL_HEADER, INSTANCE_HEADER};
-use super::session_name::{random_name, session_name};
 use crate::actor::Actor;
+use crate::limit::MAX_SESSION_NAME_BYTES;
+use crate::principal::{scoped_name, Principal};
+use crate::upgrade::{bearer_token, random_name, session_name, verify_hs256, Refusal, Ticket};
+use wasm_bindgen::JsValue;
 use worker::{Env, Headers, Request, RequestInit, Response};
 
 /// The path clients open their WebSocket on.
 pub const WS_PATH: &str = "/ws";
 
+/// The variable holding the HS256 secret of [`JwtAuth`]; authentication is off while unset.
+pub const AUTH_SECRET_VAR: &str = "AUTH_SECRET";
+
+/// Decides who a client is at the upgrade, before any socket exists: a hook of
+/// [`gateway_entry_with`]. `Ok(None)` lets the client in without a principal (authentication
+/// off); `Err` answers HTTP 401 `Unauthorized`. Implement it for cookies, Cloudflare Access or
+/// mTLS headers; [`JwtAuth`] is the default.
+pub trait Authenticate {
+    /// The principal of `req`.
+    fn authenticate(&self, req: &Request, env: &Env) -> Result<Option<Principal>, Refusal>;
+}
+
+/// HS256 JWTs signed with the variable or secret `AUTH_SECRET`, in the query parameter
+/// `token` or the header `Authorization: Bearer`; off when `AUTH_SECRET` is unset. The
+/// principal is `sub`, the tenant `tenant` (or `sub`); see [`verify_hs256`].
+pub struct JwtAuth;
+
+impl Authenticate for JwtAuth {
+    fn authenticate(&self, req: &Request, env: &Env) -> Result<Option<Principal>, Refusal> {
+        let secret = js_sys::Reflect::get(env, &JsValue::from_str(AUTH_SECRET_VAR))
+            .ok()
+            .and_then(|v| v.as_string())
+            .filter(|s| !s.is_empty());
+        let Some(secret) = secret else {
+            return Ok(None);
+        };
+        let url = req.url().map_err(|_| Refusal::Unauthorized)?;
+        let query_token = url
+            .query_pairs()
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v.into_owned());
+        let header = req.headers().get("Authorization").ok().flatten();
+        let token = bearer_token(query_token.as_deref(), header.as_deref());
+        verify_hs256(token, secret.as_bytes(), js_sys::Date::now()).map(Some)
+    }
+}
+
 /// Routes a request of the worker's `fetch` event: `/ws` (any method) to the instance of the
-/// gateway actor `G` the query names, anything else 404 (checklist builds: `HITS_PATH` too).
+/// gateway actor `G` the query names, anything else 404 (checklist builds: `HITS_PATH` too),
+/// with [`JwtAuth`] deciding who the client is.
 ///
 /// The instance name: `userId=<u>` gives `user:<u>` and wins over `session=<name>`; an empty
 /// value counts as absent; the first occurrence of a parameter counts; with neither, a random
-/// name. A request that is not a WebSocket upgrade gets 400 `Expected WebSocket`.
+/// name (from the platform's cryptographic source). In order: no valid token while
+/// authentication is on gets 401 `Unauthorized`; a name over `MAX_SESSION_NAME_BYTES` bytes
+/// or with a control character gets 400 `Invalid session name`; a request that is not a
+/// WebSocket upgrade (`GET` with `Upgrade: websocket`) gets 400 `Expected WebSocket`. With a
+/// principal, the session is the principal's own: two principals asking for the same name
+/// reach different instances.
 ///
 /// ```ignore
 /// #[event(fetch)]
@@ -22,6 +68,15 @@ pub const WS_PATH: &str = "/ws";
 /// }
 /// ```
 pub async fn gateway_entry<G: Actor>(req: Request, env: &Env) -> worker::Result<Response> {
+    gateway_entry_with::<G>(req, env, &JwtAuth).await
+}
+
+/// [`gateway_entry`] with your own [`Authenticate`] hook.
+pub async fn gateway_entry_with<G: Actor>(
+    req: Request,
+    env: &Env,
+    auth: &dyn Authenticate,
+) -> worker::Result<Response> {
     let url = req.url()?;
     #[cfg(feature = "checklist")]
     if url.path() == HITS_PATH && req.method() == worker::Method::Get {
@@ -33,22 +88,76 @@ pub async fn gateway_entry<G: Actor>(req: Request, env: &Env) -> worker::Result<
     if G::INFO.gateway.is_none() {
         return Response::error(format!("{} is not a gateway", G::INFO.kind), 500);
     }
-    let name = session_name(url.query_pairs()).unwrap_or_else(|| {
-        random_name(|| (js_sys::Math::random() * 18_446_744_073_709_551_616.0) as u64)
-    });
+    let principal = match auth.authenticate(&req, env) {
+        Ok(principal) => principal,
+        Err(refusal) => return refuse(refusal),
+    };
+    let limit = MAX_SESSION_NAME_BYTES.parse(env_var(env, MAX_SESSION_NAME_BYTES.var).as_deref());
+    let name = match session_name(url.query_pairs(), limit) {
+        Ok(Some(name)) => name,
+        Ok(None) => random_name(random_bytes()),
+        Err(refusal) => return refuse(refusal),
+    };
+    let instance = scoped_name(principal.as_ref().map(|p| p.subject.as_str()), &name).into_owned();
+    let ticket = Ticket {
+        session: name,
+        auth: principal,
+    };
     let headers = Headers::new();
+    // Only a GET can be an upgrade: workerd throws on anything else that asks for one, so
+    // the session gets it without `Upgrade` and answers 400 `Expected WebSocket`.
+    let get = req.method() == worker::Method::Get;
     for (key, value) in req.headers().entries() {
-        // Only the host may mark a request as an actor's call (a gateway broadcasts those).
-        if !key.eq_ignore_ascii_case(CALL_HEADER) {
+        // Only the host may mark a request as an actor's call or name the instance.
+        let host_only =
+            key.eq_ignore_ascii_case(CALL_HEADER) || key.eq_ignore_ascii_case(INSTANCE_HEADER);
+        if !host_only && (get || !is_upgrade_header(&key)) {
             headers.append(&key, &value)?;
         }
     }
-    headers.set(INSTANCE_HEADER, &name)?;
+    headers.set(INSTANCE_HEADER, &ticket.encode())?;
     let mut init = RequestInit::new();
     init.with_method(req.method()).with_headers(headers);
     let forwarded = Request::new_with_init(url.as_str(), &init)?;
-    let stub = env.durable_object(G::INFO.binding)?.get_by_name(&name)?;
+    let stub = env
+        .durable_object(G::INFO.binding)?
+        .get_by_name(&instance)?;
     stub.fetch_with_request(forwarded).await
+}
+
+/// A header that asks for a WebSocket upgrade.
+fn is_upgrade_header(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key == "upgrade" || key == "connection" || key.starts_with("sec-websocket-")
+}
+
+fn refuse(refusal: Refusal) -> worker::Result<Response> {
+    Response::error(refusal.body(), refusal.status())
+}
+
+fn env_var(env: &Env, name: &str) -> Option<String> {
+    js_sys::Reflect::get(env, &JsValue::from_str(name))
+        .ok()?
+        .as_string()
+}
+
+/// 16 bytes from `crypto.getRandomValues`.
+pub(crate) fn random_bytes() -> [u8; 16] {
+    let array = js_sys::Uint8Array::new_with_length(16);
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"));
+    let filled = crypto.and_then(|crypto| {
+        let get = js_sys::Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))?;
+        js_sys::Function::from(get).call1(&crypto, &array)
+    });
+    let mut bytes = [0u8; 16];
+    array.copy_to(&mut bytes);
+    if filled.is_err() {
+        worker::console_error!("duract: crypto.getRandomValues is unavailable; Math.random used");
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    bytes
 }
 
 /// The path of the hits endpoint, in builds with the crate feature `checklist` only: `GET`

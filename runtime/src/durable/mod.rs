@@ -43,13 +43,14 @@
 mod entry;
 mod object;
 mod port;
-pub mod session_name;
 mod storage;
 mod timeout;
 
 #[cfg(feature = "checklist")]
 pub use entry::HITS_PATH;
-pub use entry::{gateway_entry, WS_PATH};
+pub use entry::{
+    gateway_entry, gateway_entry_with, Authenticate, JwtAuth, AUTH_SECRET_VAR, WS_PATH,
+};
 pub use object::{Object, TRACE_VAR};
 pub use port::{
     call, DurablePort, ASK_TIMEOUT_MS_VAR, CALL_HEADER, DEFAULT_ASK_TIMEOUT_MS, INSTANCE_HEADER,

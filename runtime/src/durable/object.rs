@@ -5,21 +5,28 @@ use crate::actor::Actor;
 use crate::context::Port;
 use crate::envelope::Envelope;
 use crate::error::Error;
-use crate::gateway::{self, Frame, GatewayInfo};
+use crate::gateway::{self, Frame, GatewayInfo, Socket};
 use crate::instance::Instance;
+use crate::principal::Principal;
 use crate::storage::{ListOptions, Storage};
+use crate::upgrade::Ticket;
 use std::rc::Rc;
+use std::sync::Arc;
+use wasm_bindgen::JsValue;
 use worker::{Env, Request, Response, State, WebSocket, WebSocketIncomingMessage, WebSocketPair};
 
 /// The variable that, set to anything but `0`, logs each activation of an object
 /// (`duract: activate <class> <name>`), to see evictions and hibernation.
 pub const TRACE_VAR: &str = "DURACT_TRACE";
 
-/// Where a gateway socket keeps the session it belongs to (its hibernation attachment).
+/// Where a gateway socket keeps the session it belongs to and its principal (its
+/// hibernation attachment), read once per activation.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Attachment {
     #[serde(rename = "sessionId")]
     session_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth: Option<Principal>,
 }
 
 /// One Durable Object running the actor `A`: the body of the class
@@ -38,6 +45,8 @@ pub struct Object<A: Actor> {
     state: State,
     port: Rc<DurablePort>,
     instance: Rc<Instance<A>>,
+    /// A gateway's requests awaiting replies, per socket (`Map<WebSocket, number>`).
+    inflight: js_sys::Map,
 }
 
 impl<A: Actor> Object<A> {
@@ -46,13 +55,17 @@ impl<A: Actor> Object<A> {
         let raw = wasm_bindgen::JsCast::unchecked_into(
             AsRef::<wasm_bindgen::JsValue>::as_ref(state.as_raw()).clone(),
         );
-        let port = Rc::new(DurablePort::new(raw, env, A::INFO.kind));
         // The name is known here when the caller used `getByName`/`idFromName` (workerd
-        // propagates it); otherwise each event names the instance.
+        // propagates it): each event's envelope must then name this very instance.
         let name = state.id().name();
-        if let Some(name) = &name {
-            let _ = port.identify(name);
-        }
+        let gateway = A::INFO.gateway.is_some();
+        let port = Rc::new(DurablePort::new(
+            raw,
+            env,
+            A::INFO.kind,
+            gateway,
+            name.clone(),
+        ));
         if port
             .var(TRACE_VAR)
             .is_some_and(|v| !v.is_empty() && v != "0")
@@ -65,6 +78,7 @@ impl<A: Actor> Object<A> {
             state,
             port,
             instance,
+            inflight: js_sys::Map::new(),
         }
     }
 
@@ -96,11 +110,12 @@ impl<A: Actor> Object<A> {
     /// session as is; the reply's payload is `{"delivered": <sockets>}`.
     async fn broadcast_call(&self, mut req: Request) -> worker::Result<Response> {
         let body = req.text().await?;
-        let envelope = match Envelope::decode(&body) {
+        let mut envelope = match Envelope::decode_trusted(&body) {
             Ok(envelope) => envelope,
             Err(e) => return Response::error(format!("Bad envelope: {}", e.error), 400),
         };
         let result = self.check_target(&envelope).and_then(|()| {
+            envelope.principal = None; // clients never see principals
             let delivered = self.broadcast(&envelope.encode());
             crate::envelope::to_raw(&serde_json::json!({ "delivered": delivered }))
         });
@@ -114,7 +129,7 @@ impl<A: Actor> Object<A> {
             return Response::error("Expected POST with an envelope", 405);
         }
         let body = req.text().await?;
-        let envelope = match Envelope::decode(&body) {
+        let envelope = match Envelope::decode_trusted(&body) {
             Ok(envelope) => envelope,
             Err(e) => return Response::error(format!("Bad envelope: {}", e.error), 400),
         };
@@ -135,7 +150,8 @@ impl<A: Actor> Object<A> {
                 kind: envelope.to.kind().to_owned(),
             });
         }
-        self.port.identify(envelope.to.id())
+        self.port
+            .identify(envelope.to.id(), envelope.principal.as_ref())
     }
 
     /// A gateway's WebSocket upgrade.
@@ -143,20 +159,21 @@ impl<A: Actor> Object<A> {
         if !is_upgrade(req) {
             return Response::error("Expected WebSocket", 400);
         }
-        let session_id = match req.headers().get(INSTANCE_HEADER)? {
-            Some(name) if !name.is_empty() => name,
-            _ => match self.state.id().name() {
-                Some(name) => name,
-                None => return Response::error("Missing session name", 400),
-            },
+        let ticket = req.headers().get(INSTANCE_HEADER)?;
+        let Some(ticket) = ticket.as_deref().and_then(Ticket::decode) else {
+            return Response::error("Missing session name", 400);
         };
-        if let Err(e) = self.port.identify(&session_id) {
+        let principal = ticket.auth.map(Arc::new);
+        if let Err(e) = self.port.identify(&ticket.session, principal.as_ref()) {
             return Response::error(e.to_string(), 400);
         }
+        let attachment = Attachment {
+            session_id: ticket.session,
+            auth: principal.as_deref().cloned(),
+        };
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        pair.server
-            .serialize_attachment(Attachment { session_id })?;
+        pair.server.serialize_attachment(attachment)?;
         pair.server
             .send_with_str(gateway::established(info, &*self.port))?;
         Response::from_websocket(pair.client)
@@ -169,7 +186,8 @@ impl<A: Actor> Object<A> {
         }
         match ws.deserialize_attachment::<Attachment>() {
             Ok(Some(a)) => {
-                let _ = self.port.identify(&a.session_id);
+                let principal = a.auth.map(Arc::new);
+                let _ = self.port.identify(&a.session_id, principal.as_ref());
             }
             Ok(None) => worker::console_warn!("duract: a socket without its session attachment"),
             Err(e) => worker::console_warn!("duract: unreadable socket attachment: {e}"),
@@ -186,14 +204,16 @@ impl<A: Actor> Object<A> {
             return Ok(());
         };
         self.identify_socket(&ws);
-        let reply = match &message {
-            WebSocketIncomingMessage::String(text) => {
-                gateway::handle_frame(info, &*self.port, Frame::Text(text)).await
-            }
-            WebSocketIncomingMessage::Binary(bytes) => {
-                gateway::handle_frame(info, &*self.port, Frame::Binary(bytes)).await
-            }
+        let socket = DurableSocket {
+            port: &self.port,
+            inflight: &self.inflight,
+            ws: AsRef::<worker::web_sys::WebSocket>::as_ref(&ws).as_ref(),
         };
+        let frame = match &message {
+            WebSocketIncomingMessage::String(text) => Frame::Text(text),
+            WebSocketIncomingMessage::Binary(bytes) => Frame::Binary(bytes),
+        };
+        let reply = gateway::handle_frame(info, &*self.port, &socket, frame).await;
         if let Err(e) = ws.send_with_str(reply) {
             // The client went away meanwhile: nothing to answer.
             worker::console_warn!("duract: reply not sent: {e}");
@@ -240,11 +260,12 @@ impl<A: Actor> Object<A> {
                 .map_err(|e| worker::Error::RustError(e.to_string()))?;
             let to = first
                 .first()
-                .and_then(|(_, json)| Envelope::decode(json).ok())
-                .map(|envelope| envelope.to);
+                .and_then(|(_, json)| Envelope::decode_trusted(json).ok());
             match to {
-                Some(to) => {
-                    let _ = self.port.identify(to.id());
+                Some(envelope) => {
+                    let _ = self
+                        .port
+                        .identify(envelope.to.id(), envelope.principal.as_ref());
                 }
                 None => return Response::ok("no timers"),
             }
@@ -263,6 +284,33 @@ fn is_actor_call(req: &Request) -> bool {
     req.method() == worker::Method::Post && matches!(req.headers().get(CALL_HEADER), Ok(Some(_)))
 }
 
+/// A WebSocket upgrade: `GET` with `Upgrade: websocket` (any other method cannot be one).
 fn is_upgrade(req: &Request) -> bool {
-    matches!(req.headers().get("Upgrade"), Ok(Some(v)) if v.eq_ignore_ascii_case("websocket"))
+    req.method() == worker::Method::Get
+        && matches!(req.headers().get("Upgrade"), Ok(Some(v)) if v.eq_ignore_ascii_case("websocket"))
+}
+
+/// A gateway's socket: the instance's principal, and its count in the object's map.
+struct DurableSocket<'a> {
+    port: &'a DurablePort,
+    inflight: &'a js_sys::Map,
+    ws: &'a JsValue,
+}
+
+impl Socket for DurableSocket<'_> {
+    fn principal(&self) -> Option<Arc<Principal>> {
+        self.port.principal()
+    }
+
+    fn inflight(&self) -> u64 {
+        self.inflight.get(self.ws).as_f64().unwrap_or(0.0) as u64
+    }
+
+    fn set_inflight(&self, n: u64) {
+        if n == 0 {
+            self.inflight.delete(self.ws);
+        } else {
+            self.inflight.set(self.ws, &JsValue::from_f64(n as f64));
+        }
+    }
 }

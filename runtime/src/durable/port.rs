@@ -8,8 +8,10 @@ use crate::context::Port;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
+use crate::principal::{scoped_name, Principal};
 use crate::storage::Storage;
 use std::cell::{Cell, OnceCell};
+use std::sync::Arc;
 use std::time::Duration;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -20,7 +22,8 @@ use worker::{Env, Method, Request, RequestInit};
 pub const ASK_TIMEOUT_MS_VAR: &str = "ASK_TIMEOUT_MS";
 /// The `ask` timeout when the variable is unset: 10 s.
 pub const DEFAULT_ASK_TIMEOUT_MS: u64 = 10_000;
-/// The header the worker entry uses to tell a gateway instance its own name.
+/// The header the worker entry uses to tell a gateway instance its session name and
+/// principal (a percent-encoded [`crate::upgrade::Ticket`]).
 pub const INSTANCE_HEADER: &str = "X-Duract-Instance";
 /// The header that marks an actor-to-actor call.
 pub const CALL_HEADER: &str = "X-Duract-Call";
@@ -31,15 +34,30 @@ pub struct DurablePort {
     env: Env,
     storage: DurableStorage,
     kind: &'static str,
+    gateway: bool,
+    /// The Durable Object's name, when workerd propagated it (`getByName`).
+    instance_name: Option<String>,
     address: OnceCell<Address>,
+    /// The principal of a gateway's connections, or the tenant principal an actor's
+    /// instance was first reached with (its tenant scopes the instance).
+    principal: OnceCell<Option<Arc<Principal>>>,
     /// Answers `address()` before the instance learnt its name (never used by a turn).
     placeholder: Address,
+    /// This instance's id prefix, from the platform's cryptographic source.
+    id_prefix: String,
     sequence: Cell<u64>,
 }
 
 impl DurablePort {
-    /// The port of an instance of actor kind `kind`.
-    pub fn new(state: DurableObjectState, env: Env, kind: &'static str) -> DurablePort {
+    /// The port of an instance of actor kind `kind` (a gateway's when `gateway`), named
+    /// `instance_name` when workerd told it.
+    pub fn new(
+        state: DurableObjectState,
+        env: Env,
+        kind: &'static str,
+        gateway: bool,
+        instance_name: Option<String>,
+    ) -> DurablePort {
         let raw_storage = state
             .storage()
             .expect("a Durable Object always has storage");
@@ -50,28 +68,62 @@ impl DurablePort {
             env,
             storage: DurableStorage::new(raw_storage),
             kind,
+            gateway,
+            instance_name,
             address: OnceCell::new(),
+            principal: OnceCell::new(),
             placeholder,
+            id_prefix: super::entry::random_bytes()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
             sequence: Cell::new(0),
         }
     }
 
-    /// Records the instance's name (its id part) when it is first learnt. A different name
-    /// later is an error: one Durable Object is one instance.
-    pub fn identify(&self, id: &str) -> Result<(), Error> {
+    /// Records the instance's id and principal when first learnt. They must name this very
+    /// Durable Object: its instance name is the id scoped by the principal's tenant (for a
+    /// gateway, by the principal itself), so an envelope of another tenant is refused here
+    /// whatever its address says. One Durable Object is one instance.
+    pub fn identify(&self, id: &str, principal: Option<&Arc<Principal>>) -> Result<(), Error> {
+        let scope = self.scope_of(principal);
+        let misrouted = || Error::ActorError {
+            reason: format!("{}:{id} was routed to another instance", self.kind),
+        };
         if let Some(known) = self.address.get() {
-            if known.id() == id {
+            let known_scope = self.principal.get().and_then(|p| self.scope_of(p.as_ref()));
+            if known.id() == id && known_scope == scope {
                 return Ok(());
             }
-            return Err(Error::ActorError {
-                reason: format!("{id} was routed to the instance {known}"),
-            });
+            return Err(misrouted());
+        }
+        if let Some(name) = &self.instance_name {
+            if *name != scoped_name(scope, id) {
+                return Err(misrouted());
+            }
         }
         let address = Address::new(self.kind, id).map_err(|e| Error::InvalidAddress {
             to: format!("{}:{id} ({e})", self.kind),
         })?;
         let _ = self.address.set(address);
+        let _ = self.principal.set(principal.cloned());
         Ok(())
+    }
+
+    /// The principal a gateway instance serves (all its sockets are this principal's).
+    pub fn principal(&self) -> Option<Arc<Principal>> {
+        self.principal.get().cloned().flatten()
+    }
+
+    /// What scopes this instance's name: the tenant, or for a gateway the principal.
+    fn scope_of<'p>(&self, principal: Option<&'p Arc<Principal>>) -> Option<&'p str> {
+        principal.map(|p| {
+            if self.gateway {
+                p.subject.as_str()
+            } else {
+                p.tenant.as_str()
+            }
+        })
     }
 
     /// Whether the instance knows its name.
@@ -152,8 +204,13 @@ pub async fn call(
     let namespace = env
         .durable_object(target.binding)
         .map_err(|e| unreachable("binding", e))?;
+    // The tenant's instance (a gateway's: the principal's session).
+    let scope = envelope.principal.as_deref().map(|p| match target.gateway {
+        Some(_) => p.subject.as_str(),
+        None => p.tenant.as_str(),
+    });
     let stub = namespace
-        .get_by_name(to.id())
+        .get_by_name(&scoped_name(scope, to.id()))
         .map_err(|e| unreachable("stub", e))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
@@ -177,7 +234,7 @@ pub async fn call(
             reason: format!("{to} answered HTTP {status}: {body}"),
         });
     }
-    Envelope::decode(&body).map_err(|e| Error::ActorError {
+    Envelope::decode_trusted(&body).map_err(|e| Error::ActorError {
         reason: format!("{to} sent a reply that does not decode: {}", e.error),
     })
 }
@@ -194,8 +251,7 @@ impl Port for DurablePort {
     fn fresh_id(&self) -> String {
         let n = self.sequence.get().wrapping_add(1);
         self.sequence.set(n);
-        let r = || (js_sys::Math::random() * 4_294_967_296.0) as u64;
-        format!("{:08x}{:08x}{:08x}-{n:x}", r(), r(), r())
+        format!("{}-{n:x}", self.id_prefix)
     }
 
     fn storage(&self) -> &dyn Storage {

@@ -10,14 +10,19 @@ use super::error::HostError;
 use super::host::{parse, Host};
 use crate::address::Address;
 use crate::envelope::Envelope;
-use crate::gateway::{self, Frame};
+use crate::gateway::{self, Frame, LocalSocket};
+use crate::principal::Principal;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
 
 struct ConnState {
+    /// The gateway instance's key (scoped by the principal, if any).
     address: Address,
     frames: Vec<String>,
     open: bool,
+    socket: Rc<LocalSocket>,
 }
 
 /// Every connection of the host.
@@ -28,7 +33,7 @@ pub(crate) struct Connections {
 }
 
 impl Connections {
-    fn open(&self, address: Address) -> u64 {
+    fn open(&self, address: Address, principal: Option<Arc<Principal>>) -> u64 {
         let id = self.next.get();
         self.next.set(id + 1);
         self.conns.borrow_mut().insert(
@@ -37,6 +42,7 @@ impl Connections {
                 address,
                 frames: Vec::new(),
                 open: true,
+                socket: Rc::new(LocalSocket::new(principal)),
             },
         );
         id
@@ -87,8 +93,23 @@ enum OwnedFrame {
 
 impl Host {
     /// Opens a client connection to the gateway `address` (activating it); its first frame
-    /// is `SessionEstablished`.
+    /// is `SessionEstablished`. Authentication off: the connection has no principal.
     pub fn connect(&self, address: &str) -> Result<Connection, HostError> {
+        self.open_connection(address, None)
+    }
+
+    /// Opens a connection as `principal` had authenticated at the upgrade: it reaches the
+    /// principal's own session instance, and everything it causes runs in its tenant's
+    /// instances ([`crate::scoped_name`]).
+    pub fn connect_as(&self, address: &str, principal: Principal) -> Result<Connection, HostError> {
+        self.open_connection(address, Some(Arc::new(principal)))
+    }
+
+    fn open_connection(
+        &self,
+        address: &str,
+        principal: Option<Arc<Principal>>,
+    ) -> Result<Connection, HostError> {
         let address = parse(address)?;
         let info = self
             .info(address.kind())
@@ -100,8 +121,15 @@ impl Host {
                 kind: address.kind().to_owned(),
             });
         };
-        let active = self.activate(&address)?;
-        let id = self.inner.connections.open(address.clone());
+        let key = self
+            .inner
+            .instance_key(&address, principal.as_deref(), true)
+            .map_err(|reason| HostError::InvalidAddress {
+                address: address.to_string(),
+                reason,
+            })?;
+        let active = self.activate(&key)?;
+        let id = self.inner.connections.open(key.clone(), principal);
         self.inner
             .connections
             .push(id, gateway::established(gateway, &*active.port));
@@ -109,6 +137,7 @@ impl Host {
             host: self.clone(),
             id,
             address,
+            key,
         })
     }
 
@@ -149,6 +178,8 @@ pub struct Connection {
     host: Host,
     id: u64,
     address: Address,
+    /// The gateway instance's key on the host.
+    key: Address,
 }
 
 impl Connection {
@@ -237,7 +268,15 @@ impl Connection {
             });
         }
         // Reactivates a hibernated gateway: only the connection and storage remain.
-        let active = self.host.activate(&self.address)?;
+        let active = self.host.activate(&self.key)?;
+        let socket = self
+            .host
+            .inner
+            .connections
+            .with(self.id, |c| c.socket.clone())
+            .ok_or_else(|| HostError::Closed {
+                address: self.address.to_string(),
+            })?;
         let Some(gateway) = active.info.gateway else {
             return Err(HostError::NotAGateway {
                 kind: self.address.kind().to_owned(),
@@ -253,7 +292,7 @@ impl Connection {
                     OwnedFrame::Text(text) => Frame::Text(text),
                     OwnedFrame::Binary(bytes) => Frame::Binary(bytes),
                 };
-                let reply = gateway::handle_frame(gateway, &*active.port, frame).await;
+                let reply = gateway::handle_frame(gateway, &*active.port, &*socket, frame).await;
                 host.inner.connections.push(id, reply);
             }),
         );

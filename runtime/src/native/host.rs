@@ -76,7 +76,7 @@ impl<A: Actor> Hosted for Instance<A> {
             let delivered = self.deliver_due_timers().await;
             host.end_turn(&*self, &port).await;
             if delivered.is_err() {
-                host.retry_alarm(port.address());
+                host.retry_alarm(port.key());
             }
         })
     }
@@ -137,6 +137,8 @@ pub(crate) struct HostInner {
     pub(crate) connections: Connections,
     registry: RefCell<FxHashMap<&'static str, Registration>>,
     instances: RefCell<FxHashMap<Address, Activation>>,
+    /// The address each tenant-scoped instance key stands for (absent: the key itself).
+    names: RefCell<FxHashMap<Address, Address>>,
     storages: RefCell<FxHashMap<Address, Rc<FaultStorage>>>,
     activations: RefCell<FxHashMap<Address, u64>>,
     replies: RefCell<Vec<Envelope>>,
@@ -176,6 +178,7 @@ impl Host {
             connections: Connections::default(),
             registry: RefCell::new(FxHashMap::default()),
             instances: RefCell::new(FxHashMap::default()),
+            names: RefCell::new(FxHashMap::default()),
             storages: RefCell::new(FxHashMap::default()),
             activations: RefCell::new(FxHashMap::default()),
             replies: RefCell::new(Vec::new()),
@@ -543,8 +546,10 @@ impl HostInner {
         };
         let serial = self.next_activation.get() + 1;
         self.next_activation.set(serial);
+        let shown = self.names.borrow().get(address).cloned();
         let port = Rc::new(HostPort::new(
             address.clone(),
+            shown.unwrap_or_else(|| address.clone()),
             serial,
             self.me.clone(),
             self.storage(address),
@@ -586,16 +591,60 @@ impl HostInner {
                 Err(e) => return self.undeliverable(envelope, sink, e.to_string()),
             }
         };
-        match self.activate(&address) {
+        let gateway = self
+            .info_of(kind)
+            .is_some_and(|info| info.gateway.is_some());
+        let key = match self.instance_key(&address, envelope.principal.as_deref(), gateway) {
+            Ok(key) => key,
+            Err(e) => return self.undeliverable(envelope, sink, e.to_string()),
+        };
+        match self.activate(&key) {
             Ok(active) => self.start_delivery(active, envelope, sink),
             Err(e) => self.undeliverable(envelope, sink, e.to_string()),
         }
     }
 
+    /// The key of the instance behind `address` for `principal`: scoped by its tenant (a
+    /// gateway's: by the principal), as the Durable Object host names instances.
+    pub(crate) fn instance_key(
+        &self,
+        address: &Address,
+        principal: Option<&crate::Principal>,
+        gateway: bool,
+    ) -> Result<Address, crate::AddressError> {
+        let Some(principal) = principal else {
+            return Ok(address.clone());
+        };
+        let scope = if gateway {
+            &principal.subject
+        } else {
+            &principal.tenant
+        };
+        let key = Address::new(
+            address.kind(),
+            &crate::scoped_name(Some(scope), address.id()),
+        )?;
+        self.names.borrow_mut().insert(key.clone(), address.clone());
+        Ok(key)
+    }
+
+    fn info_of(&self, kind: &str) -> Option<&'static ActorInfo> {
+        self.registry.borrow().get(kind).map(|r| r.info)
+    }
+
     /// Delivers `envelope` to the instance its `to` names, as a test's message is; an
     /// unregistered kind is an error here rather than an undelivered message.
     fn deliver_to_own_address(&self, envelope: Envelope, sink: Sink) -> Result<(), HostError> {
-        let active = self.activate(&envelope.to)?;
+        let gateway = self
+            .info_of(envelope.to.kind())
+            .is_some_and(|info| info.gateway.is_some());
+        let key = self
+            .instance_key(&envelope.to, envelope.principal.as_deref(), gateway)
+            .map_err(|reason| HostError::InvalidAddress {
+                address: envelope.to.to_string(),
+                reason,
+            })?;
+        let active = self.activate(&key)?;
         self.start_delivery(active, envelope, sink);
         Ok(())
     }
@@ -660,8 +709,7 @@ impl HostInner {
         storage.roll_back();
         instance.unload();
         let next = crate::timer::next_due(&**storage).await.ok().flatten();
-        self.alarms
-            .arm(port.address(), next.map(super::clock::due_ms));
+        self.alarms.arm(port.key(), next.map(super::clock::due_ms));
     }
 
     /// Fires an alarm or ask deadline that is due, or, when an ask waits and nothing is

@@ -15,7 +15,11 @@ use std::rc::{Rc, Weak};
 
 /// One instance's view of the host.
 pub struct HostPort {
+    /// The address its actor sees.
     address: Address,
+    /// Which instance it is on the host: the address, its id scoped by the tenant (a
+    /// gateway's: by the principal) when one reached it ([`crate::scoped_name`]).
+    key: Address,
     /// The activation this port belongs to; it owns the activation's tasks.
     activation: u64,
     host: Weak<HostInner>,
@@ -33,7 +37,13 @@ impl HostPort {
         self.activation
     }
 
+    /// The instance's key on the host (its address, scoped by its tenant if it has one).
+    pub fn key(&self) -> &Address {
+        &self.key
+    }
+
     pub(crate) fn new(
+        key: Address,
         address: Address,
         activation: u64,
         host: Weak<HostInner>,
@@ -41,6 +51,7 @@ impl HostPort {
     ) -> Self {
         HostPort {
             address,
+            key,
             activation,
             host,
             storage,
@@ -99,8 +110,7 @@ impl Port for HostPort {
 
     fn arm_alarm(&self, next: Option<f64>) {
         if let Some(host) = self.host.upgrade() {
-            host.alarms
-                .arm(&self.address, next.map(super::clock::due_ms));
+            host.alarms.arm(&self.key, next.map(super::clock::due_ms));
         }
     }
 

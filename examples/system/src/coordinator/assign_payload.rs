@@ -23,7 +23,7 @@ impl From<AssignPayload> for AssignTask {
 struct TaskFields {
     task_id: String,
     #[serde(default)]
-    priority: i64,
+    priority: Option<i64>,
     #[serde(default)]
     requires: Option<String>,
 }
@@ -49,7 +49,7 @@ impl<'de> Visitor<'de> for PayloadVisitor {
         let fields = TaskFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
         Ok(AssignPayload(AssignTask::Task {
             task_id: fields.task_id,
-            priority: fields.priority,
+            priority: fields.priority.unwrap_or(0),
             requires: fields.requires,
         }))
     }

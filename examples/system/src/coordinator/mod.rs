@@ -21,8 +21,15 @@ pub use roster::Roster;
 pub use task_queue::{Queued, TaskQueue};
 
 use crate::worker::{ProcessTask, Worker};
-use duract::{actor, message, payload, route, Ctx, Error};
+use duract::{actor, message, payload, route, Ctx, Error, Limit};
+use serde_json::Value;
 use smol_str::SmolStr;
+
+/// Registered workers per coordinator; registering a new id beyond it is `limit_exceeded`.
+pub const MAX_WORKERS: Limit = Limit::new("MAX_WORKERS", 10_000);
+/// Queued tasks per coordinator; an `assign_task` that would queue beyond it is
+/// `limit_exceeded` (one that finds an idle worker is still assigned).
+pub const MAX_QUEUED_TASKS: Limit = Limit::new("MAX_QUEUED_TASKS", 100_000);
 
 /// `register_worker`: `{workerId?, capabilities?}`; without `workerId`, the id part of the
 /// sender's address.
@@ -107,9 +114,11 @@ pub struct Completed {
     pub task_id: String,
 }
 
-/// `get_status`: its payload is ignored, unless it is `{limit, cursor?}` (one page).
+/// `get_status`: its payload is ignored, unless it is `{limit, cursor?}` (one page). A
+/// `limit` that is not a non-negative integer, or a `cursor` that is not a string, is
+/// `invalid_payload`.
 #[message(reply = Status)]
-#[serde(untagged)]
+#[serde(untagged, try_from = "Value")]
 pub enum GetStatus {
     /// `{limit, cursor?}`: at most `limit` workers and active tasks after `cursor`.
     Page {
@@ -126,7 +135,29 @@ pub enum GetStatus {
 impl Default for GetStatus {
     /// The whole status.
     fn default() -> Self {
-        GetStatus::Whole(serde_json::Value::Null)
+        GetStatus::Whole(Value::Null)
+    }
+}
+
+impl TryFrom<Value> for GetStatus {
+    type Error = &'static str;
+
+    fn try_from(payload: Value) -> Result<GetStatus, Self::Error> {
+        let Value::Object(fields) = &payload else {
+            return Ok(GetStatus::Whole(payload));
+        };
+        let cursor = match fields.get("cursor") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(cursor)) => Some(cursor.clone()),
+            Some(_) => return Err("cursor must be a string"),
+        };
+        match fields.get("limit") {
+            None | Some(Value::Null) => Ok(GetStatus::Whole(payload)),
+            Some(limit) => match limit.as_u64().and_then(|l| usize::try_from(l).ok()) {
+                Some(limit) => Ok(GetStatus::Page { limit, cursor }),
+                None => Err("limit must be a non-negative integer"),
+            },
+        }
     }
 }
 
@@ -196,6 +227,15 @@ impl Coordinator {
             Some(id) => id,
             None => ctx.sender().id().to_owned(),
         };
+        ctx.check_id("workerId", &worker_id)?;
+        for capability in msg.capabilities.iter().flatten() {
+            ctx.check_id("a capability", capability)?;
+        }
+        let limit = ctx.limit(MAX_WORKERS);
+        if self.workers.registered(&worker_id).is_none() && self.workers.len() as u64 >= limit {
+            let what = "workers are registered".into();
+            return Err(Error::LimitExceeded { what, limit });
+        }
         self.workers.register(&worker_id, msg.capabilities);
         if self.workers.is_idle(&worker_id) {
             self.free_worker(ctx, &worker_id).await?; // new capabilities may match queued tasks
@@ -218,6 +258,9 @@ impl Coordinator {
         if task_id.is_empty() {
             return Err(invalid("taskId must be a non-empty string"));
         }
+        ctx.check_id("taskId", &task_id)?;
+        need.as_deref()
+            .map_or(Ok(()), |need| ctx.check_id("requires", need))?;
         if self.queue.contains(&task_id) || self.active.contains_key(&task_id) {
             let message = format!("Task {task_id} is already queued or active");
             return Err(Error::handler("duplicate_task", message));
@@ -231,6 +274,11 @@ impl Coordinator {
             self.start(ctx, task, worker_id.clone()).await?;
             let worker_id = worker_id.to_string();
             return Ok(Assignment::Assigned { task_id, worker_id });
+        }
+        let limit = ctx.limit(MAX_QUEUED_TASKS);
+        if self.queue.len() as u64 >= limit {
+            let what = "tasks are queued".into();
+            return Err(Error::LimitExceeded { what, limit });
         }
         let position = self.queue.push_back(task);
         Ok(Assignment::Queued { task_id, position })

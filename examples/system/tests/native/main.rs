@@ -8,6 +8,7 @@ mod direct_calls;
 mod edge_cases;
 mod persistence;
 mod protocol;
+mod revision3;
 mod routing;
 mod variations;
 mod workflows;
