@@ -117,10 +117,10 @@ pub fn verify_hs256(token: &str, secret: &[u8], now_ms: f64) -> Result<Principal
     if !exp.is_finite() || exp * 1000.0 <= now_ms {
         return Err(Refusal::Unauthorized);
     }
-    let tenant = claims
-        .tenant
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| subject.clone());
+    let tenant = match claims.tenant {
+        Some(serde_json::Value::String(tenant)) if !tenant.is_empty() => tenant,
+        _ => subject.clone(),
+    };
     Ok(Principal::new(subject, tenant))
 }
 
@@ -154,8 +154,9 @@ struct Claims {
     sub: Option<String>,
     #[serde(default)]
     exp: Option<f64>,
+    /// Any JSON: a tenant that is not a non-empty string counts as absent.
     #[serde(default)]
-    tenant: Option<String>,
+    tenant: Option<serde_json::Value>,
 }
 
 fn decode_part<T: for<'de> Deserialize<'de>>(part: &str) -> Result<T, Refusal> {

@@ -133,6 +133,7 @@ fn a_gateway_lists_its_forwards_and_its_error_paths() {
             "session/!unknown_actor",
             "session/!forbidden",
             "session/!unknown_type",
+            "session/!overloaded",
             "session/!actor_error",
         ]
     );
