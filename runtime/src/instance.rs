@@ -41,6 +41,11 @@ impl<A: Actor> Instance<A> {
             return Ok(());
         }
         let loaded = A::load(self.port.address().id(), self.port.storage()).await?;
+        // No timer is ever stranded: whatever became of the alarm (workerd gives up on one
+        // that keeps failing), each activation arms it for the earliest stored timer.
+        if let Some(next) = timer::next_due(self.port.storage()).await? {
+            self.port.arm_alarm(Some(next));
+        }
         *self.state.borrow_mut() = Some(loaded);
         Ok(())
     }

@@ -100,3 +100,23 @@ fn a_failed_alarm_delivery_is_retried_later() {
     assert!(log[0].starts_with("retried@"), "{log:?}");
     assert!(host.storage("counter:a").unwrap().timers().is_empty());
 }
+
+#[test]
+fn an_activation_re_arms_a_lost_alarm_from_the_stored_timers() {
+    let host = host();
+    schedule(&host, "counter:a", 500.0, "kept");
+    host.lose_alarm("counter:a").unwrap();
+    host.restart("counter:a").unwrap();
+    assert_eq!(
+        host.alarm("counter:a"),
+        None,
+        "stranded: stored but never due"
+    );
+    assert!(state(&host, "counter:a").log.is_empty()); // activates it
+    assert_eq!(
+        host.alarm("counter:a"),
+        Some(DEFAULT_EPOCH_MS as f64 + 500.0)
+    );
+    host.advance(500).unwrap();
+    assert_eq!(state(&host, "counter:a").log, ["kept@500"]);
+}

@@ -433,6 +433,13 @@ impl Host {
         self.inner.alarms.get(&address).map(|at| at as f64)
     }
 
+    /// Drops the alarm of `address` while its timers stay stored: what workerd does to an
+    /// alarm that kept failing past its retries. The next activation re-arms it.
+    pub fn lose_alarm(&self, address: &str) -> Result<(), HostError> {
+        self.inner.alarms.arm(&parse(address)?, None);
+        Ok(())
+    }
+
     /// The storage of `address` (created empty if it has none yet), to inspect or to
     /// inject faults into.
     pub fn storage_of(&self, address: &str) -> Result<Rc<FaultStorage>, HostError> {
