@@ -31,6 +31,16 @@ impl Principal {
             tenant: tenant.into(),
         }
     }
+
+    /// What scopes the instances it reaches: its tenant, or for a gateway (its own
+    /// sessions) the principal itself.
+    pub fn scope(&self, gateway: bool) -> &str {
+        if gateway {
+            &self.subject
+        } else {
+            &self.tenant
+        }
+    }
 }
 
 /// The instance name of `id` inside `scope` (a tenant for actors, a principal for sessions):

@@ -30,10 +30,7 @@ pub struct JwtAuth;
 
 impl Authenticate for JwtAuth {
     fn authenticate(&self, req: &Request, env: &Env) -> Result<Option<Principal>, Refusal> {
-        let secret = js_sys::Reflect::get(env, &JsValue::from_str(AUTH_SECRET_VAR))
-            .ok()
-            .and_then(|v| v.as_string())
-            .filter(|s| !s.is_empty());
+        let secret = env_var(env, AUTH_SECRET_VAR).filter(|s| !s.is_empty());
         let Some(secret) = secret else {
             return Ok(None);
         };
@@ -98,7 +95,7 @@ pub async fn gateway_entry_with<G: Actor>(
         Ok(None) => random_name(random_bytes()),
         Err(refusal) => return refuse(refusal),
     };
-    let instance = scoped_name(principal.as_ref().map(|p| p.subject.as_str()), &name).into_owned();
+    let instance = scoped_name(principal.as_ref().map(|p| p.scope(true)), &name).into_owned();
     let ticket = Ticket {
         session: name,
         auth: principal,

@@ -117,13 +117,7 @@ impl DurablePort {
 
     /// What scopes this instance's name: the tenant, or for a gateway the principal.
     fn scope_of<'p>(&self, principal: Option<&'p Arc<Principal>>) -> Option<&'p str> {
-        principal.map(|p| {
-            if self.gateway {
-                p.subject.as_str()
-            } else {
-                p.tenant.as_str()
-            }
-        })
+        principal.map(|p| p.scope(self.gateway))
     }
 
     /// Whether the instance knows its name.
@@ -205,10 +199,8 @@ pub async fn call(
         .durable_object(target.binding)
         .map_err(|e| unreachable("binding", e))?;
     // The tenant's instance (a gateway's: the principal's session).
-    let scope = envelope.principal.as_deref().map(|p| match target.gateway {
-        Some(_) => p.subject.as_str(),
-        None => p.tenant.as_str(),
-    });
+    let gateway = target.gateway.is_some();
+    let scope = envelope.principal.as_deref().map(|p| p.scope(gateway));
     let stub = namespace
         .get_by_name(&scoped_name(scope, to.id()))
         .map_err(|e| unreachable("stub", e))?;

@@ -622,11 +622,7 @@ impl HostInner {
         let Some(principal) = principal else {
             return Ok(address.clone());
         };
-        let scope = if gateway {
-            &principal.subject
-        } else {
-            &principal.tenant
-        };
+        let scope = principal.scope(gateway);
         let key = Address::new(
             address.kind(),
             &crate::scoped_name(Some(scope), address.id()),

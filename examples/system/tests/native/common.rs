@@ -30,9 +30,19 @@ pub struct Client {
 impl Client {
     /// Opens a connection to `session:<session>` sending as `client:ui`.
     pub fn connect(host: &Host, session: &str) -> Client {
-        let conn = host
-            .connect(&format!("session:{session}"))
-            .expect("connect");
+        Client::open(host, host.connect(&format!("session:{session}")))
+    }
+
+    /// Opens a connection to `session:<session>` as `principal` had authenticated.
+    pub fn connect_as(host: &Host, session: &str, principal: duract::Principal) -> Client {
+        Client::open(
+            host,
+            host.connect_as(&format!("session:{session}"), principal),
+        )
+    }
+
+    fn open(host: &Host, conn: Result<Connection, duract::native::HostError>) -> Client {
+        let conn = conn.expect("connect");
         host.run_until_idle().expect("idle");
         Client {
             host: host.clone(),

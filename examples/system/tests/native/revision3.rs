@@ -5,18 +5,6 @@ use crate::common::{error, payload, state, status, system, unique, Client, WORK_
 use duract::Principal;
 use serde_json::{json, Value};
 
-fn connect_as(host: &duract::native::Host, session: &str, sub: &str, tenant: &str) -> Client {
-    let conn = host
-        .connect_as(&format!("session:{session}"), Principal::new(sub, tenant))
-        .expect("connect");
-    host.run_until_idle().expect("idle");
-    Client {
-        host: host.clone(),
-        conn,
-        from: "client:ui".into(),
-    }
-}
-
 #[test]
 fn max_workers_refuses_new_ids_but_not_known_ones() {
     let host = system().var("MAX_WORKERS", "2");
@@ -164,9 +152,9 @@ fn requests_beyond_max_inflight_on_one_socket_are_overloaded() {
 #[test]
 fn tenants_have_separate_actors_and_principals_separate_sessions() {
     let host = system();
-    let alice = connect_as(&host, "s", "alice", "acme");
-    let bob = connect_as(&host, "s", "bob", "globex");
-    let carol = connect_as(&host, "s", "carol", "acme");
+    let alice = Client::connect_as(&host, "s", Principal::new("alice", "acme"));
+    let bob = Client::connect_as(&host, "s", Principal::new("bob", "globex"));
+    let carol = Client::connect_as(&host, "s", Principal::new("carol", "acme"));
     alice.request(
         "coordinator:main",
         "register_worker",
