@@ -1,12 +1,13 @@
 //! Messages per second through the native host for a small actor (deliver + dispatch +
-//! persist), beside the same actor's dispatch + save called directly, in one run. Both paths
-//! take the same input, an owned request envelope (cloned from a template each time).
+//! persist), beside the same actor's turn run directly on an [`Instance`] over a bare port, in
+//! one run. Both paths take the same input, an owned request envelope (cloned from a template
+//! each time).
 //!
 //! `cargo bench -p duract --bench host`. The host's overhead is `host/* ÷ direct`.
 
 use criterion::{criterion_group, Criterion, Throughput};
+use duract::instance::Instance;
 use duract::native::Host;
-use duract::persist::Saved;
 use duract::{
     actor, message, payload, route, Actor, ActorInfo, Address, Ctx, Envelope, Error, MemoryStorage,
     Port, Storage,
@@ -61,7 +62,7 @@ fn ready<F: Future>(f: F) -> F::Output {
     }
 }
 
-/// The least a Ctx needs, for the direct path.
+/// The least an instance needs, for the direct path.
 struct DirectPort {
     address: Address,
     storage: MemoryStorage,
@@ -71,8 +72,8 @@ impl Port for DirectPort {
     fn address(&self) -> &Address {
         &self.address
     }
-    fn now(&self) -> f64 {
-        0.0
+    fn now(&self) -> u64 {
+        0
     }
     fn fresh_id(&self) -> String {
         String::new()
@@ -93,10 +94,18 @@ impl Port for DirectPort {
         })
     }
     fn spawn(&self, _: duract::future::LocalBoxFuture<'static, ()>) {}
-    fn arm_alarm(&self, _: Option<f64>) {}
+    fn arm_alarm(&self, _: Option<u64>) {}
     fn var(&self, _: &str) -> Option<String> {
         None
     }
+}
+
+/// An instance of the counter over a bare port: the turn without a host.
+fn direct_instance() -> Instance<Counter> {
+    Instance::new(Rc::new(DirectPort {
+        address: Address::parse("counter:bench").unwrap(),
+        storage: MemoryStorage::new(),
+    }))
 }
 
 fn add_envelope(host: &Host) -> Envelope {
@@ -110,23 +119,14 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("host");
     group.throughput(Throughput::Elements(1));
 
-    // The actor's own dispatch + save, no host: the baseline.
+    // The actor's turn (dispatch + commit) on an instance, no host: the baseline.
     group.bench_function("direct", |b| {
-        let port = Rc::new(DirectPort {
-            address: Address::parse("counter:bench").unwrap(),
-            storage: MemoryStorage::new(),
-        });
-        let (mut actor, mut saved): (Counter, Saved) =
-            ready(Counter::load("bench", &port.storage)).unwrap();
+        let instance = direct_instance();
         let env = add_envelope(&host());
-        let dyn_port: Rc<dyn Port> = port.clone();
         b.iter(|| {
             // The same input as the host gets: an owned envelope (as if just decoded).
             let env = black_box(env.clone());
-            let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
-            let reply = ready(actor.dispatch(&mut ctx, &env)).unwrap();
-            ready(actor.save(&port.storage, &mut saved)).unwrap();
-            black_box(reply);
+            black_box(ready(instance.run_turn(&env)).unwrap());
         });
     });
 
@@ -161,22 +161,14 @@ fn bench(c: &mut Criterion) {
 fn print_interleaved_ratio() {
     const ROUNDS: usize = 201;
     const N: u32 = 2_000;
-    let port = Rc::new(DirectPort {
-        address: Address::parse("counter:bench").unwrap(),
-        storage: MemoryStorage::new(),
-    });
-    let dyn_port: Rc<dyn Port> = port.clone();
-    let (mut actor, mut saved): (Counter, Saved) =
-        ready(Counter::load("bench", &port.storage)).unwrap();
+    let instance = direct_instance();
     let host = host();
     let env = add_envelope(&host);
-    let mut direct = || {
+    let direct = || {
         let start = Instant::now();
         for _ in 0..N {
             let env = black_box(env.clone());
-            let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
-            black_box(ready(actor.dispatch(&mut ctx, &env)).unwrap());
-            ready(actor.save(&port.storage, &mut saved)).unwrap();
+            black_box(ready(instance.run_turn(&env)).unwrap());
         }
         start.elapsed().as_secs_f64() / f64::from(N)
     };
@@ -232,27 +224,17 @@ fn main() {
 }
 
 fn run_only(mode: &str, n: u32) {
-    let port = Rc::new(DirectPort {
-        address: Address::parse("counter:bench").unwrap(),
-        storage: MemoryStorage::new(),
-    });
-    let dyn_port: Rc<dyn Port> = port.clone();
-    let (mut actor, mut saved): (Counter, Saved) =
-        ready(Counter::load("bench", &port.storage)).unwrap();
+    let instance = direct_instance();
     let host = host();
     let env = add_envelope(&host);
     // Warm both paths once (activation, first save), so only steady state is counted.
     black_box(host.ask(env.clone()).unwrap());
-    let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
-    black_box(ready(actor.dispatch(&mut ctx, &env)).unwrap());
-    ready(actor.save(&port.storage, &mut saved)).unwrap();
+    black_box(ready(instance.run_turn(&env)).unwrap());
     match mode {
         "direct" => {
             for _ in 0..n {
                 let env = black_box(env.clone());
-                let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
-                black_box(ready(actor.dispatch(&mut ctx, &env)).unwrap());
-                ready(actor.save(&port.storage, &mut saved)).unwrap();
+                black_box(ready(instance.run_turn(&env)).unwrap());
             }
         }
         "host" => {
@@ -260,35 +242,35 @@ fn run_only(mode: &str, n: u32) {
                 black_box(host.ask(env.clone()).unwrap());
             }
         }
-        "sizes" => {
-            let mut ctx = Ctx::new(dyn_port.clone(), env.from.clone());
-            let dispatch = actor.dispatch(&mut ctx, &env);
-            println!(
-                "dispatch future: {} bytes",
-                std::mem::size_of_val(&dispatch)
-            );
-            drop(dispatch);
-            let save = actor.save(&port.storage, &mut saved);
-            println!("save future: {} bytes", std::mem::size_of_val(&save));
-            drop(save);
-            let load = Counter::load("bench", &port.storage);
-            println!("load future: {} bytes", std::mem::size_of_val(&load));
-            drop(load);
-            let ct = ctx.commit_timers();
-            println!("commit_timers future: {} bytes", std::mem::size_of_val(&ct));
-            drop(ct);
-            println!(
-                "ctx {} envelope {}",
-                std::mem::size_of::<Ctx>(),
-                std::mem::size_of::<Envelope>()
-            );
-            let instance = duract::instance::Instance::<Counter>::new(dyn_port.clone());
-            let handle = instance.handle_envelope(env.clone());
-            println!(
-                "handle_envelope future: {} bytes",
-                std::mem::size_of_val(&handle)
-            );
-        }
+        "sizes" => print_sizes(&env),
         _ => {}
     }
+}
+
+/// The sizes of the futures and values a turn is made of.
+fn print_sizes(env: &Envelope) {
+    let port: Rc<dyn Port> = Rc::new(DirectPort {
+        address: Address::parse("counter:bench").unwrap(),
+        storage: MemoryStorage::new(),
+    });
+    let mut actor = Counter::default();
+    let mut ctx = duract::__private::detached_ctx(port.clone(), env.from.clone());
+    let dispatch = actor.dispatch(&mut ctx, env);
+    println!(
+        "dispatch future: {} bytes",
+        std::mem::size_of_val(&dispatch)
+    );
+    drop(dispatch);
+    let load = Counter::load("bench", port.storage());
+    println!("load future: {} bytes", std::mem::size_of_val(&load));
+    drop(load);
+    let instance = Instance::<Counter>::new(port);
+    let turn = instance.run_turn(env);
+    println!("run_turn future: {} bytes", std::mem::size_of_val(&turn));
+    drop(turn);
+    println!(
+        "ctx {} envelope {}",
+        std::mem::size_of::<Ctx>(),
+        std::mem::size_of::<Envelope>()
+    );
 }

@@ -4,7 +4,7 @@ use crate::branch::Branch;
 use crate::context::Ctx;
 use crate::envelope::Envelope;
 use crate::error::Error;
-use crate::persist::Saved;
+use crate::persist::{SaveBatch, Saved};
 use crate::storage::Storage;
 use serde_json::value::RawValue;
 
@@ -60,8 +60,9 @@ pub trait Actor: Sized + 'static {
     /// with the snapshot [`Actor::save`] compares against.
     async fn load(id: &str, storage: &dyn Storage) -> Result<(Self, Saved), Error>;
 
-    /// Writes what the last turn changed, in one batch.
-    async fn save(&mut self, storage: &dyn Storage, saved: &mut Saved) -> Result<(), Error>;
+    /// Adds what the turn changed, compared with `saved`, to `batch` (the turn's commit
+    /// writes it with the turn's timers, in one write).
+    fn save(&mut self, saved: &Saved, batch: &mut SaveBatch) -> Result<(), Error>;
 
     /// Handles one envelope addressed to this actor and returns the reply payload.
     async fn dispatch(

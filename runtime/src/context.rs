@@ -9,21 +9,22 @@ use crate::future::LocalBoxFuture;
 use crate::limit::{Limit, MAX_ID_BYTES};
 use crate::message::Message;
 use crate::principal::Principal;
-use crate::storage::{Storage, WriteBatch};
-use crate::timer;
+use crate::storage::Storage;
+use crate::timer::Timers;
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What a host provides to the actors it runs. One `Port` per actor instance.
 pub trait Port {
     /// The instance's own address.
     fn address(&self) -> &Address;
     /// Milliseconds since the Unix epoch (virtual on the native host).
-    fn now(&self) -> f64;
+    fn now(&self) -> u64;
     /// A fresh message id, unique across the system.
     fn fresh_id(&self) -> String;
     /// The instance's storage.
@@ -41,44 +42,59 @@ pub trait Port {
     ) -> LocalBoxFuture<'static, Result<Envelope, Error>>;
     /// Runs `work` in the background, after the reply if need be (Durable Objects' `wait_until`).
     fn spawn(&self, work: LocalBoxFuture<'static, ()>);
-    /// The durable timers changed; `next` is the earliest due time. The host arms its alarm.
-    fn arm_alarm(&self, next: Option<f64>);
+    /// The durable timers changed; `next` is the earliest due time (ms since the epoch). The
+    /// host arms its alarm for it (or clears it).
+    fn arm_alarm(&self, next: Option<u64>);
     /// A configuration variable (`WORK_MS`, ...).
     fn var(&self, name: &str) -> Option<String>;
 }
 
 /// The context of one turn: handed to every handler.
 ///
-/// Fire-and-forget sends wait in the turn's outbox and leave only after the turn's writes are
-/// stored ([`Ctx::flush_sends`], called by the host), as a Durable Object's output gate holds
-/// messages until storage confirms: a receiver never sees a message about state its sender
-/// failed to store, and a failed turn sends nothing. Timers set or cancelled in the turn are
-/// written together at its end ([`Ctx::commit_timers`], called by the host).
+/// Nothing a handler does through it leaves the turn before the turn commits: sends wait in
+/// the turn's outbox and timers set or cancelled are staged. When the handler returns `Ok`,
+/// [`Instance`](crate::instance::Instance) writes the state's changes and the timers in one
+/// batch and only then hands the sends to the host (as a Durable Object's output gate holds
+/// messages until storage confirms); when it returns `Err`, or the write fails, they are all
+/// dropped.
 pub struct Ctx {
     port: Rc<dyn Port>,
     sender: Address,
     principal: Option<Arc<Principal>>,
     outbox: RefCell<Vec<(&'static ActorInfo, Envelope)>>,
-    timer_writes: RefCell<WriteBatch>,
+    timers: RefCell<Timers>,
+}
+
+/// What a turn leaves for its commit: its sends, in order, and its timers with their changes.
+pub(crate) struct Outcome {
+    pub(crate) sends: Vec<(&'static ActorInfo, Envelope)>,
+    pub(crate) timers: Timers,
 }
 
 impl Ctx {
-    /// The context of a turn handling a message from `sender`.
-    pub fn new(port: Rc<dyn Port>, sender: Address) -> Ctx {
+    /// The context of a turn handling a message from `sender`, caused by `principal`, over
+    /// the instance's `timers`.
+    pub(crate) fn new(
+        port: Rc<dyn Port>,
+        sender: Address,
+        principal: Option<Arc<Principal>>,
+        timers: Timers,
+    ) -> Ctx {
         Ctx {
             port,
             sender,
-            principal: None,
+            principal,
             outbox: RefCell::new(Vec::new()),
-            timer_writes: RefCell::new(WriteBatch::default()),
+            timers: RefCell::new(timers),
         }
     }
 
-    /// The same context for a turn caused by `principal`: what [`Ctx::principal`] answers and
-    /// what every envelope the turn sends carries.
-    pub fn with_principal(mut self, principal: Option<Arc<Principal>>) -> Ctx {
-        self.principal = principal;
-        self
+    /// Ends the turn's use of the context: what it leaves to commit.
+    pub(crate) fn into_outcome(self) -> Outcome {
+        Outcome {
+            sends: self.outbox.into_inner(),
+            timers: self.timers.into_inner(),
+        }
     }
 
     /// Who caused this turn: the authenticated principal (and tenant) of the client whose
@@ -98,26 +114,6 @@ impl Ctx {
         crate::limit::check_id(field, id, self.limit(MAX_ID_BYTES))
     }
 
-    /// Writes the timers this turn set or cancelled, in one batch, and re-arms the alarm.
-    /// Hosts call it at the end of the turn, before saving the actor's state.
-    pub async fn commit_timers(&self) -> Result<(), Error> {
-        let batch = self.timer_writes.take();
-        if batch.is_empty() {
-            return Ok(());
-        }
-        self.storage().write(batch).await?;
-        self.port.arm_alarm(timer::next_due(self.storage()).await?);
-        Ok(())
-    }
-
-    /// Hands the sends of this turn to the host, in the order they were made. Hosts call it
-    /// once the turn's writes are stored; dropping the context instead discards them.
-    pub fn flush_sends(&self) {
-        for (target, envelope) in self.outbox.take() {
-            self.port.send(target, envelope);
-        }
-    }
-
     /// This actor's address.
     pub fn me(&self) -> &Address {
         self.port.address()
@@ -128,14 +124,9 @@ impl Ctx {
         &self.sender
     }
 
-    /// Milliseconds since the Unix epoch.
-    pub fn now(&self) -> f64 {
+    /// Milliseconds since the Unix epoch (virtual on the native host).
+    pub fn now(&self) -> u64 {
         self.port.now()
-    }
-
-    /// This instance's storage, for what generated persistence does not cover.
-    pub fn storage(&self) -> &dyn Storage {
-        self.port.storage()
     }
 
     /// A configuration variable.
@@ -152,7 +143,7 @@ impl Ctx {
 
     /// Builds a request envelope from this actor.
     pub fn envelope<M: Message>(&self, to: &Address, msg: &M) -> Result<Envelope, Error> {
-        let now = self.now();
+        let now = self.now() as f64;
         let mut envelope = Envelope::request(
             to.clone(),
             self.me().clone(),
@@ -178,30 +169,30 @@ impl Ctx {
         }
     }
 
-    /// Delivers `msg` to this actor at `at` (ms since the epoch), through a durable timer that
-    /// survives restarts, stored at the end of the turn. Returns the timer's id, for
-    /// [`Ctx::cancel_timer`].
-    pub async fn send_at<M: Message>(&self, at: f64, msg: &M) -> Result<String, Error> {
+    /// Sets the durable timer `name`: `msg` is delivered to this actor at `at` (ms since the
+    /// epoch), in a turn of its own, even across restarts. A timer of the same name set
+    /// earlier is replaced: it will not be delivered. Takes effect when the turn commits.
+    pub fn set_timer_at<M: Message>(&self, name: &str, at: u64, msg: &M) -> Result<(), Error> {
         let envelope = self.envelope(self.me(), msg)?;
-        let id = timer::key(at, &envelope);
-        self.timer_writes
-            .borrow_mut()
-            .put(id.clone(), envelope.encode());
-        Ok(id)
+        self.timers.borrow_mut().set(name, at, envelope.encode())
     }
 
-    /// Delivers `msg` to this actor after `delay_ms`.
-    pub async fn send_after<M: Message>(&self, delay_ms: f64, msg: &M) -> Result<String, Error> {
-        self.send_at(self.now() + delay_ms, msg).await
+    /// Sets the durable timer `name` to deliver `msg` after `delay` (see [`Ctx::set_timer_at`]).
+    pub fn set_timer<M: Message>(&self, name: &str, delay: Duration, msg: &M) -> Result<(), Error> {
+        let delay = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.set_timer_at(name, self.now().saturating_add(delay), msg)
     }
 
-    /// Cancels a timer at the end of the turn; cancelling one that fired or never existed
-    /// does nothing.
-    pub async fn cancel_timer(&self, id: &str) -> Result<(), Error> {
-        if id.starts_with(timer::PREFIX) {
-            self.timer_writes.borrow_mut().delete(id.to_owned());
-        }
-        Ok(())
+    /// Cancels the timer `name` when the turn commits: it will not be delivered. Cancelling a
+    /// timer that fired or never existed does nothing.
+    pub fn cancel_timer(&self, name: &str) {
+        self.timers.borrow_mut().cancel(name);
+    }
+
+    /// When the timer `name` is due (ms since the epoch), as this turn sees it; `None` when
+    /// no such timer is set. A timer being delivered is no longer set in its own turn.
+    pub fn timer(&self, name: &str) -> Option<u64> {
+        self.timers.borrow().due_of(name)
     }
 
     /// Runs `work` in the background; the reply does not wait for it.

@@ -287,7 +287,7 @@ fn client_frame(
         message_type: message_type.to_owned(),
         payload,
         id: port.fresh_id(),
-        timestamp: port.now(),
+        timestamp: port.now() as f64,
         reply_to,
         principal: None,
     }

@@ -1,23 +1,41 @@
-//! One activation of an actor: load before the first turn, one turn at a time, save after
-//! each turn, drop the in-memory state when a turn's writes fail. Both hosts run actors
-//! through it, so the turn semantics exist once.
+//! One activation of an actor, and the one place that knows how a turn runs: load before the
+//! first turn, one turn at a time, and each turn's effects committed together or not at all.
+//!
+//! A turn dispatches one envelope. Its handler's changes to the state, the timers it set or
+//! cancelled and the messages it sent are held until it returns. Then:
+//! - `Ok`: the state's changes and the timers are written in **one** batch; once storage
+//!   confirms, the sends leave and the alarm follows the earliest timer. If the write fails,
+//!   nothing was stored, nothing is sent, and the in-memory state is dropped (the next turn
+//!   reloads it from storage, which is the truth);
+//! - `Err`: nothing is written or sent; if the handler had changed stored state, the
+//!   in-memory state is dropped too, so the next turn sees the state before the failed one.
+//!   (Fields marked `#[persist(skip)]` are not stored and keep their changes.)
+//!
+//! Both hosts run actors through [`Instance`], so these rules exist once.
 
 use crate::actor::Actor;
-use crate::context::{Ctx, Port};
+use crate::context::{Ctx, Outcome, Port};
 use crate::envelope::Envelope;
 use crate::error::Error;
-use crate::persist::Saved;
-use crate::timer;
+use crate::persist::{SaveBatch, Saved};
+use crate::timer::Timers;
 use crate::turn::TurnGate;
 use serde_json::value::RawValue;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+/// An actor's state in memory, with what was last stored of it.
+struct Loaded<A> {
+    actor: A,
+    saved: Saved,
+    timers: Timers,
+}
+
 /// An instance of `A` on a host's [`Port`].
 pub struct Instance<A: Actor> {
     port: Rc<dyn Port>,
     gate: TurnGate,
-    state: RefCell<Option<(A, Saved)>>,
+    state: RefCell<Option<Loaded<A>>>,
     /// Bumped by [`Instance::unload`], so a turn in flight does not put back stale state.
     epoch: Cell<u64>,
 }
@@ -35,75 +53,148 @@ impl<A: Actor> Instance<A> {
         }
     }
 
-    /// Loads the state if it is not in memory. Call inside a turn.
+    /// Loads the state and the timers if they are not in memory. Call inside a turn.
     async fn ensure_loaded(&self) -> Result<(), Error> {
         if self.state.borrow().is_some() {
             return Ok(());
         }
-        let loaded = A::load(self.port.address().id(), self.port.storage()).await?;
+        let storage = self.port.storage();
+        let (actor, saved) = A::load(self.port.address().id(), storage).await?;
+        let timers = Timers::load(storage).await?;
         // No timer is ever stranded: whatever became of the alarm (workerd gives up on one
         // that keeps failing), each activation arms it for the earliest stored timer.
-        if let Some(next) = timer::next_due(self.port.storage()).await? {
+        if let Some(next) = timers.next_due() {
             self.port.arm_alarm(Some(next));
         }
-        *self.state.borrow_mut() = Some(loaded);
+        *self.state.borrow_mut() = Some(Loaded {
+            actor,
+            saved,
+            timers,
+        });
         Ok(())
     }
 
-    /// One turn: dispatch, then save. The state is taken out for the turn and put back after
-    /// it, unless the save failed (storage is the truth: the next turn reloads) or the
-    /// instance was unloaded meanwhile.
-    async fn turn(&self, envelope: &Envelope) -> Result<Box<RawValue>, Error> {
+    /// One turn (the caller holds the gate): dispatch, then commit or roll back. `timer`
+    /// names the timer being delivered, removed by the turn's commit.
+    async fn turn(&self, envelope: &Envelope, timer: Option<&str>) -> Result<Box<RawValue>, Error> {
         self.ensure_loaded().await?;
         let epoch = self.epoch.get();
-        let Some((mut actor, mut saved)) = self.state.borrow_mut().take() else {
+        let Some(mut loaded) = self.state.borrow_mut().take() else {
             return Err(Error::ActorError {
                 reason: "instance unloaded during its turn".into(),
             });
         };
-        let mut ctx = Ctx::new(self.port.clone(), envelope.from.clone())
-            .with_principal(envelope.principal.clone());
-        let result = actor.dispatch(&mut ctx, envelope).await;
-        // Timers first: a timer whose turn then fails to save fires on state without it, and
-        // its handler checks that state (timers are at least once, never lost).
-        ctx.commit_timers().await?;
-        actor.save(self.port.storage(), &mut saved).await?;
-        ctx.flush_sends();
-        if self.epoch.get() == epoch {
-            *self.state.borrow_mut() = Some((actor, saved));
+        if let Some(name) = timer {
+            loaded.timers.cancel(name);
+        }
+        let ctx = Ctx::new(
+            self.port.clone(),
+            envelope.from.clone(),
+            envelope.principal.clone(),
+            std::mem::take(&mut loaded.timers),
+        );
+        let (result, outcome) = dispatch(&mut loaded.actor, ctx, envelope).await;
+        let Outcome { sends, timers } = outcome;
+        loaded.timers = timers;
+        let mut batch = SaveBatch::new();
+        let staged = loaded.actor.save(&loaded.saved, &mut batch);
+        let keep = match (&result, staged) {
+            (Ok(_), Ok(())) => {
+                self.commit(&mut loaded, batch).await?;
+                for (target, envelope) in sends {
+                    self.port.send(target, envelope);
+                }
+                true
+            }
+            (Ok(_), Err(error)) => return Err(error),
+            // A failed turn: nothing leaves; state it changed is reloaded from storage.
+            (Err(_), staged) => {
+                loaded.timers.discard();
+                staged.is_ok() && batch.is_empty()
+            }
+        };
+        if keep && self.epoch.get() == epoch {
+            *self.state.borrow_mut() = Some(loaded);
         }
         result
+    }
+
+    /// Writes the turn's state changes and timers in one batch; then records them as stored
+    /// and re-arms the alarm if the earliest timer moved. On failure nothing is recorded.
+    async fn commit(&self, loaded: &mut Loaded<A>, batch: SaveBatch) -> Result<(), Error> {
+        let (mut writes, recorded) = batch.into_parts();
+        loaded.timers.stage_writes(&mut writes);
+        if !writes.is_empty() {
+            self.port.storage().write(writes).await?;
+        }
+        loaded.saved.record_all(recorded);
+        if loaded.timers.is_changed() {
+            let before = loaded.timers.next_due();
+            loaded.timers.apply();
+            if loaded.timers.next_due() != before {
+                self.port.arm_alarm(loaded.timers.next_due());
+            }
+        }
+        Ok(())
     }
 
     /// Handles `envelope` in its turn and builds the reply.
     pub async fn handle_envelope(&self, envelope: Envelope) -> Envelope {
         let result = self.run_turn(&envelope).await;
-        envelope.into_reply(result, self.port.fresh_id(), self.port.now())
+        envelope.into_reply(result, self.port.fresh_id(), self.port.now() as f64)
     }
 
     /// Waits for `envelope`'s turn and runs it: the reply's payload or error. For a host
     /// that builds the reply itself, so the envelope is not moved into this future.
     pub async fn run_turn(&self, envelope: &Envelope) -> Result<Box<RawValue>, Error> {
         let _turn = self.gate.enter().await;
-        self.turn(envelope).await
+        self.turn(envelope, None).await
     }
 
-    /// Delivers each due timer in its own turn, removing it after delivery.
+    /// Delivers each due timer in a turn of its own, in due order; each turn's commit removes
+    /// its timer. A timer whose turn fails stays stored, the others are still delivered, and
+    /// the first failure is returned so the host retries the alarm.
     pub async fn deliver_due_timers(&self) -> Result<(), Error> {
-        let storage = self.port.storage();
-        for (id, envelope) in timer::due(storage, self.port.now()).await? {
-            let result = self.run_turn(&envelope).await;
-            if self.state.borrow().is_none() {
-                // The turn's state did not load or its save failed: keep the timer, and fail
-                // so the host retries the alarm (a handler's own error does not retry).
-                return Err(result.err().unwrap_or(Error::ActorError {
-                    reason: "timer delivery failed".into(),
-                }));
+        let mut failed = Vec::new();
+        let mut first_error = None;
+        loop {
+            let _turn = self.gate.enter().await;
+            self.ensure_loaded().await?;
+            let now = self.port.now();
+            let due = self.with_timers(|timers| timers.first_due(now, &failed));
+            let Some((name, envelope)) = due.flatten() else {
+                if first_error.is_none() {
+                    // The alarm that fired is spent: set it for what is left.
+                    self.port
+                        .arm_alarm(self.with_timers(Timers::next_due).flatten());
+                }
+                break;
+            };
+            let result = match Envelope::decode_trusted(&envelope) {
+                Ok(envelope) => self.turn(&envelope, Some(&name)).await,
+                Err(e) => Err(Error::ActorError {
+                    reason: format!("timer `{name}` does not decode: {}", e.error),
+                }),
+            };
+            if let Err(error) = result {
+                failed.push(name);
+                first_error.get_or_insert(error);
             }
-            timer::cancel(storage, &id).await?;
         }
-        self.port.arm_alarm(timer::next_due(storage).await?);
-        Ok(())
+        match first_error {
+            None => Ok(()),
+            Some(error) => Err(error),
+        }
+    }
+
+    fn with_timers<R>(&self, f: impl FnOnce(&Timers) -> R) -> Option<R> {
+        self.state.borrow().as_ref().map(|loaded| f(&loaded.timers))
+    }
+
+    /// Runs `f` on the actor's state when it is in memory (between turns): for tests and
+    /// tools that look inside an instance.
+    pub fn inspect<R>(&self, f: impl FnOnce(&A) -> R) -> Option<R> {
+        self.state.borrow().as_ref().map(|loaded| f(&loaded.actor))
     }
 
     /// Drops the in-memory state (the next turn reloads it).
@@ -111,4 +202,14 @@ impl<A: Actor> Instance<A> {
         self.epoch.set(self.epoch.get() + 1);
         *self.state.borrow_mut() = None;
     }
+}
+
+/// Runs the handler for `envelope` with `ctx`, and gives back what the turn left to commit.
+async fn dispatch<A: Actor>(
+    actor: &mut A,
+    mut ctx: Ctx,
+    envelope: &Envelope,
+) -> (Result<Box<RawValue>, Error>, Outcome) {
+    let result = actor.dispatch(&mut ctx, envelope).await;
+    (result, ctx.into_outcome())
 }

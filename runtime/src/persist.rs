@@ -46,9 +46,68 @@ impl Saved {
         self.fields[index].is_some()
     }
 
+    /// Records the fields a committed batch wrote.
+    pub(crate) fn record_all(&mut self, recorded: Vec<(usize, String)>) {
+        for (index, json) in recorded {
+            self.record(index, json);
+        }
+    }
+
     /// Whether `json` differs from what field `index` last saved.
     pub fn differs(&self, index: usize, json: &str) -> bool {
         self.fields[index].as_deref() != Some(json)
+    }
+}
+
+/// The writes a turn's state changes need: changed plain fields and changed entries. Filled
+/// by [`Actor::save`](crate::Actor::save), written by the turn's commit in the same batch as
+/// its timers, then [`SaveBatch::recorded`] into [`Saved`].
+#[derive(Default)]
+pub struct SaveBatch {
+    batch: WriteBatch,
+    recorded: Vec<(usize, String)>,
+}
+
+impl SaveBatch {
+    /// An empty batch.
+    #[inline]
+    pub fn new() -> SaveBatch {
+        SaveBatch::default()
+    }
+
+    /// Adds plain field number `index`, stored at `key`, when its JSON differs from the saved one.
+    pub fn field<T: Serialize + ?Sized>(
+        &mut self,
+        saved: &Saved,
+        index: usize,
+        key: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let json = encode_field(crate::support::field_name(key), value)?;
+        if saved.differs(index, &json) {
+            self.batch.put(key.to_owned(), json.clone());
+            self.recorded.push((index, json));
+        }
+        Ok(())
+    }
+
+    /// Adds the changed entries of an entries field stored under `prefix`.
+    pub fn entries(
+        &mut self,
+        prefix: &str,
+        field: &mut dyn crate::support::DynEntries,
+    ) -> Result<(), Error> {
+        field.drain_changes(prefix, &mut self.batch)
+    }
+
+    /// Whether the state changed.
+    pub fn is_empty(&self) -> bool {
+        self.batch.is_empty()
+    }
+
+    /// The writes, and what to record once they are stored.
+    pub(crate) fn into_parts(self) -> (WriteBatch, Vec<(usize, String)>) {
+        (self.batch, self.recorded)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::context::Ctx;
 use crate::envelope::{to_raw, Envelope};
 use crate::error::{Error, IntoWireError};
 use crate::message::Message;
-use crate::persist::{decode_field, encode_field, EntryField, Saved};
+use crate::persist::{decode_field, EntryField, Saved};
 use crate::storage::{ListOptions, Storage, WriteBatch};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -24,6 +24,8 @@ pub type LoadResult<A> = Result<(A, Saved), Error>;
 
 /// What `Actor::save` returns.
 pub type SaveResult = Result<(), Error>;
+
+pub use crate::persist::SaveBatch;
 
 /// The address kind of an actor, written by `#[actor]` and read by `#[route]` to build branch
 /// ids (kept apart from `Actor::INFO`, whose branch table is built from it).
@@ -46,6 +48,12 @@ pub trait Routes: ActorKind {
     const BRANCHES: &'static [Branch];
     /// Decodes the payload in the arm matching the envelope's type and runs the handler.
     async fn dispatch(&mut self, ctx: &mut Ctx, envelope: &Envelope) -> DispatchResult;
+}
+
+/// A context outside any turn, for benchmarks of dispatch alone: what a handler sends or
+/// sets through it goes nowhere. Turns are run by [`Instance`](crate::instance::Instance).
+pub fn detached_ctx(port: std::rc::Rc<dyn crate::Port>, sender: crate::Address) -> Ctx {
+    Ctx::new(port, sender, None, crate::timer::Timers::default())
 }
 
 /// Decodes the payload of a request into `M` (`invalid_payload` with serde's reason).
@@ -174,56 +182,8 @@ pub async fn load_entries(
     Ok(())
 }
 
-fn field_name(key: &str) -> &str {
+pub(crate) fn field_name(key: &str) -> &str {
     key.strip_prefix("f/").unwrap_or(key)
-}
-
-/// The writes of one save: changed plain fields and changed entries, in one batch.
-#[derive(Default)]
-pub struct SaveBatch {
-    batch: WriteBatch,
-    recorded: Vec<(usize, String)>,
-}
-
-impl SaveBatch {
-    /// An empty batch.
-    #[inline]
-    pub fn new() -> SaveBatch {
-        SaveBatch::default()
-    }
-
-    /// Adds plain field number `index`, stored at `key`, when its JSON differs from the saved one.
-    pub fn field<T: Serialize + ?Sized>(
-        &mut self,
-        saved: &Saved,
-        index: usize,
-        key: &str,
-        value: &T,
-    ) -> Result<(), Error> {
-        let json = encode_field(field_name(key), value)?;
-        if saved.differs(index, &json) {
-            self.batch.put(key.to_owned(), json.clone());
-            self.recorded.push((index, json));
-        }
-        Ok(())
-    }
-
-    /// Adds the changed entries of an entries field stored under `prefix`.
-    pub fn entries(&mut self, prefix: &str, field: &mut dyn DynEntries) -> Result<(), Error> {
-        field.drain_changes(prefix, &mut self.batch)
-    }
-
-    /// Writes the batch (nothing when empty) and records the written fields as saved.
-    pub async fn commit(self, storage: &dyn Storage, saved: &mut Saved) -> SaveResult {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        storage.write(self.batch).await?;
-        for (index, json) in self.recorded {
-            saved.record(index, json);
-        }
-        Ok(())
-    }
 }
 
 /// The total length of `parts`, for [`concat_bytes`].

@@ -1,108 +1,266 @@
-//! Durable timers: messages an actor sends itself at a given time, kept in its storage so they
-//! survive restarts, and multiplexed on the host's one alarm.
+//! Durable timers: named messages an actor sends itself at a given time, kept in its storage
+//! so they survive restarts, and multiplexed on the host's one alarm.
 //!
-//! A timer is the key `__duract/timer/<due ms, 20 digits>/<envelope id>` holding the envelope;
-//! the earliest key is the next alarm. When the alarm fires, the host delivers every due
-//! envelope to the instance through the normal dispatch, in due order, and removes each timer
-//! after its delivery (at least once).
+//! A timer is the key `__duract/timer/<due ms, 20 digits>/<name>` holding the envelope it
+//! delivers. An instance holds its table of timers in memory (loaded with its state); a turn
+//! stages its changes ([`Timers::set`], [`Timers::cancel`]) and the turn's commit writes them
+//! in the same batch as the state ([`Timers::stage_writes`]), so setting a timer named like an
+//! existing one replaces it atomically. When the alarm fires, each due timer is delivered in a
+//! turn whose commit also deletes it: a timer whose turn fails stays for the next alarm, and a
+//! replaced or cancelled timer is never delivered.
 
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::storage::{ListOptions, Storage, WriteBatch};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The storage prefix of every timer key.
 pub const PREFIX: &str = "__duract/timer/";
 
-fn due_key(at: f64) -> String {
-    format!("{PREFIX}{:020}", at.max(0.0).ceil() as u64)
+/// The longest timer name, in bytes.
+pub const MAX_NAME_BYTES: usize = 1024;
+
+/// A stored timer: when it is due and the envelope (JSON) it delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Timer {
+    due: u64,
+    envelope: String,
 }
 
-/// The id (storage key) of a timer delivering `envelope` at `at`.
-pub fn key(at: f64, envelope: &Envelope) -> String {
-    format!("{}/{}", due_key(at), envelope.id)
+/// The storage key of the timer `name` due at `due`.
+fn key(due: u64, name: &str) -> String {
+    format!("{PREFIX}{due:020}/{name}")
 }
 
-/// Stores a timer that delivers `envelope` at `at`; returns its id (its storage key).
-pub async fn schedule(
-    storage: &dyn Storage,
-    at: f64,
-    envelope: &Envelope,
-) -> Result<String, Error> {
-    let key = key(at, envelope);
-    storage.put(&key, envelope.encode()).await?;
-    Ok(key)
+/// The due time and name in a timer key.
+pub(crate) fn parse_key(key: &str) -> Option<(u64, &str)> {
+    let rest = key.strip_prefix(PREFIX)?;
+    let (due, name) = rest.split_at_checked(20)?;
+    Some((due.parse().ok()?, name.strip_prefix('/')?))
 }
 
-/// Removes a timer.
-pub async fn cancel(storage: &dyn Storage, id: &str) -> Result<(), Error> {
-    if !id.starts_with(PREFIX) {
-        return Ok(());
+/// An instance's timers: the stored table and the changes of the turn in progress.
+#[derive(Debug, Default)]
+pub struct Timers {
+    by_name: BTreeMap<String, Timer>,
+    by_due: BTreeSet<(u64, String)>,
+    /// This turn's changes by name: `None` removes the timer.
+    staged: BTreeMap<String, Option<Timer>>,
+    /// Stored keys that are no timer (unreadable): deleted with the next commit.
+    garbage: Vec<String>,
+}
+
+impl Timers {
+    /// The timers stored in `storage`.
+    pub async fn load(storage: &dyn Storage) -> Result<Timers, Error> {
+        let mut timers = Timers::default();
+        for (stored, envelope) in storage.list(&ListOptions::prefix(PREFIX)).await? {
+            match parse_key(&stored) {
+                // One that cannot be delivered is dropped rather than fired forever.
+                Some((due, name)) if Envelope::decode_trusted(&envelope).is_ok() => {
+                    timers.insert(name.to_owned(), Timer { due, envelope })
+                }
+                _ => timers.garbage.push(stored),
+            }
+        }
+        Ok(timers)
     }
-    Ok(storage.delete(id).await?)
-}
 
-/// The earliest due time of the stored timers.
-pub async fn next_due(storage: &dyn Storage) -> Result<Option<f64>, Error> {
-    let first = storage.list(&ListOptions::prefix(PREFIX).limit(1)).await?;
-    Ok(first.first().and_then(|(key, _)| parse_due(key)))
-}
+    fn insert(&mut self, name: String, timer: Timer) {
+        self.remove(&name);
+        self.by_due.insert((timer.due, name.clone()));
+        self.by_name.insert(name, timer);
+    }
 
-/// The timers due at or before `now`, in due order, as (id, envelope). They stay stored
-/// until [`cancel`]led, so a crash during delivery delivers them again (at least once).
-pub async fn due(storage: &dyn Storage, now: f64) -> Result<Vec<(String, Envelope)>, Error> {
-    let options = ListOptions::prefix(PREFIX).end(due_key(now.floor() + 1.0));
-    let stored = storage.list(&options).await?;
-    let mut due = Vec::with_capacity(stored.len());
-    let mut undecodable = WriteBatch::default();
-    for (key, json) in stored {
-        match Envelope::decode_trusted(&json) {
-            Ok(envelope) => due.push((key, envelope)),
-            // Nothing could ever deliver it: drop it rather than fire it forever.
-            Err(_) => undecodable.delete(key),
+    fn remove(&mut self, name: &str) {
+        if let Some(old) = self.by_name.remove(name) {
+            self.by_due.remove(&(old.due, name.to_owned()));
         }
     }
-    if !undecodable.is_empty() {
-        storage.write(undecodable).await?;
+
+    /// Sets the timer `name` to deliver `envelope` (JSON) at `due`, replacing any timer of
+    /// that name, when the turn commits.
+    pub fn set(&mut self, name: &str, due: u64, envelope: String) -> Result<(), Error> {
+        check_name(name)?;
+        self.staged
+            .insert(name.to_owned(), Some(Timer { due, envelope }));
+        Ok(())
     }
-    Ok(due)
+
+    /// Removes the timer `name`, if any, when the turn commits.
+    pub fn cancel(&mut self, name: &str) {
+        self.staged.insert(name.to_owned(), None);
+    }
+
+    /// When the timer `name` is due, as the turn in progress sees it.
+    pub fn due_of(&self, name: &str) -> Option<u64> {
+        match self.staged.get(name) {
+            Some(staged) => staged.as_ref().map(|t| t.due),
+            None => self.by_name.get(name).map(|t| t.due),
+        }
+    }
+
+    /// Whether the turn in progress changed any timer.
+    pub fn is_changed(&self) -> bool {
+        !self.staged.is_empty() || !self.garbage.is_empty()
+    }
+
+    /// Adds the writes of the staged changes to `batch`.
+    pub fn stage_writes(&self, batch: &mut WriteBatch) {
+        for (name, change) in &self.staged {
+            let old = self.by_name.get(name);
+            if old.is_some() && old == change.as_ref() {
+                continue;
+            }
+            if let Some(old) = old {
+                batch.delete(key(old.due, name));
+            }
+            if let Some(new) = change {
+                batch.put(key(new.due, name), new.envelope.clone());
+            }
+        }
+        for stored in &self.garbage {
+            batch.delete(stored.clone());
+        }
+    }
+
+    /// The turn committed: its changes are now the table.
+    pub fn apply(&mut self) {
+        for (name, change) in std::mem::take(&mut self.staged) {
+            match change {
+                Some(timer) => self.insert(name, timer),
+                None => self.remove(&name),
+            }
+        }
+        self.garbage.clear();
+    }
+
+    /// The turn failed: its changes are dropped.
+    pub fn discard(&mut self) {
+        self.staged.clear();
+    }
+
+    /// The earliest due time.
+    pub fn next_due(&self) -> Option<u64> {
+        self.by_due.first().map(|(due, _)| *due)
+    }
+
+    /// The earliest timer due at or before `now` whose name `skip` does not hold: its name
+    /// and envelope (JSON).
+    pub fn first_due(&self, now: u64, skip: &[String]) -> Option<(String, String)> {
+        self.by_due
+            .iter()
+            .take_while(|(due, _)| *due <= now)
+            .find(|(_, name)| !skip.contains(name))
+            .map(|(_, name)| (name.clone(), self.by_name[name].envelope.clone()))
+    }
 }
 
-/// The due time (ms) in a timer key.
-pub fn parse_due(key: &str) -> Option<f64> {
-    let rest = key.strip_prefix(PREFIX)?;
-    rest.get(..20)?.parse::<u64>().ok().map(|ms| ms as f64)
+fn check_name(name: &str) -> Result<(), Error> {
+    if name.is_empty() || name.len() > MAX_NAME_BYTES {
+        return Err(Error::ActorError {
+            reason: format!("a timer name must be 1 to {MAX_NAME_BYTES} bytes"),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{block_on, Address, MemoryStorage};
+    use crate::{block_on, MemoryStorage};
 
-    fn envelope(id: &str) -> Envelope {
-        let me = Address::parse("worker:w1").unwrap();
-        Envelope::request(me.clone(), me, "tick", &(), id, 0.0).unwrap()
+    fn envelope(id: &str) -> String {
+        let me = crate::Address::parse("worker:w1").unwrap();
+        Envelope::request(me.clone(), me, "tick", &(), id, 0.0)
+            .unwrap()
+            .encode()
+    }
+
+    fn commit(storage: &MemoryStorage, timers: &mut Timers) -> WriteBatch {
+        let mut batch = WriteBatch::default();
+        timers.stage_writes(&mut batch);
+        block_on(storage.write(batch.clone())).unwrap();
+        timers.apply();
+        batch
     }
 
     #[test]
-    fn timers_come_due_in_order_until_cancelled() {
-        let s = MemoryStorage::new();
-        block_on(async {
-            schedule(&s, 2000.0, &envelope("b")).await.unwrap();
-            schedule(&s, 1000.0, &envelope("a")).await.unwrap();
-            let cancelled = schedule(&s, 1500.0, &envelope("c")).await.unwrap();
-            cancel(&s, &cancelled).await.unwrap();
-            assert_eq!(next_due(&s).await.unwrap(), Some(1000.0));
-            assert!(due(&s, 999.0).await.unwrap().is_empty());
-            let fired = due(&s, 2000.0).await.unwrap();
-            assert_eq!(
-                fired.iter().map(|(_, e)| e.id.as_str()).collect::<Vec<_>>(),
-                ["a", "b"]
-            );
-            for (id, _) in &fired {
-                cancel(&s, id).await.unwrap();
-            }
-            assert!(due(&s, 5000.0).await.unwrap().is_empty());
-            assert_eq!(next_due(&s).await.unwrap(), None);
-        });
+    fn setting_a_name_again_replaces_its_timer_in_one_batch() {
+        let storage = MemoryStorage::new();
+        let mut timers = Timers::default();
+        timers.set("lease", 2000, "a".into()).unwrap();
+        timers.set("tick", 1000, "b".into()).unwrap();
+        commit(&storage, &mut timers);
+        assert_eq!(timers.next_due(), Some(1000));
+        timers.set("lease", 500, envelope("c")).unwrap();
+        assert_eq!(
+            timers.due_of("lease"),
+            Some(500),
+            "the turn sees its change"
+        );
+        let batch = commit(&storage, &mut timers);
+        assert_eq!(batch.deletes, [key(2000, "lease")]);
+        assert_eq!(batch.puts, [(key(500, "lease"), envelope("c"))]);
+        let restored = block_on(Timers::load(&storage)).unwrap();
+        assert_eq!(
+            restored.first_due(600, &[]),
+            Some(("lease".into(), envelope("c")))
+        );
+        assert_eq!(
+            restored.due_of("tick"),
+            None,
+            "an undecodable timer is dropped"
+        );
+    }
+
+    #[test]
+    fn discarded_changes_leave_the_table_and_storage_alone() {
+        let mut timers = Timers::default();
+        timers.set("t", 10, "x".into()).unwrap();
+        timers.discard();
+        assert!(!timers.is_changed());
+        assert_eq!(timers.due_of("t"), None);
+        timers.cancel("never-set");
+        let mut batch = WriteBatch::default();
+        timers.stage_writes(&mut batch);
+        assert!(batch.is_empty());
+    }
+
+    #[test]
+    fn due_timers_come_in_due_order_skipping_failed_ones() {
+        let storage = MemoryStorage::new();
+        let mut timers = Timers::default();
+        timers.set("b", 20, "B".into()).unwrap();
+        timers.set("a", 10, "A".into()).unwrap();
+        timers.set("later", 99, "L".into()).unwrap();
+        commit(&storage, &mut timers);
+        assert_eq!(timers.first_due(20, &[]).map(|t| t.0), Some("a".into()));
+        assert_eq!(
+            timers.first_due(20, &["a".into()]).map(|t| t.0),
+            Some("b".into())
+        );
+        assert_eq!(timers.first_due(9, &[]), None);
+    }
+
+    #[test]
+    fn names_are_checked_and_unreadable_keys_are_collected() {
+        let mut timers = Timers::default();
+        assert!(timers.set("", 1, "x".into()).is_err());
+        assert!(timers
+            .set(&"n".repeat(MAX_NAME_BYTES + 1), 1, "x".into())
+            .is_err());
+        let storage = MemoryStorage::new();
+        block_on(storage.put(&format!("{PREFIX}garbage"), "x".into())).unwrap();
+        let mut loaded = block_on(Timers::load(&storage)).unwrap();
+        assert!(loaded.is_changed());
+        commit(&storage, &mut loaded);
+        assert!(storage.snapshot().is_empty());
+    }
+
+    #[test]
+    fn keys_round_trip_names_with_slashes() {
+        assert_eq!(parse_key(&key(42, "a/b")), Some((42, "a/b")));
+        assert_eq!(parse_key("__duract/timer/12"), None);
     }
 }

@@ -7,7 +7,7 @@ use duract::native::clock::DEFAULT_EPOCH_MS;
 use duract::native::{reply_payload, Host};
 use native_common::{host, state, Schedule};
 
-fn schedule(host: &Host, address: &str, delay_ms: f64, tag: &str) -> String {
+fn schedule(host: &Host, address: &str, delay_ms: u64, tag: &str) -> String {
     let client = host.client("client:test").unwrap();
     let msg = Schedule {
         delay_ms,
@@ -19,13 +19,10 @@ fn schedule(host: &Host, address: &str, delay_ms: f64, tag: &str) -> String {
 #[test]
 fn alarms_fire_at_the_virtual_time_they_were_set_for() {
     let host = host();
-    assert_eq!(host.now(), DEFAULT_EPOCH_MS as f64);
-    schedule(&host, "counter:a", 1000.0, "late");
-    schedule(&host, "counter:a", 500.0, "early");
-    assert_eq!(
-        host.alarm("counter:a"),
-        Some(DEFAULT_EPOCH_MS as f64 + 500.0)
-    );
+    assert_eq!(host.now(), DEFAULT_EPOCH_MS);
+    schedule(&host, "counter:a", 1000, "late");
+    schedule(&host, "counter:a", 500, "early");
+    assert_eq!(host.alarm("counter:a"), Some(DEFAULT_EPOCH_MS + 500));
     assert_eq!(host.storage("counter:a").unwrap().timers().len(), 2);
 
     host.advance(499).unwrap();
@@ -38,7 +35,7 @@ fn alarms_fire_at_the_virtual_time_they_were_set_for() {
     // One advance past both: the second fires at its own time, not at the target.
     host.advance(10_000).unwrap();
     assert_eq!(state(&host, "counter:a").log, ["early@500", "late@1000"]);
-    assert_eq!(host.now(), DEFAULT_EPOCH_MS as f64 + 10_500.0);
+    assert_eq!(host.now(), DEFAULT_EPOCH_MS + 10_500);
     assert!(host.storage("counter:a").unwrap().timers().is_empty());
     assert_eq!(host.alarm("counter:a"), None);
 }
@@ -46,9 +43,9 @@ fn alarms_fire_at_the_virtual_time_they_were_set_for() {
 #[test]
 fn alarms_of_different_instances_fire_in_time_order() {
     let host = host();
-    schedule(&host, "counter:a", 300.0, "a");
-    schedule(&host, "counter:b", 200.0, "b");
-    schedule(&host, "counter:c", 250.0, "c");
+    schedule(&host, "counter:a", 300, "a");
+    schedule(&host, "counter:b", 200, "b");
+    schedule(&host, "counter:c", 250, "c");
     host.advance(1_000).unwrap();
     assert_eq!(
         state(&host, "counter:journal").log,
@@ -59,7 +56,7 @@ fn alarms_of_different_instances_fire_in_time_order() {
 #[test]
 fn alarms_fire_after_a_restart_and_reactivate_the_instance() {
     let host = host();
-    schedule(&host, "counter:a", 1000.0, "after-restart");
+    schedule(&host, "counter:a", 1000, "after-restart");
     host.restart_all();
     assert!(!host.is_active("counter:a"));
     host.advance(1000).unwrap();
@@ -73,7 +70,7 @@ fn alarms_fire_after_a_restart_and_reactivate_the_instance() {
 #[test]
 fn a_zero_delay_timer_fires_in_run_until_idle() {
     let host = host();
-    schedule(&host, "counter:a", 0.0, "now");
+    schedule(&host, "counter:a", 0, "now");
     host.run_until_idle().unwrap();
     assert_eq!(state(&host, "counter:a").log, ["now@0"]);
 }
@@ -81,7 +78,7 @@ fn a_zero_delay_timer_fires_in_run_until_idle() {
 #[test]
 fn a_failed_alarm_delivery_is_retried_later() {
     let host = host();
-    schedule(&host, "counter:a", 100.0, "retried");
+    schedule(&host, "counter:a", 100, "retried");
     host.fail_next_writes("counter:a", 1).unwrap();
     host.advance(100).unwrap();
     // The tick's save failed: nothing stored, the timer stays, the alarm is re-armed.
@@ -104,7 +101,7 @@ fn a_failed_alarm_delivery_is_retried_later() {
 #[test]
 fn an_activation_re_arms_a_lost_alarm_from_the_stored_timers() {
     let host = host();
-    schedule(&host, "counter:a", 500.0, "kept");
+    schedule(&host, "counter:a", 500, "kept");
     host.lose_alarm("counter:a").unwrap();
     host.restart("counter:a").unwrap();
     assert_eq!(
@@ -113,10 +110,49 @@ fn an_activation_re_arms_a_lost_alarm_from_the_stored_timers() {
         "stranded: stored but never due"
     );
     assert!(state(&host, "counter:a").log.is_empty()); // activates it
-    assert_eq!(
-        host.alarm("counter:a"),
-        Some(DEFAULT_EPOCH_MS as f64 + 500.0)
-    );
+    assert_eq!(host.alarm("counter:a"), Some(DEFAULT_EPOCH_MS + 500));
     host.advance(500).unwrap();
     assert_eq!(state(&host, "counter:a").log, ["kept@500"]);
+}
+
+#[test]
+fn setting_a_timer_again_replaces_it() {
+    let host = host();
+    schedule(&host, "counter:a", 100, "x");
+    schedule(&host, "counter:a", 300, "x");
+    assert_eq!(host.storage("counter:a").unwrap().timers().len(), 1);
+    assert_eq!(host.alarm("counter:a"), Some(DEFAULT_EPOCH_MS + 300));
+    host.advance(200).unwrap();
+    assert!(state(&host, "counter:a").log.is_empty(), "the replaced one");
+    host.advance(100).unwrap();
+    assert_eq!(state(&host, "counter:a").log, ["x@300"]);
+}
+
+#[test]
+fn a_timer_cancelled_by_an_earlier_timer_of_the_same_alarm_is_not_delivered() {
+    let host = host();
+    schedule(&host, "counter:a", 100, "zz");
+    schedule(&host, "counter:a", 100, "cancel zz"); // sorts first: delivered first
+    host.advance(100).unwrap();
+    assert_eq!(state(&host, "counter:a").log, ["cancel zz@100"]);
+    assert!(host.storage("counter:a").unwrap().timers().is_empty());
+}
+
+#[test]
+fn a_timer_whose_handler_fails_stays_for_the_next_alarm_and_the_others_are_delivered() {
+    let host = host();
+    host.set_var("FAIL_FLAKY", "1");
+    schedule(&host, "counter:a", 100, "flaky");
+    schedule(&host, "counter:a", 100, "steady");
+    host.advance(100).unwrap();
+    assert_eq!(state(&host, "counter:a").log, ["steady@100"]);
+    let timers = host.storage("counter:a").unwrap().timers();
+    assert_eq!(timers.len(), 1);
+    assert_eq!(timers[0].1, "flaky");
+    let retry = host.alarm("counter:a").expect("the alarm is retried");
+    assert!(retry > host.now());
+    host.set_var("FAIL_FLAKY", "0");
+    host.advance(duract::native::ALARM_RETRY_MS).unwrap();
+    assert_eq!(state(&host, "counter:a").log.len(), 2);
+    assert!(host.storage("counter:a").unwrap().timers().is_empty());
 }

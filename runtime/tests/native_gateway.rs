@@ -117,7 +117,7 @@ fn broadcast_reaches_every_socket_of_the_session_only() {
         "news",
         &"hello",
         host.fresh_id(),
-        host.now(),
+        host.now() as f64,
     )
     .unwrap();
     assert_eq!(host.broadcast_envelope("session:s", &news).unwrap(), 2);

@@ -5,7 +5,9 @@ mod native_common;
 
 use duract::native::{assert_error_code, reply_payload, HostError};
 use duract::Storage;
-use native_common::{host, state, Append, AskPeer, Background, PingSelf, Remind, Schedule, Tell};
+use native_common::{
+    host, state, AddThenFail, Append, AskPeer, Background, PingSelf, Remind, Schedule, Tell,
+};
 
 #[test]
 fn one_instance_handles_messages_one_at_a_time_in_arrival_order() {
@@ -174,7 +176,7 @@ fn an_ask_cycle_ends_in_timeout_on_the_virtual_clock() {
     assert_error_code(&reply, "timeout");
     assert_eq!(
         host.now() - start,
-        5_000.0,
+        5_000,
         "the deadline fired at its virtual time"
     );
     // Both instances work afterwards.
@@ -228,10 +230,10 @@ fn a_failed_turn_applies_none_of_its_writes_not_even_its_timer() {
     let host = host();
     let client = host.client("client:test").unwrap();
     client.ask_raw("counter:a", "add", &1).unwrap();
-    // The turn's first write (its timer) succeeds, its save fails: both are undone.
-    host.fail_writes_after("counter:a", 1).unwrap();
+    // The turn's one write (its timer and its count) fails: neither is stored.
+    host.fail_next_writes("counter:a", 1).unwrap();
     let remind = Remind(Schedule {
-        delay_ms: 100.0,
+        delay_ms: 100,
         tag: "lost".into(),
     });
     assert_error_code(&client.ask("counter:a", &remind).unwrap(), "actor_error");
@@ -252,4 +254,22 @@ fn a_failed_turn_applies_none_of_its_writes_not_even_its_timer() {
     let ok = client.ask("counter:a", &remind).unwrap();
     assert!(reply_payload::<String>(&ok).is_ok(), "{:?}", ok.payload);
     assert_eq!(state(&host, "counter:a").count, 2);
+}
+
+#[test]
+fn a_handler_error_rolls_back_the_state_and_drops_the_sends_and_timers() {
+    let host = host();
+    let client = host.client("client:test").unwrap();
+    client.ask_raw("counter:a", "add", &1).unwrap();
+    let failed = client.ask("counter:a", &AddThenFail(5)).unwrap();
+    assert_error_code(&failed, "nope");
+    host.advance(1_000).unwrap();
+    assert_eq!(state(&host, "counter:a").count, 1, "in memory too");
+    assert!(
+        state(&host, "counter:journal").log.is_empty(),
+        "nothing sent"
+    );
+    let stored = host.storage("counter:a").unwrap();
+    assert!(stored.timers().is_empty(), "{:?}", stored.entries());
+    assert_eq!(stored.field::<u64>("count").unwrap(), Some(1));
 }

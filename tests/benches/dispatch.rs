@@ -187,7 +187,7 @@ fn envelopes() -> Vec<Envelope> {
 
 fn bench(c: &mut Criterion) {
     let port = TestPort::new("account:a", Rc::new(MemoryStorage::new()));
-    let mut ctx = port.ctx("client:ui");
+    let mut ctx = port.detached_ctx("client:ui");
     let envs = envelopes();
     let mut group = c.benchmark_group("dispatch_5_messages");
     group.bench_function("generated", |b| {

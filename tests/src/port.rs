@@ -1,6 +1,7 @@
 //! A minimal host for tests: one actor instance's [`Port`] over a [`MemoryStorage`].
 
 use duract::future::LocalBoxFuture;
+use duract::instance::Instance;
 use duract::{Actor, ActorInfo, Address, Ctx, Envelope, Error, MemoryStorage, Port, Storage};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -25,12 +26,10 @@ impl TestPort {
         })
     }
 
-    /// A handler context for a message from `sender`.
-    pub fn ctx(self: &Rc<Self>, sender: &str) -> Ctx {
-        Ctx::new(
-            self.clone(),
-            Address::parse(sender).expect("sender address"),
-        )
+    /// A context outside any turn, for benchmarks of dispatch alone.
+    pub fn detached_ctx(self: &Rc<Self>, sender: &str) -> Ctx {
+        let sender = Address::parse(sender).expect("sender address");
+        duract::__private::detached_ctx(self.clone(), sender)
     }
 }
 
@@ -38,8 +37,8 @@ impl Port for TestPort {
     fn address(&self) -> &Address {
         &self.address
     }
-    fn now(&self) -> f64 {
-        1_700_000_000_000.0
+    fn now(&self) -> u64 {
+        1_700_000_000_000
     }
     fn fresh_id(&self) -> String {
         self.ids.set(self.ids.get() + 1);
@@ -63,7 +62,7 @@ impl Port for TestPort {
         })
     }
     fn spawn(&self, _work: LocalBoxFuture<'static, ()>) {}
-    fn arm_alarm(&self, _next: Option<f64>) {}
+    fn arm_alarm(&self, _next: Option<u64>) {}
     fn var(&self, _name: &str) -> Option<String> {
         None
     }
@@ -77,23 +76,12 @@ pub fn request(to: &str, message_type: &str, payload: &str) -> Envelope {
     Envelope::decode(&text).expect("test envelope")
 }
 
-/// Loads `A` from `storage`, dispatches `envelope`, saves; returns the actor and the result.
-pub fn turn<A: Actor>(
-    port: &Rc<TestPort>,
-    actor: &mut (A, duract::persist::Saved),
-    envelope: &Envelope,
-) -> Result<String, Error> {
-    duract::block_on(async {
-        let mut ctx = port.ctx(&envelope.from.to_string());
-        let result = actor.0.dispatch(&mut ctx, envelope).await;
-        ctx.commit_timers().await?;
-        actor.0.save(port.storage(), &mut actor.1).await?;
-        ctx.flush_sends();
-        result.map(|raw| raw.get().to_owned())
-    })
+/// Runs `envelope` in a turn of `instance` (dispatch, then the commit); the reply's JSON.
+pub fn turn<A: Actor>(instance: &Instance<A>, envelope: &Envelope) -> Result<String, Error> {
+    duract::block_on(instance.run_turn(envelope)).map(|raw| raw.get().to_owned())
 }
 
-/// Loads an `A` named `id` from `port`'s storage.
-pub fn load<A: Actor>(port: &Rc<TestPort>, id: &str) -> (A, duract::persist::Saved) {
-    duract::block_on(A::load(id, port.storage())).expect("load")
+/// An instance of `A` on `port`; its state loads from the port's storage on its first turn.
+pub fn load<A: Actor>(port: &Rc<TestPort>) -> Instance<A> {
+    Instance::new(port.clone())
 }

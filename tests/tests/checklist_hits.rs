@@ -4,32 +4,28 @@
 #![cfg(feature = "checklist")]
 
 use duract::checklist::count;
+use duract::instance::Instance;
 use duract::{Actor, MemoryStorage};
 use duract_tests::fixtures::{Coordinator, Worker};
 use duract_tests::port::{load, request, turn, TestPort};
 use std::rc::Rc;
 
-fn send<A: Actor>(
-    port: &Rc<TestPort>,
-    actor: &mut (A, duract::persist::Saved),
-    ty: &str,
-    payload: &str,
-) {
+fn send<A: Actor>(port: &Rc<TestPort>, actor: &Instance<A>, ty: &str, payload: &str) {
     let to = duract::Port::address(&**port).to_string();
-    let _ = turn(port, actor, &request(&to, ty, payload));
+    let _ = turn(actor, &request(&to, ty, payload));
 }
 
 #[test]
 fn every_generated_and_body_branch_records_its_id() {
     let port = TestPort::new("coordinator:main", Rc::new(MemoryStorage::new()));
-    let mut c = load::<Coordinator>(&port, "main");
-    send(&port, &mut c, "register_worker", r#"{"workerId":"w1"}"#); // Some(id), if (new)
-    send(&port, &mut c, "register_worker", r#"{"workerId":"w1"}"#); // Some(id), implicit else
-    send(&port, &mut c, "register_worker", "{}"); // None
-    send(&port, &mut c, "register_worker", r#"{"workerId":""}"#); // guard arm, return, handler error
-    send(&port, &mut c, "register_worker", r#"{"workerId":1}"#); // decode error
-    send(&port, &mut c, "take_next", "null"); // handler error (empty queue)
-    send(&port, &mut c, "nope", "null"); // unknown type
+    let c = load::<Coordinator>(&port);
+    send(&port, &c, "register_worker", r#"{"workerId":"w1"}"#); // Some(id), if (new)
+    send(&port, &c, "register_worker", r#"{"workerId":"w1"}"#); // Some(id), implicit else
+    send(&port, &c, "register_worker", "{}"); // None
+    send(&port, &c, "register_worker", r#"{"workerId":""}"#); // guard arm, return, handler error
+    send(&port, &c, "register_worker", r#"{"workerId":1}"#); // decode error
+    send(&port, &c, "take_next", "null"); // handler error (empty queue)
+    send(&port, &c, "nope", "null"); // unknown type
     for id in [
         "coordinator/register_worker",
         "coordinator/!invalid_payload:register_worker",
@@ -59,8 +55,8 @@ fn every_generated_and_body_branch_records_its_id() {
     assert_eq!(count("coordinator/!invalid_payload:assign_task"), 0);
 
     let port = TestPort::new("worker:w1", Rc::new(MemoryStorage::new()));
-    let mut w = load::<Worker>(&port, "w1");
-    send(&port, &mut w, "command", r#""reset""#);
+    let w = load::<Worker>(&port);
+    send(&port, &w, "command", r#""reset""#);
     assert_eq!(count("worker/command/match:msg/Command::Reset"), 1);
     assert_eq!(
         count("worker/command/match:msg/Command::SetLast{task_id}"),

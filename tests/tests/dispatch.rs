@@ -2,26 +2,27 @@
 //! static descriptions `#[actor]` writes.
 
 use duract::gateway::{handle_frame, Frame, LocalSocket};
+use duract::instance::Instance;
 use duract::{Actor, Error, MemoryStorage};
 use duract_tests::fixtures::{Coordinator, Session, Worker};
 use duract_tests::port::{load, request, turn, TestPort};
 use serde_json::{json, Value};
 use std::rc::Rc;
 
-fn coordinator() -> (Rc<TestPort>, (Coordinator, duract::persist::Saved)) {
+fn coordinator() -> (Rc<TestPort>, Instance<Coordinator>) {
     let port = TestPort::new("coordinator:main", Rc::new(MemoryStorage::new()));
-    let actor = load::<Coordinator>(&port, "main");
+    let actor = load::<Coordinator>(&port);
     (port, actor)
 }
 
 fn call<A: Actor>(
     port: &Rc<TestPort>,
-    actor: &mut (A, duract::persist::Saved),
+    actor: &Instance<A>,
     message_type: &str,
     payload: &str,
 ) -> Result<Value, Error> {
     let to = port.storage_address();
-    turn(port, actor, &request(&to, message_type, payload))
+    turn(actor, &request(&to, message_type, payload))
         .map(|text| serde_json::from_str(&text).expect("reply is JSON"))
 }
 
@@ -37,53 +38,53 @@ impl Address for Rc<TestPort> {
 
 #[test]
 fn a_route_decodes_camel_case_and_replies() {
-    let (port, mut c) = coordinator();
-    let reply = call(&port, &mut c, "register_worker", r#"{"workerId":"w1"}"#).unwrap();
+    let (port, c) = coordinator();
+    let reply = call(&port, &c, "register_worker", r#"{"workerId":"w1"}"#).unwrap();
     assert_eq!(reply, json!({"status": "registered", "workerId": "w1"}));
     // Absent optional field: the sender's id.
-    let reply = call(&port, &mut c, "register_worker", "{}").unwrap();
+    let reply = call(&port, &c, "register_worker", "{}").unwrap();
     assert_eq!(reply["workerId"], "ui");
 }
 
 #[test]
 fn an_infallible_handler_replies_directly() {
-    let (port, mut c) = coordinator();
-    let reply = call(&port, &mut c, "assign_task", r#"{"taskId":"t1"}"#).unwrap();
+    let (port, c) = coordinator();
+    let reply = call(&port, &c, "assign_task", r#"{"taskId":"t1"}"#).unwrap();
     assert_eq!(reply, json!({"taskId": "t1", "position": 1}));
 }
 
 #[test]
 fn a_unit_message_ignores_its_payload() {
-    let (port, mut c) = coordinator();
+    let (port, c) = coordinator();
     for payload in ["null", "{}", r#"{"anything":[1,2]}"#, "7"] {
-        let reply = call(&port, &mut c, "get_status", payload).unwrap();
+        let reply = call(&port, &c, "get_status", payload).unwrap();
         assert_eq!(reply["queuedTasks"], 0, "payload {payload}");
     }
     // An envelope without payload.
     let text = r#"{"to":"coordinator:main","from":"client:ui","type":"get_status","id":"r","timestamp":1}"#;
     let env = duract::Envelope::decode(text).unwrap();
-    assert!(turn(&port, &mut c, &env).is_ok());
+    assert!(turn(&c, &env).is_ok());
 }
 
 #[test]
 fn a_payload_that_does_not_decode_is_invalid_payload_with_serdes_reason() {
-    let (port, mut c) = coordinator();
-    let err = call(&port, &mut c, "register_worker", r#"{"workerId":5}"#).unwrap_err();
+    let (port, c) = coordinator();
+    let err = call(&port, &c, "register_worker", r#"{"workerId":5}"#).unwrap_err();
     assert_eq!(err.code(), "invalid_payload");
     assert!(
         err.to_string().contains("invalid type: integer `5`"),
         "{err}"
     );
-    let err = call(&port, &mut c, "assign_task", "null").unwrap_err();
+    let err = call(&port, &c, "assign_task", "null").unwrap_err();
     assert_eq!(err.code(), "invalid_payload");
     // Unknown fields are ignored (forward compatibility).
-    assert!(call(&port, &mut c, "assign_task", r#"{"taskId":"t","x":1}"#).is_ok());
+    assert!(call(&port, &c, "assign_task", r#"{"taskId":"t","x":1}"#).is_ok());
 }
 
 #[test]
 fn an_unhandled_type_is_unknown_type() {
-    let (port, mut c) = coordinator();
-    let err = call(&port, &mut c, "nobody", "null").unwrap_err();
+    let (port, c) = coordinator();
+    let err = call(&port, &c, "nobody", "null").unwrap_err();
     assert_eq!(
         err,
         Error::UnknownType {
@@ -93,45 +94,40 @@ fn an_unhandled_type_is_unknown_type() {
     assert_eq!(err.code(), "unknown_type");
     // `process_task` belongs to the worker: unknown here.
     assert_eq!(
-        call(&port, &mut c, "process_task", "{}")
-            .unwrap_err()
-            .code(),
+        call(&port, &c, "process_task", "{}").unwrap_err().code(),
         "unknown_type"
     );
     // The handler of `TakeTask` is reached by its declared wire type only.
     assert_eq!(
-        call(&port, &mut c, "take_task", "null").unwrap_err().code(),
+        call(&port, &c, "take_task", "null").unwrap_err().code(),
         "unknown_type"
     );
 }
 
 #[test]
 fn a_handler_error_keeps_its_code() {
-    let (port, mut c) = coordinator();
-    let err = call(&port, &mut c, "take_next", "null").unwrap_err();
+    let (port, c) = coordinator();
+    let err = call(&port, &c, "take_next", "null").unwrap_err();
     assert_eq!(
         (err.code(), err.to_string().as_str()),
         ("empty_queue", "No task is queued")
     );
-    let err = call(&port, &mut c, "register_worker", r#"{"workerId":""}"#).unwrap_err();
+    let err = call(&port, &c, "register_worker", r#"{"workerId":""}"#).unwrap_err();
     assert_eq!(err.code(), "invalid_payload");
-    call(&port, &mut c, "assign_task", r#"{"taskId":"t1"}"#).unwrap();
-    assert_eq!(
-        call(&port, &mut c, "take_next", "null").unwrap(),
-        json!("t1")
-    );
+    call(&port, &c, "assign_task", r#"{"taskId":"t1"}"#).unwrap();
+    assert_eq!(call(&port, &c, "take_next", "null").unwrap(), json!("t1"));
 }
 
 #[test]
 fn enum_messages_use_camel_case_variants_and_fields() {
     let port = TestPort::new("worker:w1", Rc::new(MemoryStorage::new()));
-    let mut w = load::<Worker>(&port, "w1");
-    let reply = call(&port, &mut w, "command", r#"{"setLast":{"taskId":"t9"}}"#).unwrap();
+    let w = load::<Worker>(&port);
+    let reply = call(&port, &w, "command", r#"{"setLast":{"taskId":"t9"}}"#).unwrap();
     assert_eq!(reply, json!("ok"));
-    let state = call(&port, &mut w, "get_state", "{}").unwrap();
+    let state = call(&port, &w, "get_state", "{}").unwrap();
     assert_eq!(state, json!({"processedCount": 0, "lastTask": "t9"}));
     assert_eq!(
-        call(&port, &mut w, "command", r#""reset""#).unwrap(),
+        call(&port, &w, "command", r#""reset""#).unwrap(),
         json!("ok")
     );
 }
@@ -139,8 +135,8 @@ fn enum_messages_use_camel_case_variants_and_fields() {
 #[test]
 fn handlers_reach_other_actors_through_ctx() {
     let port = TestPort::new("worker:w1", Rc::new(MemoryStorage::new()));
-    let mut w = load::<Worker>(&port, "w1");
-    let reply = call(&port, &mut w, "process_task", r#"{"taskId":"t1"}"#).unwrap();
+    let w = load::<Worker>(&port);
+    let reply = call(&port, &w, "process_task", r#"{"taskId":"t1"}"#).unwrap();
     assert_eq!(reply, json!(1));
     let sent = port.sent.borrow();
     assert_eq!(sent.len(), 1);
@@ -205,11 +201,9 @@ fn a_gateway_has_its_routing_table_and_handles_no_message() {
     assert_eq!(gateway.default_reply_to, "client:ui");
 
     let port = TestPort::new("session:s1", Rc::new(MemoryStorage::new()));
-    let mut s = load::<Session>(&port, "s1");
+    let s = load::<Session>(&port);
     assert_eq!(
-        call(&port, &mut s, "get_status", "null")
-            .unwrap_err()
-            .code(),
+        call(&port, &s, "get_status", "null").unwrap_err().code(),
         "unknown_type"
     );
 }

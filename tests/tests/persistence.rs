@@ -1,79 +1,71 @@
 //! Generated persistence against the in-memory storage: per-field keys, per-entry writes,
 //! restarts, and no write for a turn that changes nothing.
 
+use duract::instance::Instance;
 use duract::{Actor, MemoryStorage};
 use duract_tests::fixtures::{Coordinator, Worker};
 use duract_tests::port::{load, request, turn, TestPort};
 use serde_json::Value;
 use std::rc::Rc;
 
-fn send<A: Actor>(
-    port: &Rc<TestPort>,
-    actor: &mut (A, duract::persist::Saved),
-    ty: &str,
-    payload: &str,
-) -> Value {
+fn send<A: Actor>(port: &Rc<TestPort>, actor: &Instance<A>, ty: &str, payload: &str) -> Value {
     let to = duract::Port::address(&**port).to_string();
-    let reply = turn(port, actor, &request(&to, ty, payload)).expect("turn");
+    let reply = turn(actor, &request(&to, ty, payload)).expect("turn");
     serde_json::from_str(&reply).unwrap()
 }
 
-fn setup() -> (
-    Rc<MemoryStorage>,
-    Rc<TestPort>,
-    (Coordinator, duract::persist::Saved),
-) {
+fn setup() -> (Rc<MemoryStorage>, Rc<TestPort>, Instance<Coordinator>) {
     let storage = Rc::new(MemoryStorage::new());
     let port = TestPort::new("coordinator:main", storage.clone());
-    let c = load::<Coordinator>(&port, "main");
+    let c = load::<Coordinator>(&port);
     (storage, port, c)
 }
 
 #[test]
 fn a_new_instance_from_the_same_storage_restores_the_state() {
-    let (storage, port, mut c) = setup();
-    send(&port, &mut c, "register_worker", r#"{"workerId":"w1"}"#);
-    send(&port, &mut c, "register_worker", r#"{"workerId":"w2"}"#);
+    let (storage, port, c) = setup();
+    send(&port, &c, "register_worker", r#"{"workerId":"w1"}"#);
+    send(&port, &c, "register_worker", r#"{"workerId":"w2"}"#);
     for t in ["t1", "t2", "t3"] {
-        send(
-            &port,
-            &mut c,
-            "assign_task",
-            &format!(r#"{{"taskId":"{t}"}}"#),
-        );
+        send(&port, &c, "assign_task", &format!(r#"{{"taskId":"{t}"}}"#));
     }
-    send(&port, &mut c, "take_next", "null");
+    send(&port, &c, "take_next", "null");
     send(
         &port,
-        &mut c,
+        &c,
         "task_complete",
         r#"{"taskId":"t1","workerId":"w2"}"#,
     );
-    let before = send(&port, &mut c, "get_status", "null");
-    assert_eq!(c.0.turns, 8);
+    let before = send(&port, &c, "get_status", "null");
+    assert_eq!(c.inspect(|c| c.turns), Some(8));
 
     // Restart: drop the instance, load a new one from the same storage.
     drop(c);
     let port = TestPort::new("coordinator:main", storage.clone());
-    let mut restored = load::<Coordinator>(&port, "main");
-    assert_eq!(restored.0.turns, 0, "skip fields start from Default");
-    assert_eq!(restored.0.queue.iter().collect::<Vec<_>>(), ["t2", "t3"]);
-    let after = send(&port, &mut restored, "get_status", "null");
+    let restored = load::<Coordinator>(&port);
+    let after = send(&port, &restored, "get_status", "null");
+    assert_eq!(
+        restored.inspect(|c| c.turns),
+        Some(1),
+        "skip fields start from Default"
+    );
+    let queue = restored.inspect(|c| c.queue.iter().cloned().collect::<Vec<_>>());
+    assert_eq!(queue.unwrap(), ["t2", "t3"]);
     assert_eq!(before, after);
     assert_eq!(after["workers"], serde_json::json!(["w1", "w2"]));
     assert_eq!(after["done"], serde_json::json!([["w2", 1]]));
     // The queue keeps its order across the restart: the next task is t2.
-    assert_eq!(send(&port, &mut restored, "take_next", "null"), "t2");
+    assert_eq!(send(&port, &restored, "take_next", "null"), "t2");
 }
 
 #[test]
 fn each_field_has_its_own_key_and_skip_fields_none() {
-    let (storage, port, mut c) = setup();
-    send(&port, &mut c, "register_worker", r#"{"workerId":"w1"}"#);
-    send(&port, &mut c, "assign_task", r#"{"taskId":"t1"}"#);
+    let (storage, port, c) = setup();
+    send(&port, &c, "register_worker", r#"{"workerId":"w1"}"#);
+    send(&port, &c, "assign_task", r#"{"taskId":"t1"}"#);
     send(
         &port,
-        &mut c,
+        &c,
         "task_complete",
         r#"{"taskId":"t1","workerId":"w1"}"#,
     );
@@ -87,20 +79,15 @@ fn each_field_has_its_own_key_and_skip_fields_none() {
 
 #[test]
 fn a_turn_that_changes_one_entry_writes_one_key() {
-    let (storage, port, mut c) = setup();
-    send(&port, &mut c, "register_worker", r#"{"workerId":"w1"}"#);
+    let (storage, port, c) = setup();
+    send(&port, &c, "register_worker", r#"{"workerId":"w1"}"#);
     for i in 0..2000 {
-        send(
-            &port,
-            &mut c,
-            "assign_task",
-            &format!(r#"{{"taskId":"t{i}"}}"#),
-        );
+        send(&port, &c, "assign_task", &format!(r#"{{"taskId":"t{i}"}}"#));
     }
     assert_eq!(storage.len(), 2001);
 
     let before = storage.stats();
-    send(&port, &mut c, "assign_task", r#"{"taskId":"last"}"#);
+    send(&port, &c, "assign_task", r#"{"taskId":"last"}"#);
     let after = storage.stats();
     assert_eq!(
         (
@@ -112,7 +99,7 @@ fn a_turn_that_changes_one_entry_writes_one_key() {
     );
 
     let before = storage.stats();
-    send(&port, &mut c, "take_next", "null");
+    send(&port, &c, "take_next", "null");
     let after = storage.stats();
     assert_eq!(
         (
@@ -126,15 +113,15 @@ fn a_turn_that_changes_one_entry_writes_one_key() {
 
 #[test]
 fn a_turn_that_changes_nothing_writes_nothing() {
-    let (storage, port, mut c) = setup();
-    send(&port, &mut c, "register_worker", r#"{"workerId":"w1"}"#);
+    let (storage, port, c) = setup();
+    send(&port, &c, "register_worker", r#"{"workerId":"w1"}"#);
     let before = storage.stats();
-    send(&port, &mut c, "get_status", "null");
+    send(&port, &c, "get_status", "null");
     // Registering again is idempotent: the plain field's JSON is unchanged.
-    send(&port, &mut c, "register_worker", r#"{"workerId":"w1"}"#);
+    send(&port, &c, "register_worker", r#"{"workerId":"w1"}"#);
     assert_eq!(storage.stats(), before);
     // An unchanged plain field is not rewritten when another field changes.
-    send(&port, &mut c, "assign_task", r#"{"taskId":"t1"}"#);
+    send(&port, &c, "assign_task", r#"{"taskId":"t1"}"#);
     let after = storage.stats();
     assert_eq!(after.puts - before.puts, 1);
     assert!(!storage.snapshot().keys().any(|k| k.contains("turns")));
@@ -144,15 +131,15 @@ fn a_turn_that_changes_nothing_writes_nothing() {
 fn a_restored_plain_field_is_not_rewritten_until_it_changes() {
     let storage = Rc::new(MemoryStorage::new());
     let port = TestPort::new("worker:w1", storage.clone());
-    let mut w = load::<Worker>(&port, "w1");
-    send(&port, &mut w, "process_task", r#"{"taskId":"t1"}"#);
+    let w = load::<Worker>(&port);
+    send(&port, &w, "process_task", r#"{"taskId":"t1"}"#);
     assert_eq!(storage.stats().puts, 2, "processed_count and last_task");
     let port = TestPort::new("worker:w1", storage.clone());
-    let mut w = load::<Worker>(&port, "w1");
-    send(&port, &mut w, "get_state", "null");
+    let w = load::<Worker>(&port);
+    send(&port, &w, "get_state", "null");
     assert_eq!(storage.stats().puts, 2);
-    send(&port, &mut w, "process_task", r#"{"taskId":"t2"}"#);
+    send(&port, &w, "process_task", r#"{"taskId":"t2"}"#);
     assert_eq!(storage.stats().puts, 4);
-    let state = send(&port, &mut w, "get_state", "null");
+    let state = send(&port, &w, "get_state", "null");
     assert_eq!(state["processedCount"], 2);
 }

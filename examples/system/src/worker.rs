@@ -7,6 +7,7 @@
 
 use crate::coordinator::{Coordinator, TaskComplete};
 use duract::{actor, message, payload, route, Ctx, Error};
+use std::time::Duration;
 
 /// `process_task` (internal: only the coordinator sends it).
 #[message(reply = Started, internal)]
@@ -71,14 +72,15 @@ impl Worker {
     async fn process_task(&mut self, ctx: &mut Ctx, msg: ProcessTask) -> Result<Started, Error> {
         self.current_task = Some(msg.task_id.clone());
         self.coordinator = Some(ctx.sender().id().to_owned());
-        let work_ms = ctx.var_or("WORK_MS", 1000.0);
-        ctx.send_after(
-            work_ms,
-            &WorkDone {
+        // A task sent again (its lease ran out meanwhile) goes on with the work in progress.
+        let timer = format!("work {}", msg.task_id);
+        if ctx.timer(&timer).is_none() {
+            let work = Duration::from_millis(ctx.var_or("WORK_MS", 1000));
+            let done = WorkDone {
                 task_id: msg.task_id.clone(),
-            },
-        )
-        .await?;
+            };
+            ctx.set_timer(&timer, work, &done)?;
+        }
         Ok(Started {
             status: "processing".into(),
             task_id: msg.task_id,

@@ -162,15 +162,15 @@ fn state_methods(model: &ActorModel) -> (TokenStream, TokenStream) {
                 ::core::result::Result::Ok((this, saved))
             }
 
-            async fn save(
+            fn save(
                 &mut self,
-                storage: &dyn #krate::Storage,
-                saved: &mut #krate::persist::Saved,
+                saved: &#krate::persist::Saved,
+                batch: &mut #krate::persist::SaveBatch,
             ) -> #krate::__private::SaveResult {
-                let mut batch = #krate::__private::SaveBatch::new();
+                let _ = (saved, &batch); // an actor without stored fields uses neither
                 #(batch.field(saved, #idx, #keys, &self.#plain_idents)?;)*
                 #save_entries
-                batch.commit(storage, saved).await
+                ::core::result::Result::Ok(())
             }
 
             async fn dispatch(
@@ -207,10 +207,10 @@ fn gateway_methods(model: &ActorModel) -> TokenStream {
             #value
         }
 
-        async fn save(
+        fn save(
             &mut self,
-            _storage: &dyn #krate::Storage,
-            _saved: &mut #krate::persist::Saved,
+            _saved: &#krate::persist::Saved,
+            _batch: &mut #krate::persist::SaveBatch,
         ) -> #krate::__private::SaveResult {
             ::core::result::Result::Ok(())
         }

@@ -50,13 +50,13 @@ const _: () = {
             }
             ::core::result::Result::Ok((this, saved))
         }
-        async fn save(&mut self, storage: &dyn ::duract::Storage, saved: &mut ::duract::persist::Saved,) -> ::duract::__private::SaveResult {
-            let mut batch = ::duract::__private::SaveBatch::new();
+        fn save(&mut self, saved: &::duract::persist::Saved, batch: &mut ::duract::persist::SaveBatch,) -> ::duract::__private::SaveResult {
+            let _ = (saved, &batch);
             batch.field(saved, 0usize, "f/workers", &self.workers)?;
             for (prefix, field) in __duract_entries(self) {
                 batch.entries(prefix, field)?;
             }
-            batch.commit(storage, saved).await
+            ::core::result::Result::Ok(())
         }
         async fn dispatch(&mut self, ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {
             <Coordinator as ::duract::__private::Routes>::dispatch(self, ctx, envelope).await

@@ -61,7 +61,7 @@ const _: () = {
         async fn load(_id: &str, _storage: &dyn ::duract::Storage,) -> ::duract::__private::LoadResult<Self> {
             ::core::result::Result::Ok((Session, ::duract::persist::Saved::new(0)))
         }
-        async fn save(&mut self, _storage: &dyn ::duract::Storage, _saved: &mut ::duract::persist::Saved,) -> ::duract::__private::SaveResult {
+        fn save(&mut self, _saved: &::duract::persist::Saved, _batch: &mut ::duract::persist::SaveBatch,) -> ::duract::__private::SaveResult {
             ::core::result::Result::Ok(())
         }
         async fn dispatch(&mut self, _ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {

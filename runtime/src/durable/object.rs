@@ -119,7 +119,7 @@ impl<A: Actor> Object<A> {
             let delivered = self.broadcast(&envelope.encode());
             crate::envelope::to_raw(&serde_json::json!({ "delivered": delivered }))
         });
-        let reply = envelope.reply(result, self.port.fresh_id(), self.port.now());
+        let reply = envelope.reply(result, self.port.fresh_id(), self.port.now() as f64);
         Response::ok(reply.encode())
     }
 
@@ -135,7 +135,7 @@ impl<A: Actor> Object<A> {
         };
         let reply = match self.check_target(&envelope) {
             Ok(()) => self.instance.handle_envelope(envelope).await,
-            Err(error) => envelope.reply(Err(error), self.port.fresh_id(), self.port.now()),
+            Err(error) => envelope.reply(Err(error), self.port.fresh_id(), self.port.now() as f64),
         };
         let mut response = Response::ok(reply.encode())?;
         response

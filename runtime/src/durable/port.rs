@@ -236,8 +236,8 @@ impl Port for DurablePort {
         self.address.get().unwrap_or(&self.placeholder)
     }
 
-    fn now(&self) -> f64 {
-        js_sys::Date::now()
+    fn now(&self) -> u64 {
+        js_sys::Date::now() as u64
     }
 
     fn fresh_id(&self) -> String {
@@ -275,11 +275,11 @@ impl Port for DurablePort {
         self.wait_until(work);
     }
 
-    fn arm_alarm(&self, next: Option<f64>) {
+    fn arm_alarm(&self, next: Option<u64>) {
         let raw = self.storage.raw();
         let promise = match next {
             Some(at) => raw.set_alarm(
-                js_sys::Date::new(&JsValue::from_f64(at)),
+                js_sys::Date::new(&JsValue::from_f64(at as f64)),
                 js_sys::Object::new(),
             ),
             None => raw.delete_alarm(js_sys::Object::new()),

@@ -30,17 +30,15 @@ pub const ALARM_RETRY_MS: u64 = 1_000;
 /// An instance as the host holds it, its actor type erased. Each method builds a whole
 /// task for the executor (one box per delivery: the typed turn is inlined into it).
 pub(crate) trait Hosted {
-    /// The task that handles `envelope` in its turn, ends the turn (commit or roll back)
-    /// and puts the reply in `sink`.
+    /// The task that handles `envelope` in its turn and puts the reply in `sink`.
     fn deliver(
         self: Rc<Self>,
         host: Rc<HostInner>,
-        port: Rc<HostPort>,
         envelope: Envelope,
         sink: Sink,
     ) -> LocalBoxFuture<'static, ()>;
-    /// The task that delivers the due timers, ends the turn and, when delivery failed,
-    /// retries the alarm [`ALARM_RETRY_MS`] later.
+    /// The task that delivers the due timers and, when a delivery failed, retries the alarm
+    /// [`ALARM_RETRY_MS`] later.
     fn fire_timers(
         self: Rc<Self>,
         host: Rc<HostInner>,
@@ -54,14 +52,11 @@ impl<A: Actor> Hosted for Instance<A> {
     fn deliver(
         self: Rc<Self>,
         host: Rc<HostInner>,
-        port: Rc<HostPort>,
         envelope: Envelope,
         sink: Sink,
     ) -> LocalBoxFuture<'static, ()> {
         Box::pin(async move {
             let result = self.run_turn(&envelope).await;
-            // The turn is over (the next one has not started): commit or roll back.
-            host.end_turn(&*self, &port).await;
             let reply = envelope.into_reply(result, host.fresh_id(), host.clock.now() as f64);
             host.put_reply(sink, reply);
         })
@@ -73,9 +68,7 @@ impl<A: Actor> Hosted for Instance<A> {
         port: Rc<HostPort>,
     ) -> LocalBoxFuture<'static, ()> {
         Box::pin(async move {
-            let delivered = self.deliver_due_timers().await;
-            host.end_turn(&*self, &port).await;
-            if delivered.is_err() {
+            if self.deliver_due_timers().await.is_err() {
                 host.retry_alarm(port.key());
             }
         })
@@ -243,8 +236,8 @@ impl Host {
     }
 
     /// The virtual time, ms since the Unix epoch.
-    pub fn now(&self) -> f64 {
-        self.inner.clock.now() as f64
+    pub fn now(&self) -> u64 {
+        self.inner.clock.now()
     }
 
     /// A message id unique on this host.
@@ -428,9 +421,9 @@ impl Host {
     }
 
     /// The alarm of `address`, if armed (ms since the epoch).
-    pub fn alarm(&self, address: &str) -> Option<f64> {
+    pub fn alarm(&self, address: &str) -> Option<u64> {
         let address = parse(address).ok()?;
-        self.inner.alarms.get(&address).map(|at| at as f64)
+        self.inner.alarms.get(&address)
     }
 
     /// Drops the alarm of `address` while its timers stay stored: what workerd does to an
@@ -655,9 +648,7 @@ impl HostInner {
     /// Queues the task that handles `envelope` in a turn of `active`.
     fn start_delivery(&self, active: Activation, envelope: Envelope, sink: Sink) {
         let owner = active.port.activation();
-        let task = active
-            .instance
-            .deliver(self.rc(), active.port, envelope, sink);
+        let task = active.instance.deliver(self.rc(), envelope, sink);
         self.executor.spawn(Some(owner), task);
     }
 
@@ -699,20 +690,6 @@ impl HostInner {
         self.undelivered
             .borrow_mut()
             .push(Undelivered { envelope, reason });
-    }
-
-    /// Ends a turn of `active`: commits its writes, or, when one failed, rolls them all back,
-    /// drops the in-memory state (storage is the truth) and re-arms the alarm from storage.
-    async fn end_turn(&self, instance: &dyn Hosted, port: &HostPort) {
-        let storage = port.fault_storage();
-        if !storage.is_broken() {
-            storage.commit();
-            return;
-        }
-        storage.roll_back();
-        instance.unload();
-        let next = crate::timer::next_due(&**storage).await.ok().flatten();
-        self.alarms.arm(port.key(), next.map(super::clock::due_ms));
     }
 
     /// Fires an alarm or ask deadline that is due, or, when an ask waits and nothing is

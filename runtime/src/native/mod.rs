@@ -42,6 +42,7 @@
 //! ```
 //! use duract::native::{assert_error_code, reply_payload, Host};
 //! use duract::{actor, message, payload, route, Ctx, Error};
+//! use std::time::Duration;
 //!
 //! #[message(reply = Total)]
 //! pub struct Add { pub amount: u64 }
@@ -58,7 +59,8 @@
 //! impl Counter {
 //!     async fn add(&mut self, ctx: &mut Ctx, msg: Add) -> Result<Total, Error> {
 //!         if self.total == 0 {
-//!             ctx.send_after(60_000.0, &Reset).await?; // a durable timer: survives restarts
+//!             // A durable timer: survives restarts; setting "reset" again replaces it.
+//!             ctx.set_timer("reset", Duration::from_secs(60), &Reset)?;
 //!         }
 //!         self.total += msg.amount;
 //!         Ok(Total { total: self.total })

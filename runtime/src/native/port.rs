@@ -70,8 +70,8 @@ impl Port for HostPort {
         &self.address
     }
 
-    fn now(&self) -> f64 {
-        self.host.upgrade().map_or(0.0, |h| h.clock.now() as f64)
+    fn now(&self) -> u64 {
+        self.host.upgrade().map_or(0, |h| h.clock.now())
     }
 
     fn fresh_id(&self) -> String {
@@ -108,9 +108,9 @@ impl Port for HostPort {
         }
     }
 
-    fn arm_alarm(&self, next: Option<f64>) {
+    fn arm_alarm(&self, next: Option<u64>) {
         if let Some(host) = self.host.upgrade() {
-            host.alarms.arm(&self.key, next.map(super::clock::due_ms));
+            host.alarms.arm(&self.key, next);
         }
     }
 

@@ -49,7 +49,7 @@ impl Client {
             message_type,
             payload,
             self.host.fresh_id(),
-            self.host.now(),
+            self.host.now() as f64,
         )
         .map_err(|e| HostError::Encode {
             reason: e.to_string(),
@@ -154,13 +154,16 @@ impl Stored {
             .collect()
     }
 
-    /// The durable timers stored, as (due ms, envelope), in due order.
-    pub fn timers(&self) -> Vec<(u64, Envelope)> {
-        use crate::timer::{parse_due, PREFIX};
+    /// The durable timers stored, as (due ms, name, envelope), in due order.
+    pub fn timers(&self) -> Vec<(u64, String, Envelope)> {
+        use crate::timer::{parse_key, PREFIX};
         self.entries
             .range(PREFIX.to_owned()..)
             .take_while(|(k, _)| k.starts_with(PREFIX))
-            .filter_map(|(k, v)| Some((parse_due(k)? as u64, Envelope::decode(v).ok()?)))
+            .filter_map(|(k, v)| {
+                let (due, name) = parse_key(k)?;
+                Some((due, name.to_owned(), Envelope::decode_trusted(v).ok()?))
+            })
             .collect()
     }
 

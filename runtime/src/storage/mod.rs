@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `f/<field>` | a plain field of an `#[actor]` struct, as JSON |
 //! | `e/<field>/<entry>` | one entry of a `#[persist(entries)]` field (see [`crate::persist`]) |
-//! | `__duract/timer/<due ms, 20 digits>/<id>` | a durable timer: the envelope it delivers |
+//! | `__duract/timer/<due ms, 20 digits>/<name>` | the durable timer `name`: the envelope it delivers |
 //!
 //! Fields marked `#[persist(skip)]` are not stored. Renaming a field changes its key.
 

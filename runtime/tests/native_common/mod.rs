@@ -6,13 +6,12 @@ use duract::__private::serde::{Deserialize, Serialize};
 use duract::__private::RawValue;
 use duract::envelope::to_raw;
 use duract::gateway::{Forward, GatewayInfo, ReplyRoute};
-use duract::persist::{decode_field, encode_field, field_key, Saved};
-use duract::{
-    Actor, ActorInfo, Ctx, Envelope, Error, Handles, Message, RouteInfo, Storage, WriteBatch,
-};
+use duract::persist::{decode_field, field_key, SaveBatch, Saved};
+use duract::{Actor, ActorInfo, Ctx, Envelope, Error, Handles, Message, RouteInfo, Storage};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 /// Yields once to the executor: without the turn gate, turns would interleave here.
 pub struct YieldNow(bool);
@@ -49,16 +48,23 @@ macro_rules! message {
 pub struct Append(pub String);
 message!(Append, "append", usize, false);
 
-/// `schedule`: a durable timer that delivers `tick` with `tag` after `delay_ms`.
+/// `schedule`: the durable timer named `tag`, delivering `tick` with `tag` after `delay_ms`;
+/// replies with the timer's name.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 #[serde(crate = "duract::__private::serde", rename_all = "camelCase")]
 pub struct Schedule {
-    pub delay_ms: f64,
+    pub delay_ms: u64,
     pub tag: String,
 }
 message!(Schedule, "schedule", String, false);
 
-/// `remind`: like `schedule`, and counts one (so the turn writes a timer, then its state).
+/// `add_then_fail`: adds to the count, sends to the journal, sets a timer, then fails.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct AddThenFail(pub u64);
+message!(AddThenFail, "add_then_fail", (), false);
+
+/// `remind`: like `schedule`, and counts one (so the turn writes a timer and its state).
 #[derive(Serialize, Deserialize, Debug, Clone)]
 #[serde(crate = "duract::__private::serde")]
 pub struct Remind(pub Schedule);
@@ -159,6 +165,7 @@ pub struct Counter {
 
 impl Handles<Append> for Counter {}
 impl Handles<Tick> for Counter {}
+impl Handles<AddThenFail> for Counter {}
 impl Handles<PingSelf> for Counter {}
 impl Handles<AskPeer> for Counter {}
 
@@ -166,6 +173,11 @@ const FIELDS: [&str; 2] = ["count", "log"];
 
 fn reply<T: Serialize>(value: &T) -> Result<Box<RawValue>, Error> {
     to_raw(value)
+}
+
+fn schedule(ctx: &Ctx, s: &Schedule) -> Result<(), Error> {
+    let tick = Tick { tag: s.tag.clone() };
+    ctx.set_timer(&s.tag, Duration::from_millis(s.delay_ms), &tick)
 }
 
 impl Actor for Counter {
@@ -185,24 +197,9 @@ impl Actor for Counter {
         Ok((me, saved))
     }
 
-    async fn save(&mut self, storage: &dyn Storage, saved: &mut Saved) -> Result<(), Error> {
-        let values = [
-            encode_field("count", &self.count)?,
-            encode_field("log", &self.log)?,
-        ];
-        let mut batch = WriteBatch::default();
-        for (i, json) in values.iter().enumerate() {
-            if saved.differs(i, json) {
-                batch.put(field_key(FIELDS[i]), json.clone());
-            }
-        }
-        if !batch.is_empty() {
-            storage.write(batch).await?;
-            for (i, json) in values.into_iter().enumerate() {
-                saved.record(i, json);
-            }
-        }
-        Ok(())
+    fn save(&mut self, saved: &Saved, batch: &mut SaveBatch) -> Result<(), Error> {
+        batch.field(saved, 0, &field_key(FIELDS[0]), &self.count)?;
+        batch.field(saved, 1, &field_key(FIELDS[1]), &self.log)
     }
 
     async fn dispatch(&mut self, ctx: &mut Ctx, env: &Envelope) -> Result<Box<RawValue>, Error> {
@@ -223,18 +220,24 @@ impl Actor for Counter {
             }),
             "schedule" => {
                 let s: Schedule = env.decode_payload()?;
-                let id = ctx.send_after(s.delay_ms, &Tick { tag: s.tag }).await?;
-                reply(&id)
+                schedule(ctx, &s)?;
+                reply(&s.tag)
             }
             "remind" => {
                 let Remind(s) = env.decode_payload()?;
-                let id = ctx.send_after(s.delay_ms, &Tick { tag: s.tag }).await?;
+                schedule(ctx, &s)?;
                 self.count += 1;
-                reply(&id)
+                reply(&s.tag)
             }
             "tick" => {
                 let t: Tick = env.decode_payload()?;
-                let at = ctx.now() - duract::native::clock::DEFAULT_EPOCH_MS as f64;
+                if t.tag.starts_with("flaky") && ctx.var("FAIL_FLAKY").as_deref() == Some("1") {
+                    return Err(Error::handler("flaky", "this tick fails for now"));
+                }
+                if let Some(victim) = t.tag.strip_prefix("cancel ") {
+                    ctx.cancel_timer(victim);
+                }
+                let at = ctx.now() - duract::native::clock::DEFAULT_EPOCH_MS;
                 let entry = format!("{}@{}", t.tag, at);
                 // The journal records ticks of every instance in the order they fire.
                 ctx.actor::<Counter>("journal")
@@ -279,6 +282,18 @@ impl Actor for Counter {
                 reply(&())
             }
             "fail" => Err(Error::handler("nope", "it fails")),
+            "add_then_fail" => {
+                // Changes state, sends and sets a timer, then fails: none of it may stay.
+                self.count += env.decode_payload::<u64>()?;
+                ctx.actor::<Counter>("journal")
+                    .send(&Append("leaked".into()))?;
+                let leak = Schedule {
+                    delay_ms: 10,
+                    tag: "leaked".into(),
+                };
+                schedule(ctx, &leak)?;
+                Err(Error::handler("nope", "it fails after changing things"))
+            }
             other => Err(Error::UnknownType {
                 message_type: other.to_owned(),
             }),
@@ -317,7 +332,7 @@ impl Actor for Session {
         Ok((Session, Saved::new(0)))
     }
 
-    async fn save(&mut self, _storage: &dyn Storage, _saved: &mut Saved) -> Result<(), Error> {
+    fn save(&mut self, _saved: &Saved, _batch: &mut SaveBatch) -> Result<(), Error> {
         Ok(())
     }
 

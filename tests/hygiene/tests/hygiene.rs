@@ -17,8 +17,8 @@ impl renamed::Port for NoPort {
     fn address(&self) -> &renamed::Address {
         &self.0
     }
-    fn now(&self) -> f64 {
-        0.0
+    fn now(&self) -> u64 {
+        0
     }
     fn fresh_id(&self) -> String {
         "id".into()
@@ -39,7 +39,7 @@ impl renamed::Port for NoPort {
         })
     }
     fn spawn(&self, _: renamed::future::LocalBoxFuture<'static, ()>) {}
-    fn arm_alarm(&self, _: Option<f64>) {}
+    fn arm_alarm(&self, _: Option<u64>) {}
     fn var(&self, _: &str) -> Option<String> {
         None
     }
@@ -49,32 +49,21 @@ impl renamed::Port for NoPort {
 fn hygienic_actors_dispatch_and_persist() {
     let address = renamed::Address::parse("counter:c").unwrap();
     let port = std::rc::Rc::new(NoPort(address.clone(), MemoryStorage::new()));
-    renamed::block_on(async {
-        let (mut counter, mut saved) = Counter::load("c", port.storage()).await.unwrap();
-        let mut ctx = renamed::Ctx::new(port.clone(), address.clone());
-        let reply = counter
-            .dispatch(&mut ctx, &envelope("counter:c", "ping", r#"{"count":2}"#))
-            .await
-            .unwrap();
-        assert_eq!(reply.get(), r#"{"totalCount":2,"askedBy":"c"}"#);
-        let reply = counter
-            .dispatch(
-                &mut ctx,
-                &envelope("counter:c", "bump", r#"{"many":{"byCount":3}}"#),
-            )
-            .await
-            .unwrap();
-        assert_eq!(reply.get(), "5");
-        counter.save(port.storage(), &mut saved).await.unwrap();
-        let (restored, _) = Counter::load("c", port.storage()).await.unwrap();
-        assert_eq!(restored.total(), 5);
-        let reply = counter
-            .dispatch(&mut ctx, &envelope("counter:c", "reset_all", "{}"))
-            .await
-            .unwrap();
-        assert_eq!((reply.get(), counter.total()), ("null", 0));
-    });
-    use renamed::Port;
+    let counter = renamed::instance::Instance::<Counter>::new(port.clone());
+    let turn = |instance: &renamed::instance::Instance<Counter>, ty: &str, payload: &str| {
+        let envelope = envelope("counter:c", ty, payload);
+        let reply = renamed::block_on(instance.run_turn(&envelope)).unwrap();
+        reply.get().to_owned()
+    };
+    assert_eq!(
+        turn(&counter, "ping", r#"{"count":2}"#),
+        r#"{"totalCount":2,"askedBy":"ui"}"#
+    );
+    assert_eq!(turn(&counter, "bump", r#"{"many":{"byCount":3}}"#), "5");
+    let restored = renamed::instance::Instance::<Counter>::new(port.clone());
+    assert_eq!(turn(&restored, "bump", r#"{"many":{"byCount":0}}"#), "5");
+    assert_eq!(turn(&counter, "reset_all", "{}"), "null");
+    assert_eq!(counter.inspect(Counter::total), Some(0));
     assert_eq!(Echo::INFO.kind, "echo-er");
     assert_eq!(Echo::INFO.class, "Echoer");
     assert_eq!(Echo::INFO.binding, "ECHO_ER_ACTOR");

@@ -55,18 +55,9 @@ impl Ord for Expiry {
     }
 }
 
-/// The lease timer: when it fires, and its id.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LeaseTimer {
-    /// When it fires (ms since the epoch).
-    pub due: f64,
-    /// Its id, to cancel it.
-    pub id: String,
-}
-
-/// The storage key (after the field's prefix) of the lease timer. Leases are stored under
-/// their task id's JSON text, which starts with `"`, so the two never meet.
-const TIMER_KEY: &str = "timer";
+/// The stored key of the lease timer of earlier versions (the timer is now the framework's
+/// named timer): removed when it is found.
+const LEGACY_TIMER_KEY: &str = "timer";
 
 /// A lease's place in the expiry index: its expiry, then its order.
 type Place = (Expiry, u64);
@@ -75,7 +66,7 @@ fn place(lease: &Lease) -> Place {
     (Expiry(lease.expires_at), lease.order)
 }
 
-/// The active tasks, by task id, and the one timer that serves their leases. Finding a task
+/// The active tasks, by task id. Finding a task
 /// costs O(1), inserting, removing and finding the earliest expiry O(log n); each change
 /// writes one key.
 ///
@@ -88,7 +79,6 @@ pub struct Leases {
     by_expiry: BTreeMap<Place, SmolStr>,
     /// The order the next lease recorded gets.
     next_order: u64,
-    timer: Option<LeaseTimer>,
     /// Writes since the last save, in order: (entry, JSON to put, or `None` to delete).
     /// Encoded when made, so that saving looks nothing up.
     changed: Vec<(Entry, Option<String>)>,
@@ -98,7 +88,7 @@ pub struct Leases {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Entry {
     Lease(SmolStr),
-    Timer,
+    LegacyTimer,
 }
 
 impl Leases {
@@ -158,23 +148,6 @@ impl Leases {
         self.by_expiry
             .first_key_value()
             .map(|((Expiry(at), _), _)| *at)
-    }
-
-    /// The lease timer, when one is set.
-    pub fn timer(&self) -> Option<&LeaseTimer> {
-        self.timer.as_ref()
-    }
-
-    /// Records the lease timer (`None`: none is set).
-    pub fn set_timer(&mut self, timer: Option<LeaseTimer>) -> Result<(), Error> {
-        let json = timer
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(stored)?;
-        self.timer = timer;
-        self.changed.push((Entry::Timer, json));
-        Ok(())
     }
 
     /// Whether `task_id` is active.
@@ -245,8 +218,8 @@ impl fmt::Display for LeaseCursor {
 
 impl EntryField for Leases {
     fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error> {
-        if key == TIMER_KEY {
-            self.timer = Some(serde_json::from_str(json).map_err(stored)?);
+        if key == LEGACY_TIMER_KEY {
+            self.changed.push((Entry::LegacyTimer, None));
             return Ok(());
         }
         let task_id: String = serde_json::from_str(key).map_err(stored)?;
@@ -265,7 +238,7 @@ impl EntryField for Leases {
         for (entry, json) in changed.drain(..) {
             let key = match entry {
                 Entry::Lease(task_id) => entry_key(prefix, &*task_id)?,
-                Entry::Timer => format!("{prefix}{TIMER_KEY}"),
+                Entry::LegacyTimer => format!("{prefix}{LEGACY_TIMER_KEY}"),
             };
             match json {
                 Some(json) => batch.put(key, json),
@@ -338,12 +311,11 @@ mod tests {
         l.insert("t".into(), lease("w1", 10.0)).unwrap();
         l.remove_if("t", |_| true).unwrap();
         l.insert("t".into(), lease("w2", 20.0)).unwrap();
-        l.set_timer(None).unwrap();
         let mut batch = WriteBatch::default();
         l.drain_changes("p/", &mut batch).unwrap();
         assert_eq!(batch.puts.len(), 1);
         assert!(batch.puts[0].1.contains("w2"), "{:?}", batch.puts);
-        assert_eq!(batch.deletes, ["p/timer"]);
+        assert!(batch.deletes.is_empty());
     }
 
     #[test]
@@ -351,11 +323,6 @@ mod tests {
         let mut l = Leases::default();
         l.insert("t1".into(), lease("w1", 40.0)).unwrap();
         l.insert("t2".into(), lease("w2", 30.0)).unwrap();
-        let timer = LeaseTimer {
-            due: 30.0,
-            id: "x".into(),
-        };
-        l.set_timer(Some(timer.clone())).unwrap();
         let mut batch = WriteBatch::default();
         l.drain_changes("e/active/", &mut batch).unwrap();
         let mut restored = Leases::default();
@@ -363,12 +330,21 @@ mod tests {
             restored.load_entry(&k["e/active/".len()..], v).unwrap();
         }
         assert_eq!(restored.earliest_expiry(), Some(30.0));
-        assert_eq!(restored.timer(), Some(&timer));
         assert_eq!(
             restored.iter().map(|(t, _)| t).collect::<Vec<_>>(),
             ["t2", "t1"],
             "earliest expiry first"
         );
+    }
+
+    #[test]
+    fn an_earlier_versions_lease_timer_entry_is_deleted_on_the_next_save() {
+        let mut l = Leases::default();
+        l.load_entry(LEGACY_TIMER_KEY, r#"{"due":1,"id":"x"}"#)
+            .unwrap();
+        let mut batch = WriteBatch::default();
+        l.drain_changes("e/active/", &mut batch).unwrap();
+        assert_eq!(batch.deletes, ["e/active/timer"]);
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod roster;
 mod task_queue;
 
 use assign_payload::AssignPayload;
-pub use leases::{Lease, LeaseCursor, LeaseTimer, Leases};
+pub use leases::{Lease, LeaseCursor, Leases};
 pub use roster::Roster;
 pub use task_queue::{Queued, TaskQueue};
 
@@ -189,11 +189,10 @@ pub struct Page {
 /// `check_leases` (internal, the coordinator's lease timer): every task whose lease ran out
 /// goes back to the head of the queue.
 #[message(reply = (), internal)]
-pub struct CheckLeases {
-    /// When the timer was set to fire: tells the current lease timer from an earlier one
-    /// delivered again (timers are at least once).
-    pub due: f64,
-}
+pub struct CheckLeases;
+
+/// The name of the one timer that serves every lease.
+const LEASE_TIMER: &str = "leases";
 
 /// The coordinator's state: each field one entry per item.
 #[actor]
@@ -238,7 +237,7 @@ impl Coordinator {
         }
         self.workers.register(&worker_id, msg.capabilities);
         if self.workers.is_idle(&worker_id) {
-            self.free_worker(ctx, &worker_id).await?; // new capabilities may match queued tasks
+            self.free_worker(ctx, &worker_id)?; // new capabilities may match queued tasks
         }
         Ok(Registered {
             status: "registered".into(),
@@ -271,7 +270,7 @@ impl Coordinator {
             need,
         };
         if let Some(worker_id) = self.workers.take_idle(task.need.as_deref()) {
-            self.start(ctx, task, worker_id.clone()).await?;
+            self.start(ctx, task, worker_id.clone())?;
             let worker_id = worker_id.to_string();
             return Ok(Assignment::Assigned { task_id, worker_id });
         }
@@ -302,7 +301,7 @@ impl Coordinator {
             return Ok(completed(msg.task_id));
         };
         // The lease timer stays: when it fires it finds this lease gone and re-arms.
-        self.free_worker(ctx, &msg.worker_id).await?;
+        self.free_worker(ctx, &msg.worker_id)?;
         Ok(completed(msg.task_id))
     }
 
@@ -326,26 +325,21 @@ impl Coordinator {
     }
 
     #[waive(
-        invalid_payload = "internal: only actors send it, well-formed; native tests send a malformed one",
+        invalid_payload = "a unit message: every payload decodes",
         handler_error = "fails only if a timer or message of its own cannot be encoded, which never happens; a storage failure fails the turn after the handler (native tests inject one)"
     )]
-    async fn check_leases(&mut self, ctx: &mut Ctx, msg: CheckLeases) -> Result<(), Error> {
-        match self.active.timer() {
-            Some(timer) if timer.due == msg.due => self.active.set_timer(None)?, // it has fired
-            #[waive("an earlier lease timer delivered again (timers are at least once) changes no timer; native tests deliver one")]
-            _ => {}
+    async fn check_leases(&mut self, ctx: &mut Ctx, _msg: CheckLeases) -> Result<(), Error> {
+        while let Some((task_id, lease)) = self.active.pop_expired(ctx.now() as f64)? {
+            self.requeue(ctx, task_id, lease)?;
         }
-        while let Some((task_id, lease)) = self.active.pop_expired(ctx.now())? {
-            self.requeue(ctx, task_id, lease).await?;
-        }
-        self.arm_lease_timer(ctx).await
+        self.arm_lease_timer(ctx)
     }
 }
 
 impl Coordinator {
     /// A registered worker with nothing to do takes the first queued task it can run, or
     /// else becomes idle. (A worker that goes straight to its next task is not written.)
-    async fn free_worker(&mut self, ctx: &Ctx, worker_id: &str) -> Result<(), Error> {
+    fn free_worker(&mut self, ctx: &Ctx, worker_id: &str) -> Result<(), Error> {
         let Some((worker, capabilities)) = self.workers.registered(worker_id) else {
             return Ok(());
         };
@@ -355,11 +349,11 @@ impl Coordinator {
             return Ok(());
         };
         self.workers.set_idle(worker_id, false);
-        self.start(ctx, task, worker).await
+        self.start(ctx, task, worker)
     }
 
     /// Gives a waiting task to an idle worker that can run it, if any.
-    async fn offer_task(&mut self, ctx: &Ctx, task_id: &str) -> Result<(), Error> {
+    fn offer_task(&mut self, ctx: &Ctx, task_id: &str) -> Result<(), Error> {
         let Some(need) = self.queue.need_of(task_id) else {
             return Ok(()); // no longer waiting
         };
@@ -370,13 +364,13 @@ impl Coordinator {
             .queue
             .remove(task_id)
             .expect("need_of found it waiting");
-        self.start(ctx, task, worker_id).await
+        self.start(ctx, task, worker_id)
     }
 
     /// Records the assignment and its lease, and sends the work (it leaves once the turn's
     /// writes are stored).
-    async fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: SmolStr) -> Result<(), Error> {
-        let assigned_at = ctx.now();
+    fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: SmolStr) -> Result<(), Error> {
+        let assigned_at = ctx.now() as f64;
         let lease = Lease {
             worker_id: worker_id.clone(),
             assigned_at,
@@ -386,7 +380,7 @@ impl Coordinator {
             order: 0, // set by `insert`
         };
         self.active.insert(task.task_id.clone(), lease)?;
-        self.arm_lease_timer(ctx).await?;
+        self.arm_lease_timer(ctx)?;
         ctx.actor::<Worker>(&worker_id).send(&ProcessTask {
             task_id: task.task_id.to_string(),
         })
@@ -395,30 +389,28 @@ impl Coordinator {
     /// Puts a task whose lease ran out back at the head of the queue. The worker that held
     /// it counts as idle and takes the best task it can run; if that was another, the task
     /// goes to any other idle worker that can run it.
-    async fn requeue(&mut self, ctx: &Ctx, task_id: SmolStr, lease: Lease) -> Result<(), Error> {
+    fn requeue(&mut self, ctx: &Ctx, task_id: SmolStr, lease: Lease) -> Result<(), Error> {
         self.queue.push_front(Queued {
             task_id: task_id.clone(),
             priority: lease.priority,
             need: lease.requires,
         });
-        self.free_worker(ctx, &lease.worker_id).await?;
-        self.offer_task(ctx, &task_id).await
+        self.free_worker(ctx, &lease.worker_id)?;
+        self.offer_task(ctx, &task_id)
     }
 
     /// Sets the lease timer for the earliest expiry, unless it is set for then or sooner.
     /// One timer serves every lease: completing a task leaves it alone, so a completion
     /// writes no timer.
-    async fn arm_lease_timer(&mut self, ctx: &Ctx) -> Result<(), Error> {
+    fn arm_lease_timer(&self, ctx: &Ctx) -> Result<(), Error> {
         let Some(due) = self.active.earliest_expiry() else {
             return Ok(());
         };
-        match self.active.timer() {
-            Some(set) if set.due <= due => return Ok(()),
-            Some(later) => ctx.cancel_timer(&later.id).await?, // TASK_LEASE_MS was lowered
-            None => {}
+        let due = due.ceil() as u64;
+        if ctx.timer(LEASE_TIMER).is_some_and(|set| set <= due) {
+            return Ok(());
         }
-        let id = ctx.send_at(due, &CheckLeases { due }).await?;
-        self.active.set_timer(Some(LeaseTimer { due, id }))
+        ctx.set_timer_at(LEASE_TIMER, due, &CheckLeases)
     }
 
     /// One page of the status: workers first (by registration), then active tasks (the

@@ -224,10 +224,7 @@ fn one_lease_timer_serves_every_active_task_and_a_completion_writes_three_keys()
         "one timer for three leases"
     );
     let start = host.now();
-    assert_eq!(
-        host.alarm("coordinator:main"),
-        Some(start + LEASE_MS as f64)
-    );
+    assert_eq!(host.alarm("coordinator:main"), Some(start + LEASE_MS));
 
     // w1 completes t1 and takes t4: the lease of t1 goes, that of t4 comes, t4 leaves the
     // queue. w1 is busy before and after, so its record is not written; nor is the timer.
@@ -271,10 +268,7 @@ fn a_lowered_lease_re_arms_the_timer_for_the_earlier_expiry() {
         json!({"workerId": "w1"}),
     );
     c.request("coordinator:main", "assign_task", json!("t1"));
-    assert_eq!(
-        host.alarm("coordinator:main"),
-        Some(start + LEASE_MS as f64)
-    );
+    assert_eq!(host.alarm("coordinator:main"), Some(start + LEASE_MS));
     host.set_var("TASK_LEASE_MS", "1000");
     c.request(
         "coordinator:main",
@@ -282,7 +276,7 @@ fn a_lowered_lease_re_arms_the_timer_for_the_earlier_expiry() {
         json!({"workerId": "w2"}),
     );
     c.request("coordinator:main", "assign_task", json!("t2"));
-    assert_eq!(host.alarm("coordinator:main"), Some(start + 1000.0));
+    assert_eq!(host.alarm("coordinator:main"), Some(start + 1000));
     assert_eq!(
         timers(&host, "coordinator:main"),
         1,
@@ -291,7 +285,7 @@ fn a_lowered_lease_re_arms_the_timer_for_the_earlier_expiry() {
     // t2's lease runs out first: it is renewed (w2, counting as idle, takes it again), and
     // the timer follows the new earliest expiry; t1's lease is untouched.
     host.advance(1000).unwrap();
-    assert_eq!(host.alarm("coordinator:main"), Some(start + 2000.0));
+    assert_eq!(host.alarm("coordinator:main"), Some(start + 2000));
     let s = status(&c, "coordinator:main");
     assert_eq!(
         s["activeTasks"],
