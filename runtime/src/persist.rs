@@ -371,7 +371,10 @@ impl<T> PQueue<T> {
     }
     /// Inserts at the front.
     pub fn push_front(&mut self, value: T) {
-        let seq = self.items.front().map_or(self.next_back, |(s, _)| s - 1);
+        let seq = self
+            .items
+            .front()
+            .map_or(self.next_back, |(s, _)| s.saturating_sub(1));
         if self.items.is_empty() {
             self.next_back += 1;
         }
@@ -419,7 +422,7 @@ impl<T: Serialize + DeserializeOwned> EntryField for PQueue<T> {
         })?;
         let value = serde_json::from_str(json).map_err(entry_error)?;
         self.items.push_back((seq, value));
-        self.next_back = self.next_back.max(seq + 1);
+        self.next_back = self.next_back.max(seq.saturating_add(1)); // stored: never trusted to be small
         Ok(())
     }
 

@@ -112,7 +112,9 @@ impl Timers {
             if old.is_some() && old == change.as_ref() {
                 continue;
             }
-            if let Some(old) = old {
+            // A put of the same key replaces it: deleting it too would lose the new timer.
+            let moved = |old: &Timer| change.as_ref().is_none_or(|new| new.due != old.due);
+            if let Some(old) = old.filter(|old| moved(old)) {
                 batch.delete(key(old.due, name));
             }
             if let Some(new) = change {
@@ -211,6 +213,22 @@ mod tests {
             restored.due_of("tick"),
             None,
             "an undecodable timer is dropped"
+        );
+    }
+
+    #[test]
+    fn replacing_a_timer_due_at_the_same_time_only_puts_its_key() {
+        let storage = MemoryStorage::new();
+        let mut timers = Timers::default();
+        timers.set("t", 100, envelope("a")).unwrap();
+        commit(&storage, &mut timers);
+        timers.set("t", 100, envelope("b")).unwrap();
+        let batch = commit(&storage, &mut timers);
+        assert!(batch.deletes.is_empty(), "{batch:?}");
+        let restored = block_on(Timers::load(&storage)).unwrap();
+        assert_eq!(
+            restored.first_due(100, &[]),
+            Some(("t".into(), envelope("b")))
         );
     }
 

@@ -273,3 +273,28 @@ fn a_handler_error_rolls_back_the_state_and_drops_the_sends_and_timers() {
     assert!(stored.timers().is_empty(), "{:?}", stored.entries());
     assert_eq!(stored.field::<u64>("count").unwrap(), Some(1));
 }
+
+#[test]
+fn a_turn_whose_write_storage_would_refuse_stores_nothing_of_it() {
+    let host = host();
+    let client = host.client("client:test").unwrap();
+    client.ask_raw("counter:a", "add", &1).unwrap();
+    // The log field's value would be over MAX_VALUE_BYTES: the whole batch is refused.
+    let huge = "x".repeat(duract::storage::MAX_VALUE_BYTES);
+    let refused = client.ask("counter:a", &Append(huge)).unwrap();
+    assert_error_code(&refused, "actor_error");
+    let stored = host.storage("counter:a").unwrap();
+    let log = stored.field::<Vec<String>>("log").unwrap();
+    assert!(log.unwrap_or_default().is_empty());
+    assert!(
+        state(&host, "counter:a").log.is_empty(),
+        "reloaded from storage"
+    );
+    assert_eq!(
+        client
+            .ask_raw("counter:a", "add", &1)
+            .map(|r| r.payload.get().to_owned())
+            .unwrap(),
+        "2"
+    );
+}

@@ -138,6 +138,10 @@ impl Storage for DurableStorage {
     }
 
     fn write<'a>(&'a self, batch: WriteBatch) -> StorageResult<'a, ()> {
+        // Nothing is issued for a batch the platform would refuse in part.
+        if let Err(e) = batch.check() {
+            return Box::pin(async move { Err(e) });
+        }
         // Issue every call before awaiting any: the runtime coalesces them into one atomic
         // write. Building the calls cannot await.
         let mut calls: Vec<Result<Promise, JsValue>> = Vec::new();

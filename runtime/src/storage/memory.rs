@@ -104,8 +104,12 @@ impl Storage for MemoryStorage {
     }
 
     fn write<'a>(&'a self, batch: WriteBatch) -> StorageResult<'a, ()> {
-        self.apply(batch);
-        Box::pin(async { Ok(()) })
+        // Refused as Durable Object storage would refuse it, so native tests meet the limits.
+        let checked = batch.check();
+        if checked.is_ok() {
+            self.apply(batch);
+        }
+        Box::pin(async { checked })
     }
 }
 

@@ -79,6 +79,26 @@ impl ListOptions {
     }
 }
 
+/// The longest key Durable Object storage accepts, in bytes.
+pub const MAX_KEY_BYTES: usize = 2048;
+
+/// The largest value a batch may hold, as Durable Object storage measures it (its V8
+/// serialization): what KV-backed classes accept (SQLite-backed ones accept more).
+pub const MAX_VALUE_BYTES: usize = 128 * 1024;
+
+/// The size of a string value in V8's serialization: one byte per character when every
+/// character is Latin-1, else two per UTF-16 unit (a few header bytes aside).
+fn stored_size(value: &str) -> usize {
+    if value.len() <= MAX_VALUE_BYTES / 2 {
+        return value.len(); // a bound that holds either way: no need to count
+    }
+    if value.chars().all(|c| u32::from(c) <= 0xFF) {
+        value.chars().count()
+    } else {
+        2 * value.encode_utf16().count()
+    }
+}
+
 /// Writes applied together: all of them or, on failure, none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteBatch {
@@ -92,6 +112,33 @@ impl WriteBatch {
     /// Whether the batch writes nothing.
     pub fn is_empty(&self) -> bool {
         self.puts.is_empty() && self.deletes.is_empty()
+    }
+
+    /// Checks every key and value against the platform's limits ([`MAX_KEY_BYTES`],
+    /// [`MAX_VALUE_BYTES`]). Storages check before issuing anything, so a batch is refused as
+    /// a whole: no write can fail alone while the rest of its batch commits.
+    pub fn check(&self) -> Result<(), StorageError> {
+        let keys = self.puts.iter().map(|(k, _)| k).chain(&self.deletes);
+        if let Some(key) = keys.into_iter().find(|k| k.len() > MAX_KEY_BYTES) {
+            return Err(StorageError {
+                reason: format!(
+                    "key `{}…` is {} bytes, over the {MAX_KEY_BYTES} storage accepts",
+                    key.chars().take(40).collect::<String>(),
+                    key.len()
+                ),
+            });
+        }
+        for (key, value) in &self.puts {
+            let size = stored_size(value);
+            if size > MAX_VALUE_BYTES {
+                return Err(StorageError {
+                    reason: format!(
+                        "the value of `{key}` is {size} bytes, over the {MAX_VALUE_BYTES} storage accepts"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Adds a put.
@@ -130,5 +177,39 @@ pub trait Storage {
             puts: Vec::new(),
             deletes: vec![key.to_owned()],
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(key: &str, value: String) -> WriteBatch {
+        let mut batch = WriteBatch::default();
+        batch.put(key.to_owned(), value);
+        batch
+    }
+
+    #[test]
+    fn keys_and_values_within_the_limits_pass() {
+        assert!(
+            batch(&"k".repeat(MAX_KEY_BYTES), "x".repeat(MAX_VALUE_BYTES))
+                .check()
+                .is_ok()
+        );
+        // Latin-1 takes one byte per character, whatever its UTF-8 length.
+        assert!(batch("k", "é".repeat(MAX_VALUE_BYTES)).check().is_ok());
+    }
+
+    #[test]
+    fn an_oversized_key_or_value_refuses_the_whole_batch() {
+        let mut b = batch("ok", "1".into());
+        b.delete("k".repeat(MAX_KEY_BYTES + 1));
+        assert!(b.check().unwrap_err().reason.contains("2049 bytes"));
+        let over = batch("k", "x".repeat(MAX_VALUE_BYTES + 1));
+        assert!(over.check().is_err());
+        // Mostly ASCII with one character beyond Latin-1: two bytes per unit.
+        let wide = format!("{}€", "x".repeat(MAX_VALUE_BYTES / 2));
+        assert!(batch("k", wide).check().is_err());
     }
 }

@@ -107,8 +107,10 @@ impl Roster {
 
     /// Worker ids in registration order, from registration number `from`, with their numbers.
     pub fn from(&self, from: u64) -> impl Iterator<Item = (u64, &str)> {
+        // Numbered by position, never by counting up from a client's `from` (it may be u64::MAX).
         let skip = usize::try_from(from).unwrap_or(usize::MAX);
-        (from..).zip(self.records.iter().skip(skip).map(|r| &*r.id))
+        let numbered = self.records.iter().enumerate().skip(skip);
+        numbered.map(|(number, r)| (number as u64, &*r.id))
     }
 
     fn record(&self, number: u64) -> Option<&Record> {

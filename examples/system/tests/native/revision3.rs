@@ -199,3 +199,39 @@ fn reads_of_actors_never_written_leave_no_storage() {
     assert!(host.storage(&worker).unwrap().is_empty());
     assert!(host.storage("coordinator:read-only").unwrap().is_empty());
 }
+
+#[test]
+fn cursors_at_the_edge_of_their_numbers_give_an_answer_not_a_panic() {
+    let c = Client::connect(&system(), &unique("s"));
+    c.request(
+        "coordinator:main",
+        "register_worker",
+        json!({"workerId": "w"}),
+    );
+    for cursor in [
+        "w:18446744073709551615",
+        "w:0",
+        "a:1e308/18446744073709551615",
+    ] {
+        let page = c.request(
+            "coordinator:main",
+            "get_status",
+            json!({"limit": 1, "cursor": cursor}),
+        );
+        assert_eq!(payload(&page)["workerCount"], 1, "cursor {cursor}");
+    }
+    let past_the_end = c.request(
+        "coordinator:main",
+        "get_status",
+        json!({"limit": 1, "cursor": "w:18446744073709551615"}),
+    );
+    assert_eq!(payload(&past_the_end)["workers"], json!([]));
+    for cursor in ["w:18446744073709551616", "w:-1", "a:x/1"] {
+        let r = c.request(
+            "coordinator:main",
+            "get_status",
+            json!({"limit": 1, "cursor": cursor}),
+        );
+        error(&r, "invalid_payload");
+    }
+}
