@@ -1,6 +1,7 @@
 //! The coordinator at scale (issue 8): the seed's algorithm beside duract's `Coordinator`, at
 //! (workers, queued tasks) = (10, 10), (100, 10k), (10k, 100k), through the same storage
-//! interface (`MemoryStorage`, which counts what it is asked to write).
+//! interface (duract's a `MemoryStorage`, the seed's a stand-in without the platform's value
+//! limit; both count what they are asked to write).
 //!
 //! `cargo bench -p duract-example-system --bench coordinator_scale` prints Markdown tables:
 //! time per operation (register, assign, complete) and what each operation writes, then the
@@ -9,9 +10,10 @@
 //! - **seed**: a faithful model of the seed's `CoordinatorActor` (`seed/mod.rs`): O(workers)
 //!   scan for an idle worker, array queue with `shift`, the whole state as one JSON value put
 //!   after every change.
-//! - **duract**: the real `duract_example_system::Coordinator`, driven through its generated
-//!   `Actor::dispatch` and `Actor::save` on a minimal `Port` (what `Instance` does per turn:
-//!   dispatch, save, flush the sends), its sends recorded and handed to the driver.
+//! - **duract**: the real `duract_example_system::Coordinator` in a `duract::instance::Instance`
+//!   (the turn both hosts run: load on the first turn, dispatch, the state's changes and the
+//!   timers in one write, then the sends) on a minimal `Port`, its sends recorded and handed
+//!   to the driver.
 //!
 //! Each state is built first (untimed): `W` workers registered, each with an active task, and
 //! `Q` tasks queued, so every worker is busy. Then, in the steady state, one measured
@@ -24,11 +26,11 @@
 //! so registers run in rounds of at most `max(1, W/50)` (the state drifts by 2% at most), each
 //! round followed by a restore of the state from before the round (untimed).
 //!
-//! Timed: one operation from the request envelope in hand to its reply (duract: `Ctx`,
-//! dispatch with the payload's decoding, the handler, the reply's encoding, save, the timer
-//! and the flush of sends; seed: the handler with its persists). Building envelopes and reading
-//! the sends are not timed. The clock stands still, so duract's one lease timer (set for the
-//! earliest expiry) never fires here.
+//! Timed: one operation from the request envelope in hand to its reply (duract:
+//! `Instance::run_turn`, so dispatch with the payload's decoding, the handler, the reply's
+//! encoding, the write of the state and the timer, and the sends; seed: the handler with its
+//! persists). Building envelopes and reading the sends are not timed. The clock stands still,
+//! so duract's one lease timer (set for the earliest expiry) never fires here.
 //!
 //! The machine may be shared: every (system, scale) runs in turn, a slice at a time, so a
 //! change of load falls on all scales alike; medians are the headline figures (means and
@@ -55,11 +57,12 @@
 
 mod seed;
 
-use duract::persist::Saved;
+use duract::instance::Instance;
+use duract::storage::WriteStats;
 use duract::{
-    Actor, ActorInfo, Address, Ctx, Envelope, Error, ListOptions, MemoryStorage, Port, Storage,
-    WriteBatch,
+    ActorInfo, Address, Envelope, Error, ListOptions, MemoryStorage, Port, Storage, WriteBatch,
 };
+use duract_example_system::coordinator::MAX_WORKERS;
 use duract_example_system::Coordinator;
 use seed::SeedCoordinator;
 use serde_json::{json, Value};
@@ -216,7 +219,8 @@ struct BenchPort {
     sent: RefCell<Vec<Envelope>>,
 }
 
-const NOW: f64 = 1_700_000_000_000.0;
+/// The clock, in ms since the epoch.
+const NOW: u64 = 1_700_000_000_000;
 
 impl BenchPort {
     fn new(memory: MemoryStorage, ids: u64) -> Rc<BenchPort> {
@@ -236,7 +240,7 @@ impl Port for BenchPort {
     fn address(&self) -> &Address {
         &self.address
     }
-    fn now(&self) -> f64 {
+    fn now(&self) -> u64 {
         NOW
     }
     fn fresh_id(&self) -> String {
@@ -261,9 +265,10 @@ impl Port for BenchPort {
         })
     }
     fn spawn(&self, _work: duract::future::LocalBoxFuture<'static, ()>) {}
-    fn arm_alarm(&self, _next: Option<f64>) {}
-    fn var(&self, _name: &str) -> Option<String> {
-        None
+    fn arm_alarm(&self, _next: Option<u64>) {}
+    /// Lifts the roster's limit: the register rounds at (10k, 100k) go beyond 10k workers.
+    fn var(&self, name: &str) -> Option<String> {
+        (name == MAX_WORKERS.var).then(|| u64::MAX.to_string())
     }
 }
 
@@ -314,11 +319,7 @@ struct Sample {
     allocs: u64,
 }
 
-fn sample(
-    nanos: u64,
-    before: duract::storage::WriteStats,
-    after: duract::storage::WriteStats,
-) -> Sample {
+fn sample(nanos: u64, before: WriteStats, after: WriteStats) -> Sample {
     Sample {
         nanos,
         cpu_nanos: None,
@@ -495,8 +496,7 @@ type ActiveTasks = VecDeque<(String, String)>;
 
 struct Duract {
     port: Rc<BenchPort>,
-    actor: Coordinator,
-    saved: Saved,
+    instance: Instance<Coordinator>,
     /// Active `(task, worker)` pairs in assignment order, from the sends.
     active: ActiveTasks,
     next_task: u64,
@@ -517,11 +517,9 @@ struct Footprint {
 impl Duract {
     fn empty() -> Duract {
         let port = BenchPort::new(MemoryStorage::new(), 0);
-        let (actor, saved) = ready(Coordinator::load("main", &port.storage.memory)).expect("load");
         Duract {
+            instance: Instance::new(port.clone()),
             port,
-            actor,
-            saved,
             active: VecDeque::new(),
             next_task: 0,
             next_worker: 0,
@@ -557,19 +555,20 @@ impl Duract {
         (d, without_queue, with_queue)
     }
 
-    /// Measures the live bytes of the state loaded from storage (as after a restart), and of
-    /// the state the operations built (dropped for the loaded one, which is equal).
+    /// Measures the live bytes of the state the operations built (what unloading the
+    /// instance frees), then of the state the instance loads back from storage, as after a
+    /// restart. The load is an alarm's wake-up with nothing due (the clock stands still): the
+    /// instance's own load (the actor, its saved fields and its timers), with no request's
+    /// decoding or reply besides.
     fn footprint(&mut self) -> Footprint {
+        let mid = live();
+        self.instance.unload();
+        let built = mid.since(live());
         let before = live();
         PEAK_BYTES.store(before.bytes, Relaxed);
-        let (actor, saved) =
-            ready(Coordinator::load("main", &self.port.storage.memory)).expect("load");
+        ready(self.instance.deliver_due_timers()).expect("load");
         let loaded = live().since(before);
         let load_peak = PEAK_BYTES.load(Relaxed) - before.bytes;
-        let mid = live();
-        drop(std::mem::replace(&mut self.actor, actor));
-        self.saved = saved;
-        let built = mid.since(live());
         Footprint {
             loaded,
             load_peak,
@@ -584,33 +583,19 @@ impl Duract {
             message_type,
             payload,
             self.port.fresh_id(),
-            NOW,
+            NOW as f64,
         )
         .expect("an envelope")
     }
 
-    /// One turn, as `Instance` runs it: dispatch, save, flush the sends. Timed from the
-    /// envelope in hand to the reply.
+    /// One turn of the instance: dispatch, one write of the state and the timers, the sends.
+    /// Timed from the envelope in hand to the reply.
     fn turn(&mut self, envelope: Envelope) -> (Sample, String) {
-        let Duract {
-            port, actor, saved, ..
-        } = self;
+        let port = &self.port;
         let before = port.storage.memory.stats();
         let allocs = ALLOC_CALLS.load(Relaxed);
         let start = Instant::now();
-        let result = ready(async {
-            let mut ctx = Ctx::new(port.clone(), envelope.from.clone());
-            let result = actor.dispatch(&mut ctx, &envelope).await;
-            ctx.commit_timers()
-                .await
-                .expect("memory storage does not fail");
-            actor
-                .save(&port.storage, saved)
-                .await
-                .expect("memory storage does not fail");
-            ctx.flush_sends();
-            result
-        });
+        let result = ready(self.instance.run_turn(&envelope));
         let nanos = start.elapsed().as_nanos() as u64;
         let allocs = (ALLOC_CALLS.load(Relaxed) - allocs) as u64;
         port.storage.apply_deferred();
@@ -709,8 +694,8 @@ impl Coord for Duract {
         let defer = self.port.storage.defer.get();
         self.port = BenchPort::new(storage, self.port.ids.get());
         self.port.storage.defer.set(defer);
-        (self.actor, self.saved) =
-            ready(Coordinator::load("main", &self.port.storage.memory)).expect("load");
+        // Loads on its first turn: the untimed warm-up after a restore.
+        self.instance = Instance::new(self.port.clone());
         self.active = active.clone();
     }
 
@@ -727,9 +712,52 @@ impl Coord for Duract {
 // ---------------------------------------------------------------------------------------------
 // The seed's algorithm.
 
+/// The seed's storage: `MemoryStorage`'s counting without Durable Object storage's limits.
+/// The seed puts its whole state as one value, over the 128 KiB a value may hold from
+/// (100, 10k) on: there the seed could not persist at all; here its cost is measured as if it
+/// could. Write-only: the seed never reads back.
+#[derive(Default)]
+struct SeedStorage {
+    map: RefCell<BTreeMap<String, String>>,
+    stats: Cell<WriteStats>,
+}
+
+impl SeedStorage {
+    fn stats(&self) -> WriteStats {
+        self.stats.get()
+    }
+}
+
+impl Storage for SeedStorage {
+    fn get<'a>(&'a self, _key: &'a str) -> duract::storage::StorageResult<'a, Option<String>> {
+        unreachable!("the seed never reads back")
+    }
+    fn list<'a>(
+        &'a self,
+        _options: &'a ListOptions,
+    ) -> duract::storage::StorageResult<'a, Vec<(String, String)>> {
+        unreachable!("the seed never reads back")
+    }
+    fn write<'a>(&'a self, batch: WriteBatch) -> duract::storage::StorageResult<'a, ()> {
+        let mut stats = self.stats.get();
+        let mut map = self.map.borrow_mut();
+        for (key, value) in batch.puts {
+            stats.puts += 1;
+            stats.bytes += (key.len() + value.len()) as u64;
+            map.insert(key, value);
+        }
+        for key in batch.deletes {
+            stats.deletes += 1;
+            map.remove(&key);
+        }
+        self.stats.set(stats);
+        Box::pin(async { Ok(()) })
+    }
+}
+
 struct Seed {
     model: SeedCoordinator,
-    storage: MemoryStorage,
+    storage: SeedStorage,
     active: ActiveTasks,
     next_task: u64,
     next_worker: u64,
@@ -750,7 +778,7 @@ impl Seed {
             .collect();
         let model = SeedCoordinator::build(worker_ids, &active, queue);
         let footprint = live().since(before);
-        let storage = MemoryStorage::new();
+        let storage = SeedStorage::default();
         let seed = Seed {
             model,
             storage,
@@ -764,7 +792,7 @@ impl Seed {
         (seed, footprint)
     }
 
-    fn timed<F: Future<Output = String>>(storage: &MemoryStorage, op: F) -> (Sample, String) {
+    fn timed<F: Future<Output = String>>(storage: &SeedStorage, op: F) -> (Sample, String) {
         let before = storage.stats();
         let cpu = thread_cpu_nanos();
         let start = Instant::now();
