@@ -1,6 +1,6 @@
 //! The worker's entry point: `GET /ws` to the gateway's Durable Object (checklist builds: hits).
 
-use super::port::{CALL_HEADER, INSTANCE_HEADER};
+use super::port::INSTANCE_HEADER;
 use crate::actor::Actor;
 use crate::limit::MAX_SESSION_NAME_BYTES;
 use crate::principal::{scoped_name, Principal};
@@ -105,9 +105,8 @@ pub async fn gateway_entry_with<G: Actor>(
     // the session gets it without `Upgrade` and answers 400 `Expected WebSocket`.
     let get = req.method() == worker::Method::Get;
     for (key, value) in req.headers().entries() {
-        // Only the host may mark a request as an actor's call or name the instance.
-        let host_only =
-            key.eq_ignore_ascii_case(CALL_HEADER) || key.eq_ignore_ascii_case(INSTANCE_HEADER);
+        // Only the host may name the instance.
+        let host_only = key.eq_ignore_ascii_case(INSTANCE_HEADER);
         if !host_only && (get || !is_upgrade_header(&key)) {
             headers.append(&key, &value)?;
         }

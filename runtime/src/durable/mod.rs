@@ -5,7 +5,16 @@
 //!   timers multiplexed on the one alarm), and for gateways the hibernating WebSockets.
 //! - [`DurablePort`] is the [`Port`](crate::Port) over Durable Object primitives: storage
 //!   ([`DurableStorage`], one atomic batch per turn), `waitUntil` for `send` and `spawn`,
-//!   stubs found by the target's binding, variables from the environment.
+//!   calls to other actors over Durable Object RPC (`stub.duractCall(envelope)`, on the stub
+//!   found by the target's binding), variables from the environment.
+//!
+//! # Durable Object RPC
+//! Every generated class has the RPC method `duractCall` ([`RPC_METHOD`]): the request
+//! envelope's JSON in, the reply's out. Only code holding the namespace binding can call it,
+//! so clients cannot pose as actors. workerd serves RPC only to classes that extend
+//! `DurableObject`; `worker`'s classes do not, so the build appends a few lines to the bundle
+//! that give them its prototype: `node scripts/durable-rpc.mjs build/index.js` (run by
+//! `scripts/build-example`; a crate of your own needs the same step after `worker-build`).
 //! - [`gateway_entry`] routes the worker's `fetch` event to a gateway (`GET /ws`).
 //!
 //! # Checklist builds
@@ -53,14 +62,16 @@ pub use entry::{
 };
 pub use object::{Object, TRACE_VAR};
 pub use port::{
-    call, DurablePort, ASK_TIMEOUT_MS_VAR, CALL_HEADER, DEFAULT_ASK_TIMEOUT_MS, INSTANCE_HEADER,
+    call, DurablePort, ASK_TIMEOUT_MS_VAR, DEFAULT_ASK_TIMEOUT_MS, INSTANCE_HEADER, RPC_METHOD,
 };
 pub use storage::DurableStorage;
 
 /// What `__durable_object!` expansions use.
 #[doc(hidden)]
 pub mod __private {
+    pub use js_sys;
     pub use wasm_bindgen;
+    pub use wasm_bindgen_futures;
     pub use worker;
 }
 
@@ -80,6 +91,28 @@ macro_rules! __durable_object {
             #[::worker::durable_object]
             pub struct $class {
                 object: $crate::durable::Object<$actor>,
+            }
+
+            // The RPC method other actors call (`durable::RPC_METHOD`). Durable Object RPC
+            // needs the class to extend `DurableObject`: scripts/durable-rpc.mjs sets the
+            // exported classes' prototypes after the build.
+            #[wasm_bindgen::prelude::wasm_bindgen(
+                        wasm_bindgen = $crate::durable::__private::wasm_bindgen,
+                        wasm_bindgen_futures = $crate::durable::__private::wasm_bindgen_futures,
+                        js_sys = $crate::durable::__private::js_sys
+                    )]
+            impl $class {
+                #[wasm_bindgen(js_name = duractCall)]
+                pub async fn duract_call(
+                    &self,
+                    envelope: ::std::string::String,
+                ) -> ::std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
+                    self.object
+                        .rpc(envelope)
+                        .await
+                        .map(|reply| wasm_bindgen::JsValue::from_str(&reply))
+                        .map_err(|e| wasm_bindgen::JsValue::from_str(&e))
+                }
             }
 
             impl ::worker::DurableObject for $class {

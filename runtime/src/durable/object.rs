@@ -1,6 +1,6 @@
 //! [`Object`]: what each generated Durable Object class wraps.
 
-use super::port::{DurablePort, CALL_HEADER, INSTANCE_HEADER};
+use super::port::{DurablePort, INSTANCE_HEADER};
 use crate::actor::Actor;
 use crate::context::Port;
 use crate::envelope::Envelope;
@@ -32,9 +32,9 @@ struct Attachment {
 /// One Durable Object running the actor `A`: the body of the class
 /// `duract::__durable_object!` generates.
 ///
-/// - actor-to-actor calls: `POST` with the request envelope as body, the reply envelope as
-///   the `200` response body; each in its turn ([`Instance`]: load before the first turn,
-///   one turn at a time, save after each);
+/// - actor-to-actor calls over Durable Object RPC ([`Object::rpc`]): the request envelope
+///   in, the reply envelope out; each in its turn ([`Instance`]: load before the first turn,
+///   one turn at a time, one write after each);
 /// - `alarm`: the due durable timers, each in its turn, then the alarm is re-armed;
 /// - gateways (`A::INFO.gateway` set): the WebSocket upgrade with the hibernation API (the
 ///   session id in the socket's attachment, `SessionEstablished` as first frame), then each
@@ -87,13 +87,34 @@ impl<A: Actor> Object<A> {
         &self.port
     }
 
-    /// The `fetch` event.
+    /// The `fetch` event: a gateway's WebSocket upgrade (actors are called over RPC).
     pub async fn fetch(&self, req: Request) -> worker::Result<Response> {
         match A::INFO.gateway {
-            Some(_) if is_actor_call(&req) => self.broadcast_call(req).await,
             Some(info) => self.upgrade(info, &req),
-            None => self.call(req).await,
+            None => Response::error("duract actors are called over RPC", 404),
         }
+    }
+
+    /// An actor-to-actor call over Durable Object RPC: the request envelope's JSON in, the
+    /// reply envelope's JSON out. To a gateway (`session:<id>`), the envelope is broadcast to
+    /// the session's sockets. `Err` only when the request is no envelope at all.
+    pub async fn rpc(&self, request: String) -> Result<String, String> {
+        let envelope =
+            Envelope::decode_trusted(&request).map_err(|e| format!("Bad envelope: {}", e.error))?;
+        let reply = match (A::INFO.gateway, self.check_target(&envelope)) {
+            (_, Err(error)) => self.reply(&envelope, Err(error)),
+            (Some(_), Ok(())) => self.broadcast_envelope(envelope),
+            (None, Ok(())) => self.instance.handle_envelope(envelope).await,
+        };
+        Ok(reply.encode())
+    }
+
+    fn reply(
+        &self,
+        envelope: &Envelope,
+        result: Result<Box<serde_json::value::RawValue>, Error>,
+    ) -> Envelope {
+        envelope.reply(result, self.port.fresh_id(), self.port.now() as f64)
     }
 
     /// Sends `frame` to every socket of this gateway instance (every connection of the
@@ -108,40 +129,11 @@ impl<A: Actor> Object<A> {
 
     /// An actor's envelope to a gateway (`session:<id>`): broadcast to every socket of the
     /// session as is; the reply's payload is `{"delivered": <sockets>}`.
-    async fn broadcast_call(&self, mut req: Request) -> worker::Result<Response> {
-        let body = req.text().await?;
-        let mut envelope = match Envelope::decode_trusted(&body) {
-            Ok(envelope) => envelope,
-            Err(e) => return Response::error(format!("Bad envelope: {}", e.error), 400),
-        };
-        let result = self.check_target(&envelope).and_then(|()| {
-            envelope.principal = None; // clients never see principals
-            let delivered = self.broadcast(&envelope.encode());
-            crate::envelope::to_raw(&serde_json::json!({ "delivered": delivered }))
-        });
-        let reply = envelope.reply(result, self.port.fresh_id(), self.port.now() as f64);
-        Response::ok(reply.encode())
-    }
-
-    /// An actor-to-actor call: the request envelope in, the reply envelope out.
-    async fn call(&self, mut req: Request) -> worker::Result<Response> {
-        if req.method() != worker::Method::Post {
-            return Response::error("Expected POST with an envelope", 405);
-        }
-        let body = req.text().await?;
-        let envelope = match Envelope::decode_trusted(&body) {
-            Ok(envelope) => envelope,
-            Err(e) => return Response::error(format!("Bad envelope: {}", e.error), 400),
-        };
-        let reply = match self.check_target(&envelope) {
-            Ok(()) => self.instance.handle_envelope(envelope).await,
-            Err(error) => envelope.reply(Err(error), self.port.fresh_id(), self.port.now() as f64),
-        };
-        let mut response = Response::ok(reply.encode())?;
-        response
-            .headers_mut()
-            .set("Content-Type", "application/json")?;
-        Ok(response)
+    fn broadcast_envelope(&self, mut envelope: Envelope) -> Envelope {
+        envelope.principal = None; // clients never see principals
+        let delivered = self.broadcast(&envelope.encode());
+        let result = crate::envelope::to_raw(&serde_json::json!({ "delivered": delivered }));
+        self.reply(&envelope, result)
     }
 
     fn check_target(&self, envelope: &Envelope) -> Result<(), Error> {
@@ -276,12 +268,6 @@ impl<A: Actor> Object<A> {
             Err(e) => Err(worker::Error::RustError(e.to_string())),
         }
     }
-}
-
-/// An actor-to-actor call: the host's header is set only by [`super::port::call`]; the worker
-/// entry removes it from client requests.
-fn is_actor_call(req: &Request) -> bool {
-    req.method() == worker::Method::Post && matches!(req.headers().get(CALL_HEADER), Ok(Some(_)))
 }
 
 /// A WebSocket upgrade: `GET` with `Upgrade: websocket` (any other method cannot be one).

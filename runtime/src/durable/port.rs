@@ -13,10 +13,11 @@ use crate::storage::Storage;
 use std::cell::{Cell, OnceCell};
 use std::sync::Arc;
 use std::time::Duration;
+use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::DurableObjectState;
-use worker::{Env, Method, Request, RequestInit};
+use worker::Env;
 
 /// The variable that sets how long an `ask` waits for its reply, in ms.
 pub const ASK_TIMEOUT_MS_VAR: &str = "ASK_TIMEOUT_MS";
@@ -25,8 +26,6 @@ pub const DEFAULT_ASK_TIMEOUT_MS: u64 = 10_000;
 /// The header the worker entry uses to tell a gateway instance its session name and
 /// principal (a percent-encoded [`crate::upgrade::Ticket`]).
 pub const INSTANCE_HEADER: &str = "X-Duract-Instance";
-/// The header that marks an actor-to-actor call.
-pub const CALL_HEADER: &str = "X-Duract-Call";
 
 /// The host side of one Durable Object instance.
 pub struct DurablePort {
@@ -179,15 +178,20 @@ impl DurablePort {
     }
 }
 
-/// Delivers `envelope` to its target's Durable Object (found by `target.binding`) and
-/// returns the reply envelope.
+/// The RPC method every duract Durable Object class has (`__durable_object!`): the request
+/// envelope's JSON in, the reply envelope's JSON out.
+pub const RPC_METHOD: &str = "duractCall";
+
+/// Delivers `envelope` to its target's Durable Object (found by `target.binding`) over
+/// Durable Object RPC and returns the reply envelope. Only code holding the namespace binding
+/// can make this call: clients never can.
 pub async fn call(
     env: Env,
     target: &'static ActorInfo,
     envelope: Envelope,
 ) -> Result<Envelope, Error> {
     let to = envelope.to.clone();
-    let unreachable = |what: &str, e: worker::Error| Error::ActorError {
+    let unreachable = |what: &str, e: String| Error::ActorError {
         reason: format!("{to} is unreachable ({what}: {e})"),
     };
     if to.kind() != target.kind {
@@ -197,36 +201,30 @@ pub async fn call(
     }
     let namespace = env
         .durable_object(target.binding)
-        .map_err(|e| unreachable("binding", e))?;
+        .map_err(|e| unreachable("binding", e.to_string()))?;
     // The tenant's instance (a gateway's: the principal's session).
     let gateway = target.gateway.is_some();
     let scope = envelope.principal.as_deref().map(|p| p.scope(gateway));
-    let stub = namespace
+    let stub: JsValue = namespace
         .get_by_name(&scoped_name(scope, to.id()))
-        .map_err(|e| unreachable("stub", e))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&envelope.encode())));
-    init.headers
-        .set("Content-Type", "application/json")
-        .map_err(|e| unreachable("headers", e))?;
-    init.headers
-        .set(CALL_HEADER, "1")
-        .map_err(|e| unreachable("headers", e))?;
-    let url = format!("https://duract.invalid/{}", target.kind);
-    let request = Request::new_with_init(&url, &init).map_err(|e| unreachable("request", e))?;
-    let mut response = stub
-        .fetch_with_request(request)
+        .map_err(|e| unreachable("stub", e.to_string()))?
+        .into_rpc();
+    let method = js_sys::Reflect::get(&stub, &JsValue::from_str(RPC_METHOD))
+        .map_err(|e| unreachable("rpc", describe(&e)))?;
+    let method: js_sys::Function = method
+        .dyn_into()
+        .map_err(|e| unreachable("rpc", describe(&e)))?;
+    // `Reflect.apply`, not `method.call(..)`: on an RPC stub, `call` is one more remote name.
+    let args = js_sys::Array::of1(&JsValue::from_str(&envelope.encode()));
+    let promise = js_sys::Reflect::apply(&method, &stub, &args)
+        .map_err(|e| unreachable("rpc", describe(&e)))?;
+    let reply = JsFuture::from(js_sys::Promise::from(promise))
         .await
-        .map_err(|e| unreachable("fetch", e))?;
-    let status = response.status_code();
-    let body = response.text().await.map_err(|e| unreachable("body", e))?;
-    if status != 200 {
-        return Err(Error::ActorError {
-            reason: format!("{to} answered HTTP {status}: {body}"),
-        });
-    }
-    Envelope::decode_trusted(&body).map_err(|e| Error::ActorError {
+        .map_err(|e| unreachable("rpc", describe(&e)))?;
+    let Some(text) = reply.as_string() else {
+        return Err(unreachable("rpc", "the reply is not a string".into()));
+    };
+    Envelope::decode_trusted(&text).map_err(|e| Error::ActorError {
         reason: format!("{to} sent a reply that does not decode: {}", e.error),
     })
 }
