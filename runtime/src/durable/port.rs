@@ -10,7 +10,8 @@ use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::principal::{scoped_name, Principal};
 use crate::storage::Storage;
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -45,6 +46,8 @@ pub struct DurablePort {
     /// This instance's id prefix, from the platform's cryptographic source.
     id_prefix: String,
     sequence: Cell<u64>,
+    /// The variables read so far.
+    vars: RefCell<HashMap<String, Option<String>>>,
 }
 
 impl DurablePort {
@@ -77,6 +80,7 @@ impl DurablePort {
                 .map(|b| format!("{b:02x}"))
                 .collect(),
             sequence: Cell::new(0),
+            vars: RefCell::new(HashMap::new()),
         }
     }
 
@@ -293,15 +297,27 @@ impl Port for DurablePort {
     }
 
     fn var(&self, name: &str) -> Option<String> {
-        let value = js_sys::Reflect::get(&self.env, &JsValue::from_str(name)).ok()?;
-        if value.is_undefined() || value.is_null() {
-            return None;
+        // The environment is fixed for the object's life: read each variable from JS once.
+        if let Some(known) = self.vars.borrow().get(name) {
+            return known.clone();
         }
-        value.as_string().or_else(|| {
-            // A number or boolean in `[vars]` arrives as such.
-            js_sys::JSON::stringify(&value)
-                .ok()
-                .and_then(|s| s.as_string())
-        })
+        let value = read_var(&self.env, name);
+        self.vars
+            .borrow_mut()
+            .insert(name.to_owned(), value.clone());
+        value
     }
+}
+
+/// A variable of the environment as text (a number or boolean in `[vars]` arrives as such).
+fn read_var(env: &Env, name: &str) -> Option<String> {
+    let value = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    if value.is_undefined() || value.is_null() {
+        return None;
+    }
+    value.as_string().or_else(|| {
+        js_sys::JSON::stringify(&value)
+            .ok()
+            .and_then(|s| s.as_string())
+    })
 }
