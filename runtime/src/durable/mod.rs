@@ -52,6 +52,7 @@
 mod entry;
 mod object;
 mod port;
+mod rpc;
 mod storage;
 mod timeout;
 
@@ -61,9 +62,8 @@ pub use entry::{
     gateway_entry, gateway_entry_with, Authenticate, JwtAuth, AUTH_SECRET_VAR, WS_PATH,
 };
 pub use object::{Object, TRACE_VAR};
-pub use port::{
-    call, DurablePort, ASK_TIMEOUT_MS_VAR, DEFAULT_ASK_TIMEOUT_MS, INSTANCE_HEADER, RPC_METHOD,
-};
+pub use port::{DurablePort, ASK_TIMEOUT_MS_VAR, DEFAULT_ASK_TIMEOUT_MS, INSTANCE_HEADER};
+pub use rpc::RPC_METHOD;
 pub use storage::DurableStorage;
 
 /// What `__durable_object!` expansions use.

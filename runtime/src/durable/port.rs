@@ -1,5 +1,6 @@
 //! [`Port`] over a Durable Object's state and environment.
 
+use super::rpc::Stubs;
 use super::storage::{describe, DurableStorage};
 use super::timeout::Timeout;
 use crate::actor::ActorInfo;
@@ -12,9 +13,9 @@ use crate::principal::{scoped_name, Principal};
 use crate::storage::Storage;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use wasm_bindgen::JsCast;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::DurableObjectState;
@@ -48,6 +49,8 @@ pub struct DurablePort {
     sequence: Cell<u64>,
     /// The variables read so far.
     vars: RefCell<HashMap<String, Option<String>>>,
+    /// The Durable Objects this instance calls.
+    stubs: Rc<Stubs>,
 }
 
 impl DurablePort {
@@ -67,7 +70,7 @@ impl DurablePort {
             .unwrap_or_else(|_| Address::parse("actor:unknown").expect("valid address"));
         DurablePort {
             state,
-            env,
+            env: env.clone(),
             storage: DurableStorage::new(raw_storage),
             kind,
             gateway,
@@ -81,6 +84,7 @@ impl DurablePort {
                 .collect(),
             sequence: Cell::new(0),
             vars: RefCell::new(HashMap::new()),
+            stubs: Rc::new(Stubs::new(env.clone())),
         }
     }
 
@@ -168,11 +172,12 @@ impl DurablePort {
         target: &'static ActorInfo,
         envelope: Envelope,
     ) -> impl std::future::Future<Output = Result<Envelope, Error>> + 'static {
-        let env = self.env.clone();
+        let stubs = self.stubs.clone();
         let timeout = self.ask_timeout();
         let what = format!("the reply of {} to {}", envelope.to, envelope.message_type);
         async move {
-            match Timeout::new(call(env, target, envelope), worker::Delay::from(timeout)).await {
+            let call = stubs.call(target, envelope);
+            match Timeout::new(call, worker::Delay::from(timeout)).await {
                 Some(result) => result,
                 None => Err(Error::Timeout {
                     what: format!("{what} ({} ms)", timeout.as_millis()),
@@ -180,57 +185,6 @@ impl DurablePort {
             }
         }
     }
-}
-
-/// The RPC method every duract Durable Object class has (`__durable_object!`): the request
-/// envelope's JSON in, the reply envelope's JSON out.
-pub const RPC_METHOD: &str = "duractCall";
-
-/// Delivers `envelope` to its target's Durable Object (found by `target.binding`) over
-/// Durable Object RPC and returns the reply envelope. Only code holding the namespace binding
-/// can make this call: clients never can.
-pub async fn call(
-    env: Env,
-    target: &'static ActorInfo,
-    envelope: Envelope,
-) -> Result<Envelope, Error> {
-    let to = envelope.to.clone();
-    let unreachable = |what: &str, e: String| Error::ActorError {
-        reason: format!("{to} is unreachable ({what}: {e})"),
-    };
-    if to.kind() != target.kind {
-        return Err(Error::ActorError {
-            reason: format!("{to} is not an actor of kind {}", target.kind),
-        });
-    }
-    let namespace = env
-        .durable_object(target.binding)
-        .map_err(|e| unreachable("binding", e.to_string()))?;
-    // The tenant's instance (a gateway's: the principal's session).
-    let gateway = target.gateway.is_some();
-    let scope = envelope.principal.as_deref().map(|p| p.scope(gateway));
-    let stub: JsValue = namespace
-        .get_by_name(&scoped_name(scope, to.id()))
-        .map_err(|e| unreachable("stub", e.to_string()))?
-        .into_rpc();
-    let method = js_sys::Reflect::get(&stub, &JsValue::from_str(RPC_METHOD))
-        .map_err(|e| unreachable("rpc", describe(&e)))?;
-    let method: js_sys::Function = method
-        .dyn_into()
-        .map_err(|e| unreachable("rpc", describe(&e)))?;
-    // `Reflect.apply`, not `method.call(..)`: on an RPC stub, `call` is one more remote name.
-    let args = js_sys::Array::of1(&JsValue::from_str(&envelope.encode()));
-    let promise = js_sys::Reflect::apply(&method, &stub, &args)
-        .map_err(|e| unreachable("rpc", describe(&e)))?;
-    let reply = JsFuture::from(js_sys::Promise::from(promise))
-        .await
-        .map_err(|e| unreachable("rpc", describe(&e)))?;
-    let Some(text) = reply.as_string() else {
-        return Err(unreachable("rpc", "the reply is not a string".into()));
-    };
-    Envelope::decode_trusted(&text).map_err(|e| Error::ActorError {
-        reason: format!("{to} sent a reply that does not decode: {}", e.error),
-    })
 }
 
 impl Port for DurablePort {
@@ -256,9 +210,10 @@ impl Port for DurablePort {
         let (to, message_type) = (envelope.to.clone(), envelope.message_type.clone());
         // No timeout: nothing waits on a send (the turn has moved on), so no cycle can form,
         // and the target's work may take as long as it takes.
-        let call = call(self.env.clone(), target, envelope);
+        let stubs = self.stubs.clone();
         self.wait_until(async move {
-            let outcome = call.await.and_then(Envelope::into_result);
+            let outcome = stubs.call(target, envelope).await;
+            let outcome = outcome.and_then(Envelope::into_result);
             if let Err(e) = outcome {
                 worker::console_warn!("duract: send of {message_type} to {to} failed: {e}");
             }

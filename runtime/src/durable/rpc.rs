@@ -1,0 +1,109 @@
+//! Calls between actors over Durable Object RPC: `stub.duractCall(envelope)` on the target's
+//! Durable Object, the request envelope's JSON in, the reply's out.
+//!
+//! Finding a target costs JS work (the namespace, `getByName`, the RPC method), so an
+//! instance keeps what it found for the targets it calls ([`Stubs`]).
+
+use super::storage::describe;
+use crate::actor::ActorInfo;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::principal::scoped_name;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::Env;
+
+/// The RPC method every duract Durable Object class has (`__durable_object!`).
+pub const RPC_METHOD: &str = "duractCall";
+
+/// How many targets an instance remembers; past it, it starts over.
+const REMEMBERED: usize = 1024;
+
+/// A target's stub and its RPC method.
+#[derive(Clone)]
+struct Target {
+    stub: JsValue,
+    method: js_sys::Function,
+}
+
+/// The targets an instance called, by binding, then instance name.
+pub(crate) struct Stubs {
+    env: Env,
+    known: RefCell<HashMap<&'static str, HashMap<String, Target>>>,
+}
+
+impl Stubs {
+    /// No target known yet.
+    pub(crate) fn new(env: Env) -> Stubs {
+        Stubs {
+            env,
+            known: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Delivers `envelope` to its target's Durable Object (found by `target.binding` and the
+    /// envelope's tenant) and returns the reply envelope. Only code holding the namespace
+    /// binding can make this call: clients never can.
+    pub(crate) async fn call(
+        &self,
+        target: &'static ActorInfo,
+        envelope: Envelope,
+    ) -> Result<Envelope, Error> {
+        let to = envelope.to.clone();
+        let unreachable = |e: String| Error::ActorError {
+            reason: format!("{to} is unreachable ({e})"),
+        };
+        if to.kind() != target.kind {
+            return Err(unreachable(format!("not an actor of kind {}", target.kind)));
+        }
+        // The tenant's instance (a gateway's: the principal's session).
+        let scope = envelope
+            .principal
+            .as_deref()
+            .map(|p| p.scope(target.gateway.is_some()));
+        let name = scoped_name(scope, to.id());
+        let found = self.target(target.binding, &name).map_err(unreachable)?;
+        // `Reflect.apply`, not `method.call(..)`: on an RPC stub, `call` is one more remote name.
+        let args = js_sys::Array::of1(&JsValue::from_str(&envelope.encode()));
+        let promise = js_sys::Reflect::apply(&found.method, &found.stub, &args)
+            .map_err(|e| unreachable(describe(&e)))?;
+        let reply = JsFuture::from(js_sys::Promise::from(promise))
+            .await
+            .map_err(|e| unreachable(describe(&e)))?;
+        let text = reply
+            .as_string()
+            .ok_or_else(|| unreachable("the reply is not a string".into()))?;
+        Envelope::decode_trusted(&text).map_err(|e| Error::ActorError {
+            reason: format!("{to} sent a reply that does not decode: {}", e.error),
+        })
+    }
+
+    /// The stub and RPC method of the instance `name` behind `binding`.
+    fn target(&self, binding: &'static str, name: &str) -> Result<Target, String> {
+        if let Some(known) = self.known.borrow().get(binding).and_then(|n| n.get(name)) {
+            return Ok(known.clone());
+        }
+        let namespace = self
+            .env
+            .durable_object(binding)
+            .map_err(|e| format!("binding: {e}"))?;
+        let stub: JsValue = namespace
+            .get_by_name(name)
+            .map_err(|e| format!("stub: {e}"))?
+            .into_rpc();
+        let method = js_sys::Reflect::get(&stub, &JsValue::from_str(RPC_METHOD))
+            .map_err(|e| describe(&e))?
+            .dyn_into::<js_sys::Function>()
+            .map_err(|e| describe(&e))?;
+        let found = Target { stub, method };
+        let mut known = self.known.borrow_mut();
+        let names = known.entry(binding).or_default();
+        if names.len() >= REMEMBERED {
+            names.clear();
+        }
+        names.insert(name.to_owned(), found.clone());
+        Ok(found)
+    }
+}
