@@ -17,8 +17,8 @@ pub enum Value {
     Flag,
     /// `key = "text"`.
     Str(LitStr),
-    /// `key = Type`.
-    Type(Box<Type>),
+    /// `key = Type` (no macro takes one now; parsed so a mistake is reported at its key).
+    Type,
     /// `key(...)`: the tokens inside the parentheses.
     List(TokenStream, Span),
 }
@@ -39,7 +39,8 @@ impl Parse for Arg {
             if input.peek(LitStr) {
                 Value::Str(input.parse()?)
             } else {
-                Value::Type(input.parse()?)
+                input.parse::<Type>()?;
+                Value::Type
             }
         } else if input.peek(syn::token::Paren) {
             let content;
@@ -105,25 +106,6 @@ pub fn expect_str(arg: Arg, errors: &mut Errors) -> Option<LitStr> {
         _ => {
             let key = &arg.key;
             errors.at(key, format!("expected `{key} = \"...\"`"));
-            None
-        }
-    }
-}
-
-/// The `Type` of `key = Type`, or an error at the value.
-pub fn expect_type(arg: Arg, errors: &mut Errors) -> Option<Type> {
-    match arg.value {
-        Value::Type(ty) => Some(*ty),
-        Value::Str(lit) => {
-            errors.at(
-                &lit,
-                format!("expected a type, as in `{} = MyType`", arg.key),
-            );
-            None
-        }
-        _ => {
-            let key = &arg.key;
-            errors.at(key, format!("expected `{key} = SomeType`"));
             None
         }
     }

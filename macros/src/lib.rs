@@ -21,19 +21,19 @@ mod span;
 
 use proc_macro::TokenStream;
 
-/// Declares a message: a payload type with a wire type name and a reply type.
+/// Declares a message: a payload type with a wire type name. What it is answered with is the
+/// return type of its handler (`#[route]`), declared there once.
 ///
 /// ```ignore
-/// #[message(reply = Registered)]            // type = "register_worker" (snake_case of the name)
+/// #[message]                                 // type = "register_worker" (snake_case of the name)
 /// pub struct RegisterWorker { pub worker_id: Option<String> }   // wire field: workerId
 ///
-/// #[message(type = "process_task", reply = Done, internal)]
+/// #[message(type = "process_task", internal)]
 /// pub struct ProcessTask { pub task_id: String }
 /// ```
 ///
 /// Arguments (all optional):
 /// - `type = "..."`: the wire type (default: the snake_case of the type's name);
-/// - `reply = T`: what handlers of it return on success (default `()`);
 /// - `internal`: only actors may send it; a gateway answers `forbidden` to clients;
 /// - `crate = "path"`: the path of the runtime crate when it is renamed (default `::duract`).
 ///
@@ -83,10 +83,12 @@ pub fn actor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Every method is a handler unless marked `#[route(skip)]`. A handler is
 /// `async fn name(&mut self, ctx: &mut Ctx, msg: M) -> R` where `M` is a `#[message]` and `R`
-/// is `M::Reply`, or `Result<M::Reply, E>` with `E: IntoWireError` (recognised by the last
-/// path segment `Result` with two type arguments; no return type means `()`).
+/// is the reply (a `#[payload]` type, or any serde type), or `Result<R, E>` with
+/// `E: IntoWireError` (recognised by the last path segment `Result` with two type arguments;
+/// no return type means `()`).
 ///
-/// Generates `impl Handles<M> for Actor` per handler, and the dispatch: the payload is decoded
+/// Generates `impl Handles<M> for Actor { type Reply = R; }` per handler (so
+/// `ctx.actor::<Actor>(id).ask(&msg)` returns `R`), and the dispatch: the payload is decoded
 /// only in the arm matching the envelope's `type` (`invalid_payload` with serde's reason when
 /// it does not decode), a type no handler takes is `unknown_type`, a handler's `Err(e)` is
 /// `e.into_wire_error()`, and the reply is serialized. Two handlers taking messages with the

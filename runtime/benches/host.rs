@@ -20,7 +20,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 /// `add`: adds `amount` and replies with the total.
-#[message(reply = Total)]
+#[message]
 pub struct Add {
     /// What to add.
     pub amount: u64,

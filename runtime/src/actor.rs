@@ -72,6 +72,17 @@ pub trait Actor: Sized + 'static {
     ) -> Result<Box<RawValue>, Error>;
 }
 
-/// Marks that actor type `Self` has a route for message `M`; written by `#[route]`, so
-/// [`ActorRef::send`](crate::ActorRef::send) only compiles for messages the target handles.
-pub trait Handles<M: crate::Message>: Actor {}
+/// Actor type `Self` has a route for message `M`, whose handler replies `Reply`; written by
+/// `#[route]` from the handler's signature, so [`ActorRef::send`](crate::ActorRef::send)
+/// only compiles for messages the target handles and
+/// [`ActorRef::ask`](crate::ActorRef::ask) returns the reply's type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not handle `{M}`",
+    label = "no handler of `{M}` in `{Self}`'s `#[route]` block",
+    note = "add `async fn handler(&mut self, ctx: &mut Ctx, msg: {M}) -> Reply` to the `#[route]` impl of `{Self}`"
+)]
+pub trait Handles<M: crate::Message>: Actor {
+    /// What the handler answers on success: `R` for a handler returning `R` or
+    /// `Result<R, E>`, `()` for one returning nothing.
+    type Reply: crate::Payload;
+}

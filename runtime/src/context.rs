@@ -245,7 +245,7 @@ impl<A: Actor> ActorRef<'_, A> {
     pub fn ask<M: Message>(
         &self,
         msg: &M,
-    ) -> impl Future<Output = Result<M::Reply, Error>> + 'static
+    ) -> impl Future<Output = Result<<A as Handles<M>>::Reply, Error>> + 'static
     where
         A: Handles<M>,
     {

@@ -45,10 +45,10 @@ pub use context::{ActorRef, Ctx, Port};
 pub use envelope::{DecodeError, Envelope};
 pub use error::{Error, ErrorPayload, IntoWireError};
 pub use limit::{
-    check_id, is_valid_session_name, Limit, MAX_FRAME_BYTES, MAX_ID_BYTES, MAX_INFLIGHT,
-    MAX_SESSION_NAME_BYTES,
+    check_id, is_valid_session_name, Limit, ASK_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_ID_BYTES,
+    MAX_INFLIGHT, MAX_SESSION_NAME_BYTES,
 };
-pub use message::Message;
+pub use message::{Message, Payload};
 pub use persist::{EntryField, PMap, PQueue, PSet};
 pub use principal::{scoped_name, Principal};
 pub use storage::{ListOptions, MemoryStorage, Storage, StorageError, WriteBatch};

@@ -32,6 +32,9 @@ pub const MAX_INFLIGHT: Limit = Limit::new("MAX_INFLIGHT", 64);
 pub const MAX_ID_BYTES: Limit = Limit::new("MAX_ID_BYTES", 256);
 /// A session name's (or `userId`'s) UTF-8 bytes at the upgrade; longer gets HTTP 400.
 pub const MAX_SESSION_NAME_BYTES: Limit = Limit::new("MAX_SESSION_NAME_BYTES", 128);
+/// How long an `ask` waits for its reply, in ms (virtual time on the native host); then it
+/// fails with `timeout`. The same default on both hosts.
+pub const ASK_TIMEOUT_MS: Limit = Limit::new("ASK_TIMEOUT_MS", 10_000);
 
 impl Limit {
     /// The limit set by `var`, `default` when unset.

@@ -38,7 +38,7 @@ pub trait ActorKind {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no `#[route]` impl block",
     label = "this actor handles no message",
-    note = "add `#[duract::route] impl {Self} {{ async fn handler(&mut self, ctx: &mut Ctx, msg: M) -> M::Reply {{ .. }} }}`, or declare a gateway with `#[actor(gateway(..))]`"
+    note = "add `#[duract::route] impl {Self} {{ async fn handler(&mut self, ctx: &mut Ctx, msg: M) -> Reply {{ .. }} }}`, or declare a gateway with `#[actor(gateway(..))]`"
 )]
 #[allow(async_fn_in_trait)] // single-threaded by design, like `Actor`
 pub trait Routes: ActorKind {
@@ -72,9 +72,12 @@ pub fn decode<M: Message>(envelope: &Envelope) -> Result<M, Error> {
     }
 }
 
-/// Serializes a handler's reply.
+/// Serializes the reply of `A`'s handler of `M` (its type's `Payload` bound is checked once,
+/// at the `Handles` impl, so a reply type that is no payload is one error).
 #[inline]
-pub fn reply<R: Serialize>(reply: &R) -> DispatchResult {
+pub fn reply<A: crate::Handles<M>, M: Message>(
+    reply: &<A as crate::Handles<M>>::Reply,
+) -> DispatchResult {
     to_raw(reply)
 }
 
@@ -91,11 +94,6 @@ pub fn unknown_type(envelope: &Envelope) -> DispatchResult {
         message_type: envelope.message_type.clone(),
     })
 }
-
-/// Compiles only when `R` is `M`'s reply type; called with the span of a handler's return
-/// type so a mismatch points there.
-#[inline]
-pub fn reply_is<M: Message<Reply = R>, R>() {}
 
 /// An [`EntryField`] behind a reference the generated code holds once per field, so a
 /// field type that is not an `EntryField` is one error, at the field's type.

@@ -15,26 +15,26 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-#[message(reply = Total)]
+#[message]
 pub struct Add {
     pub amount: u64,
     pub note: Option<String>,
 }
 
-#[message(reply = Total)]
+#[message]
 pub struct Sub {
     pub amount: u64,
 }
 
-#[message(reply = Total)]
+#[message]
 pub struct Get;
 
-#[message(reply = Renamed)]
+#[message]
 pub struct Rename {
     pub new_name: String,
 }
 
-#[message(reply = Tagged)]
+#[message]
 pub struct Tag {
     pub tags: Vec<String>,
     pub replace: bool,

@@ -4,7 +4,7 @@
 use duract::{actor, message, payload, route, Ctx, Error, IntoWireError, PMap, PQueue};
 
 /// Registers a worker (`workerId` on the wire).
-#[message(reply = Registered)]
+#[message]
 pub struct RegisterWorker {
     /// The worker's id; the sender's id when absent.
     pub worker_id: Option<String>,
@@ -21,7 +21,7 @@ pub struct Registered {
 }
 
 /// Queues a task.
-#[message(reply = Queued)]
+#[message]
 pub struct AssignTask {
     /// The task's id.
     pub task_id: String,
@@ -38,7 +38,7 @@ pub struct Queued {
 }
 
 /// A worker finished a task (actors only).
-#[message(reply = (), internal)]
+#[message(internal)]
 pub struct TaskComplete {
     /// The task's id.
     pub task_id: String,
@@ -47,7 +47,7 @@ pub struct TaskComplete {
 }
 
 /// Asks for the coordinator's state; its payload is ignored.
-#[message(reply = Status)]
+#[message]
 pub struct GetStatus;
 
 /// The reply to [`GetStatus`].
@@ -63,18 +63,18 @@ pub struct Status {
 }
 
 /// Takes the oldest queued task; fails with `empty_queue` when there is none.
-#[message(type = "take_next", reply = String)]
+#[message(type = "take_next")]
 pub struct TakeTask;
 
 /// Work for a worker (actors only).
-#[message(reply = u64, internal)]
+#[message(internal)]
 pub struct ProcessTask {
     /// The task's id.
     pub task_id: String,
 }
 
 /// Asks for a worker's state.
-#[message(reply = WorkerState)]
+#[message]
 pub struct GetState {}
 
 /// The reply to [`GetState`].
@@ -88,7 +88,7 @@ pub struct WorkerState {
 }
 
 /// A message that is an enum.
-#[message(reply = String)]
+#[message]
 #[derive(Debug)]
 pub enum Command {
     /// Resets the counter.
@@ -101,7 +101,7 @@ pub enum Command {
 }
 
 /// A liveness probe, answered with the worker's id.
-#[message(type = "heartbeat", reply = String)]
+#[message(type = "heartbeat")]
 pub struct Heartbeat {
     /// Sent at (ms).
     pub at: f64,

@@ -5,11 +5,11 @@ use duract::native::{reply_payload, Host};
 use duract::{actor, message, payload, route, Ctx, Error, Principal};
 
 /// `who`: who caused this turn.
-#[message(reply = WhoAmI)]
+#[message]
 pub struct Who;
 
 /// `relay`: asks `desk:other` who caused its turn.
-#[message(reply = WhoAmI)]
+#[message]
 pub struct Relay;
 
 #[payload]

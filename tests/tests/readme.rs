@@ -3,12 +3,12 @@
 use duract::native::Host;
 use duract::{actor, message, payload, route, Ctx, Error, PMap};
 
-#[message(reply = Registered)] // wire type "register_worker"; fields camelCase on the wire
+#[message] // wire type "register_worker"; fields camelCase on the wire
 pub struct RegisterWorker {
     pub worker_id: Option<String>,
 }
 
-#[message(reply = Done, internal)] // only actors may send it: a gateway answers `forbidden`
+#[message(internal)] // only actors may send it: a gateway answers `forbidden`
 pub struct ProcessTask {
     pub task_id: String,
 }
@@ -83,4 +83,12 @@ fn register_then_status() {
     host.restart_all(); // state reloads from storage
     let stored = host.storage("coordinator:main").unwrap();
     assert_eq!(stored.field::<u64>("next_number").unwrap(), Some(1));
+    // Typed asks: the reply's type is the handler's return type.
+    let coordinator = client.actor::<Coordinator>("main");
+    let done = coordinator
+        .ask(&ProcessTask {
+            task_id: "t1".into(),
+        })
+        .unwrap();
+    assert_eq!(done.task_id, "t1");
 }

@@ -10,7 +10,7 @@ use duract::{actor, message, payload, route, Ctx, Error};
 use std::time::Duration;
 
 /// `process_task` (internal: only the coordinator sends it).
-#[message(reply = Started, internal)]
+#[message(internal)]
 pub struct ProcessTask {
     /// The task.
     pub task_id: String,
@@ -27,7 +27,7 @@ pub struct Started {
 }
 
 /// `get_state`; its payload is ignored.
-#[message(reply = WorkerState)]
+#[message]
 pub struct GetState;
 
 /// The reply to [`GetState`]: `{workerId, currentTask, processedCount}`.
@@ -42,7 +42,7 @@ pub struct WorkerState {
 }
 
 /// `work_done` (internal, a timer the worker sets itself): the work on a task is over.
-#[message(reply = (), internal)]
+#[message(internal)]
 pub struct WorkDone {
     /// The task.
     pub task_id: String,

@@ -1,4 +1,5 @@
-//! Writes the serde derives (through the runtime's re-export) and `impl Message`.
+//! Writes the serde derives (through the runtime's re-export), `impl Payload` and
+//! `impl Message`.
 
 use super::parse::MessageModel;
 use super::Which;
@@ -33,6 +34,7 @@ pub fn expand(model: &MessageModel, item: &DeriveInput) -> TokenStream {
         Which::Message => message_impl(model, item),
         Which::Payload => TokenStream::new(),
     };
+    let payload_impl = payload_impl(model, item);
     quote! {
         #[derive(#derive)]
         #[serde(crate = #serde_crate)]
@@ -40,7 +42,27 @@ pub fn expand(model: &MessageModel, item: &DeriveInput) -> TokenStream {
         #rename_all_fields
         #item
         #unit_de
+        #payload_impl
         #message_impl
+    }
+}
+
+/// `impl Payload`: what may travel as a message or a reply.
+fn payload_impl(model: &MessageModel, item: &DeriveInput) -> TokenStream {
+    let krate = &model.krate;
+    let ident = &item.ident;
+    let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+    let bound = quote! {
+        #ident #ty_generics: #krate::__private::serde::Serialize
+            + #krate::__private::serde::de::DeserializeOwned
+            + 'static
+    };
+    let where_clause = match where_clause {
+        Some(w) => quote!(#w, #bound),
+        None => quote!(where #bound),
+    };
+    quote! {
+        impl #impl_generics #krate::Payload for #ident #ty_generics #where_clause {}
     }
 }
 
@@ -50,12 +72,10 @@ fn message_impl(model: &MessageModel, item: &DeriveInput) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
     let wire_type = &model.wire_type;
     let internal = model.internal;
-    let reply = &model.reply;
     quote! {
         impl #impl_generics #krate::Message for #ident #ty_generics #where_clause {
             const TYPE: &'static str = #wire_type;
             const INTERNAL: bool = #internal;
-            type Reply = #reply;
         }
     }
 }

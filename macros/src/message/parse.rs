@@ -1,11 +1,11 @@
-//! Reads `#[message(type = "...", reply = T, internal, crate = "...")]` into a model.
+//! Reads `#[message(type = "...", internal, crate = "...")]` into a model.
 
 use super::Which;
 use crate::args::{self, Keys};
 use crate::case::snake_case;
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
-use syn::{Data, DeriveInput, Fields, LitStr, Type};
+use syn::{Data, DeriveInput, Fields, LitStr};
 
 /// What `#[message]` / `#[payload]` generate from.
 pub struct MessageModel {
@@ -13,8 +13,6 @@ pub struct MessageModel {
     pub krate: syn::Path,
     /// The wire type name.
     pub wire_type: LitStr,
-    /// `Reply` (unit when not given).
-    pub reply: Type,
     pub internal: bool,
     /// Whether to add `#[serde(rename_all = "camelCase")]` (the user did not set it).
     pub rename_all: bool,
@@ -36,7 +34,6 @@ pub fn model(
         which,
         krate: syn::parse_quote!(::duract),
         wire_type: LitStr::new(&snake_case(&item.ident.to_string()), item.ident.span()),
-        reply: syn::parse_quote!(()),
         internal: false,
         rename_all: !has_serde_key(item, "rename_all"),
         rename_all_fields: matches!(item.data, Data::Enum(_))
@@ -53,12 +50,18 @@ pub fn model(
         return model;
     };
     let (what, allowed): (_, &'static [&'static str]) = match which {
-        Which::Message => ("#[message]", &["type", "reply", "internal", "crate"]),
+        Which::Message => ("#[message]", &["type", "internal", "crate"]),
         Which::Payload => ("#[payload]", &["crate"]),
     };
     let mut keys = Keys::new(what, allowed);
     let mut krate = None;
     for arg in args {
+        if which == Which::Message && arg.key == "reply" {
+            let removed = "the reply type is the handler's return type: remove `reply = ..` \
+                           (a handler returning `R` or `Result<R, E>` replies `R`)";
+            errors.at(&arg.key, removed);
+            continue;
+        }
         match keys.accept(&arg.key, errors).as_deref() {
             Some("type") => {
                 if let Some(lit) = args::expect_str(arg, errors) {
@@ -67,11 +70,6 @@ pub fn model(
                     } else {
                         model.wire_type = lit;
                     }
-                }
-            }
-            Some("reply") => {
-                if let Some(ty) = args::expect_type(arg, errors) {
-                    model.reply = ty;
                 }
             }
             Some("internal") => model.internal = args::expect_flag(arg, errors),

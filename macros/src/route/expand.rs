@@ -17,7 +17,10 @@ pub fn expand(model: &RouteModel) -> TokenStream {
         // Spanned at the message type: "`X` is not a message" points there.
         let span = message.span();
         let handles = respan(&quote!(#krate::Handles), span);
-        quote_spanned!(span=> impl #handles<#message> for #self_ty {})
+        // Spanned at the reply type: a reply that is no payload type points there.
+        let reply = reply_type(h);
+        let reply = quote_spanned!(reply.span()=> type Reply = #reply;);
+        quote_spanned!(span=> impl #handles<#message> for #self_ty { #reply })
     });
     let routes = model.handlers.iter().map(|h| route_info(model, h));
     let branches = branches(model);
@@ -144,6 +147,14 @@ fn dispatch_id(model: &RouteModel, sep: &str, h: Option<&Handler>) -> TokenStrea
     }
 }
 
+/// What a handler replies on success: `R` of `-> R` or `-> Result<R, E>`.
+fn reply_type(h: &Handler) -> &syn::Type {
+    match &h.output {
+        Output::Reply(ty) => ty,
+        Output::Fallible { ok, .. } => ok,
+    }
+}
+
 /// One dispatch arm: decode only here, call, convert the error, serialize the reply.
 fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     let krate = &model.krate;
@@ -152,12 +163,13 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     let wire = wire_type(model, h);
     // Spanned at the `ctx` argument's type: a wrong context type points there.
     let ctx = quote_spanned!(h.ctx_ty.span()=> ctx);
-    let (reply_ty, call) = match &h.output {
-        Output::Reply(ty) => (&**ty, quote!(self.#name(#ctx, msg).await)),
-        Output::Fallible { ok, err, span } => {
+    let reply_ty = reply_type(h);
+    let call = match &h.output {
+        Output::Reply(_) => quote!(self.#name(#ctx, msg).await),
+        Output::Fallible { err, span, .. } => {
             let convert = quote_spanned!(*span=> #krate::__private::handler_error::<#err>);
             let hit_error = record(krate, dispatch_id(model, "/!handler_error:", Some(h)));
-            let call = quote! {
+            quote! {
                 match self.#name(#ctx, msg).await {
                     ::core::result::Result::Ok(reply) => reply,
                     ::core::result::Result::Err(error) => {
@@ -165,13 +177,9 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
                         return ::core::result::Result::Err(#convert(error));
                     }
                 }
-            };
-            (&**ok, call)
+            }
         }
     };
-    // Spanned at the declared reply type: "expected `M::Reply`" points there.
-    let reply_check =
-        quote_spanned!(reply_ty.span()=> #krate::__private::reply_is::<#message, #reply_ty>());
     let hit_route = record(krate, dispatch_id(model, "/", Some(h)));
     let decode = quote!(#krate::__private::decode::<#message>(envelope));
     let decode = if cfg!(feature = "checklist") {
@@ -191,10 +199,9 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     quote! {
         if __type == #wire {
             #hit_route
-            #reply_check;
             let msg = #decode;
             let reply: #reply_ty = #call;
-            return #krate::__private::reply::<#reply_ty>(&reply);
+            return #krate::__private::reply::<Self, #message>(&reply);
         }
     }
 }

@@ -1,8 +1,8 @@
 //! Reads the handlers of a `#[route]` impl block.
 //!
-//! A handler is `async fn name(&mut self, ctx: &mut Ctx, msg: M) -> R`, where `R` is
-//! `M::Reply` (infallible) or `Result<M::Reply, E>` with `E: IntoWireError` (recognised by
-//! the last path segment `Result` with two arguments). No return type means `()`.
+//! A handler is `async fn name(&mut self, ctx: &mut Ctx, msg: M) -> R`, where `R` is the
+//! reply (infallible) or `Result<R, E>` with `E: IntoWireError` (recognised by the last path
+//! segment `Result` with two arguments). No return type means `()`.
 //! Every method is a handler unless marked `#[route(skip)]`; associated consts and types are
 //! left alone.
 

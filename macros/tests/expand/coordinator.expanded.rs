@@ -4,16 +4,19 @@
 pub struct RegisterWorker {
     pub worker_id: Option<String>,
 }
+impl ::duract::Payload for RegisterWorker where RegisterWorker: ::duract::__private::serde::Serialize + ::duract::__private::serde::de::DeserializeOwned + 'static {
+}
 impl ::duract::Message for RegisterWorker {
     const TYPE: &'static str = "register_worker";
     const INTERNAL: bool = false;
-    type Reply = Registered;
 }
 #[derive(::duract::__private::serde::Serialize, ::duract::__private::serde::Deserialize)]
 #[serde(crate = "::duract::__private::serde")]
 #[serde(rename_all = "camelCase")]
 pub struct Registered {
     pub status: String, pub worker_id: String,
+}
+impl ::duract::Payload for Registered where Registered: ::duract::__private::serde::Serialize + ::duract::__private::serde::de::DeserializeOwned + 'static {
 }
 #[derive(Default)]
 pub struct Coordinator {
@@ -87,8 +90,10 @@ impl Coordinator {
 }
 const _: () = {
     impl ::duract::Handles<RegisterWorker> for Coordinator {
+        type Reply = Registered;
     }
     impl ::duract::Handles<GetStatus> for Coordinator {
+        type Reply = Status;
     }
     impl ::duract::__private::Routes for Coordinator {
         const ROUTES: &'static[::duract::RouteInfo] = &[::duract::RouteInfo {
@@ -130,20 +135,18 @@ const _: () = {
             let _ = &ctx;
             let __type = envelope.message_type.as_str();
             if __type == <RegisterWorker as ::duract::Message>::TYPE {
-                ::duract::__private::reply_is::<RegisterWorker, Registered>();
                 let msg = ::duract::__private::decode::<RegisterWorker>(envelope)?;
                 let reply: Registered = match self.register_worker(ctx, msg).await {
                     ::core::result::Result::Ok(reply) => reply, ::core::result::Result::Err(error) => {
                         return ::core::result::Result::Err(::duract::__private::handler_error::<Error>(error));
                     }
                 };
-                return ::duract::__private::reply::<Registered>(&reply);
+                return ::duract::__private::reply::<Self, RegisterWorker>(&reply);
             }
             if __type == <GetStatus as ::duract::Message>::TYPE {
-                ::duract::__private::reply_is::<GetStatus, Status>();
                 let msg = ::duract::__private::decode::<GetStatus>(envelope)?;
                 let reply: Status = self.get_status(ctx, msg).await;
-                return ::duract::__private::reply::<Status>(&reply);
+                return ::duract::__private::reply::<Self, GetStatus>(&reply);
             }
             ::duract::__private::unknown_type(envelope)
         }

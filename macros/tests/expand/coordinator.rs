@@ -1,4 +1,4 @@
-#[message(reply = Registered)]
+#[message]
 pub struct RegisterWorker {
     pub worker_id: Option<String>,
 }

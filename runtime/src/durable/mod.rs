@@ -35,7 +35,7 @@
 //! Durable Objects deliver events while a handler awaits anything other than storage; the
 //! host still runs one turn at a time per instance ([`Instance`](crate::instance::Instance)).
 //! So an `ask` that needs the asking instance (A asks B, B asks A) cannot be served: it fails
-//! after `ASK_TIMEOUT_MS` (default 10 s) with the code `timeout`. `send` never waits and is
+//! after [`ASK_TIMEOUT_MS`](crate::ASK_TIMEOUT_MS) (default 10 s) with the code `timeout`. `send` never waits and is
 //! safe in every direction: prefer it for calls that may come back.
 //!
 //! # The class glue
@@ -62,7 +62,7 @@ pub use entry::{
     gateway_entry, gateway_entry_with, Authenticate, JwtAuth, AUTH_SECRET_VAR, WS_PATH,
 };
 pub use object::{Object, TRACE_VAR};
-pub use port::{DurablePort, ASK_TIMEOUT_MS_VAR, DEFAULT_ASK_TIMEOUT_MS, INSTANCE_HEADER};
+pub use port::{DurablePort, INSTANCE_HEADER};
 pub use rpc::RPC_METHOD;
 pub use storage::DurableStorage;
 

@@ -21,10 +21,6 @@ use wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::DurableObjectState;
 use worker::Env;
 
-/// The variable that sets how long an `ask` waits for its reply, in ms.
-pub const ASK_TIMEOUT_MS_VAR: &str = "ASK_TIMEOUT_MS";
-/// The `ask` timeout when the variable is unset: 10 s.
-pub const DEFAULT_ASK_TIMEOUT_MS: u64 = 10_000;
 /// The header the worker entry uses to tell a gateway instance its session name and
 /// principal (a percent-encoded [`crate::upgrade::Ticket`]).
 pub const INSTANCE_HEADER: &str = "X-Duract-Instance";
@@ -148,11 +144,7 @@ impl DurablePort {
     }
 
     fn ask_timeout(&self) -> Duration {
-        let ms = self
-            .var(ASK_TIMEOUT_MS_VAR)
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(DEFAULT_ASK_TIMEOUT_MS);
-        Duration::from_millis(ms)
+        Duration::from_millis(crate::limit::ASK_TIMEOUT_MS.read(self))
     }
 
     /// Runs `work` until the instance's events settle (`waitUntil`).

@@ -1,7 +1,7 @@
 //! Asks in flight and their deadlines on the virtual clock.
 //!
 //! Every `ask` (actor to actor, gateway to actor, or [`Host::ask`](super::Host::ask)) gets a
-//! slot with a deadline `now + ask timeout` (default 30 s). Its reply fills the slot; if the
+//! slot with a deadline `now + ask timeout` (default 10 s, [`ASK_TIMEOUT_MS`](crate::ASK_TIMEOUT_MS)). Its reply fills the slot; if the
 //! deadline passes first, the slot gets [`Error::Timeout`] (code `timeout`) and a reply that
 //! comes later is dropped.
 //!
@@ -21,9 +21,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
-
-/// The default ask timeout: 30 s of virtual time.
-pub const DEFAULT_ASK_TIMEOUT_MS: u64 = 30_000;
 
 /// Where one ask's reply lands.
 #[derive(Default)]

@@ -1,7 +1,7 @@
 //! The host: registered actor types, their instances, the executor, the virtual clock, and
 //! the drivers a test calls ([`Host::run_until_idle`], [`Host::advance`], ...).
 
-use super::ask::{Answer, Asks, Reply, DEFAULT_ASK_TIMEOUT_MS};
+use super::ask::{Answer, Asks, Reply};
 use super::clock::{Alarms, Clock, DEFAULT_EPOCH_MS};
 use super::connection::Connections;
 use super::error::HostError;
@@ -179,7 +179,7 @@ impl Host {
             undelivered: RefCell::new(Vec::new()),
             next_id: Cell::new(0),
             next_activation: Cell::new(0),
-            ask_timeout: Cell::new(DEFAULT_ASK_TIMEOUT_MS),
+            ask_timeout: Cell::new(crate::ASK_TIMEOUT_MS.default),
             step_bound: Cell::new(DEFAULT_STEP_BOUND),
         });
         Host { inner }
@@ -664,7 +664,12 @@ impl HostInner {
 
     /// Routes an ask; the returned future resolves to the reply or `timeout`.
     pub(crate) fn route_ask(&self, kind: &'static str, envelope: Envelope) -> Reply {
-        let deadline = self.clock.now().saturating_add(self.ask_timeout.get());
+        let set = self.vars.borrow().get(crate::ASK_TIMEOUT_MS.var).cloned();
+        let timeout = match set {
+            Some(value) => crate::ASK_TIMEOUT_MS.parse(Some(&value)),
+            None => self.ask_timeout.get(),
+        };
+        let deadline = self.clock.now().saturating_add(timeout);
         let what = (envelope.message_type.clone(), envelope.to.clone());
         let (answer, reply) = self.asks.register(deadline, what);
         self.route(kind, envelope, Sink::Answer(answer));

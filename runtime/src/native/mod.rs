@@ -14,7 +14,7 @@
 //!   ([`Host::epoch_ms`]); [`Host::advance`] moves it and fires alarms in time order. Nothing
 //!   sleeps.
 //! - **Asks** ([`ask`]): an ask that cannot be answered (A asks B while B asks A) ends in
-//!   `timeout` after the ask timeout of virtual time (default 30 s, [`Host::ask_timeout_ms`]):
+//!   `timeout` after the ask timeout of virtual time (default 10 s, [`ASK_TIMEOUT_MS`](crate::ASK_TIMEOUT_MS): the variable or [`Host::ask_timeout_ms`]):
 //!   when the host is idle while an ask waits, the clock moves to the next alarm or deadline.
 //! - **Gateways** ([`connection`]): [`Host::connect`] opens a client connection; frames go
 //!   through [`crate::gateway::handle_frame`]; [`Host::broadcast`] reaches every socket of a
@@ -44,9 +44,9 @@
 //! use duract::{actor, message, payload, route, Ctx, Error};
 //! use std::time::Duration;
 //!
-//! #[message(reply = Total)]
+//! #[message]
 //! pub struct Add { pub amount: u64 }
-//! #[message(reply = (), internal)]
+//! #[message(internal)]
 //! pub struct Reset;
 //! #[payload]
 //! pub struct Total { pub total: u64 }
@@ -131,4 +131,4 @@ pub use error::HostError;
 pub use faults::{FaultPlan, FaultStorage};
 pub use host::{Host, Undelivered, ALARM_RETRY_MS, DEFAULT_STEP_BOUND};
 pub use port::HostPort;
-pub use testkit::{assert_error_code, reply_payload, Client, Stored};
+pub use testkit::{assert_error_code, reply_payload, Client, ClientRef, Stored};

@@ -3,6 +3,7 @@
 
 use super::error::HostError;
 use super::host::{parse, Host};
+use crate::actor::{Actor, Handles};
 use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
@@ -11,6 +12,7 @@ use crate::persist::{entries_prefix, field_key};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 /// A client address that builds requests with ids unique on its host.
 #[derive(Clone)]
@@ -66,6 +68,16 @@ impl Client {
         self.host.ask(self.message(to, msg)?)
     }
 
+    /// The actor of type `A` with instance id `id`, to ask with typed replies:
+    /// `client.actor::<Coordinator>("main").ask(&GetStatus)` is a `Result<Status, Error>`.
+    pub fn actor<A: Actor>(&self, id: &str) -> ClientRef<'_, A> {
+        ClientRef {
+            client: self,
+            to: format!("{}:{id}", A::INFO.kind),
+            actor: PhantomData,
+        }
+    }
+
     /// Asks `to` with a raw `message_type` and payload.
     pub fn ask_raw<P: Serialize + ?Sized>(
         &self,
@@ -74,6 +86,38 @@ impl Client {
         payload: &P,
     ) -> Result<Envelope, HostError> {
         self.host.ask(self.envelope(to, message_type, payload)?)
+    }
+}
+
+/// An actor to ask from a [`Client`], with the reply typed by its handler
+/// ([`Handles::Reply`]); from [`Client::actor`].
+pub struct ClientRef<'c, A> {
+    client: &'c Client,
+    to: String,
+    actor: PhantomData<A>,
+}
+
+impl<A: Actor> ClientRef<'_, A> {
+    /// Asks with `msg` and runs the host until the reply: the handler's reply, or the wire
+    /// error the reply carries. Panics when the host itself fails (the address is not an
+    /// actor of a registered kind, or the run exceeds its step bound): a broken test setup.
+    #[track_caller]
+    pub fn ask<M: Message>(&self, msg: &M) -> Result<<A as Handles<M>>::Reply, Error>
+    where
+        A: Handles<M>,
+    {
+        match self.client.ask(&self.to, msg) {
+            Ok(reply) => reply_payload(&reply),
+            Err(e) => panic!("asking {} with {}: {e}", self.to, M::TYPE),
+        }
+    }
+
+    /// Delivers `msg` without waiting for the reply ([`Host::send`]).
+    pub fn send<M: Message>(&self, msg: &M) -> Result<(), HostError>
+    where
+        A: Handles<M>,
+    {
+        self.client.host.send(self.client.message(&self.to, msg)?)
     }
 }
 

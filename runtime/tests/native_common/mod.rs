@@ -34,9 +34,12 @@ pub fn yield_now() -> YieldNow {
 
 macro_rules! message {
     ($name:ident, $ty:literal, $reply:ty, $internal:literal) => {
+        impl duract::Payload for $name {}
         impl Message for $name {
             const TYPE: &'static str = $ty;
             const INTERNAL: bool = $internal;
+        }
+        impl Handles<$name> for Counter {
             type Reply = $reply;
         }
     };
@@ -162,12 +165,6 @@ pub struct Counter {
     pub count: u64,
     pub log: Vec<String>,
 }
-
-impl Handles<Append> for Counter {}
-impl Handles<Tick> for Counter {}
-impl Handles<AddThenFail> for Counter {}
-impl Handles<PingSelf> for Counter {}
-impl Handles<AskPeer> for Counter {}
 
 const FIELDS: [&str; 2] = ["count", "log"];
 

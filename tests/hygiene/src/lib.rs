@@ -16,7 +16,7 @@ pub mod hygienic {
     use ::std::vec::Vec;
 
     /// A message with a renamed runtime.
-    #[message(reply = Pong, crate = "::renamed")]
+    #[message(crate = "::renamed")]
     pub struct Ping {
         /// How many.
         pub count: u32,
@@ -27,7 +27,7 @@ pub mod hygienic {
     pub struct Reset;
 
     /// An enum message.
-    #[message(reply = u32, crate = "::renamed")]
+    #[message(crate = "::renamed")]
     pub enum Bump {
         /// By one.
         One,

@@ -1,6 +1,6 @@
 use duract::message;
 
-#[message(reply = (), colour = "red")]
+#[message(colour = "red")]
 pub struct Paint;
 
 fn main() {}

@@ -1,6 +1,6 @@
 use duract::{actor, message, route, Ctx};
 
-#[message(reply = u32)]
+#[message]
 pub struct Ping;
 
 #[actor]
@@ -9,7 +9,7 @@ pub struct Counter {
     n: u32,
 }
 
-#[message(type = "ping", reply = u32)]
+#[message(type = "ping")]
 pub struct PingAgain;
 
 #[route]

@@ -1,6 +1,6 @@
 use duract::{actor, message, route, Ctx};
 
-#[message(reply = u32)]
+#[message]
 pub struct Ping;
 
 #[actor]

@@ -1,6 +1,6 @@
 use duract::{actor, message, route, Ctx};
 
-#[message(reply = u32)]
+#[message]
 pub struct Ping;
 
 #[actor]
@@ -9,10 +9,10 @@ pub struct Counter {
     n: u32,
 }
 
-#[message(reply = u32)]
+#[message]
 pub struct Pong;
 
-#[message(reply = u32)]
+#[message]
 pub struct Peng;
 
 #[route]

@@ -1,6 +1,6 @@
 use duract::{actor, message, route, Ctx, Error};
 
-#[message(reply = u32)]
+#[message]
 pub struct Ping;
 
 #[actor]

@@ -33,7 +33,7 @@ pub const MAX_QUEUED_TASKS: Limit = Limit::new("MAX_QUEUED_TASKS", 100_000);
 
 /// `register_worker`: `{workerId?, capabilities?}`; without `workerId`, the id part of the
 /// sender's address.
-#[message(reply = Registered)]
+#[message]
 pub struct RegisterWorker {
     /// The worker's id (non-empty when present).
     pub worker_id: Option<String>,
@@ -52,7 +52,7 @@ pub struct Registered {
 }
 
 /// `assign_task`: a non-empty task id string, or `{taskId, priority?, requires?}`.
-#[message(reply = Assignment)]
+#[message]
 #[serde(untagged, from = "AssignPayload")]
 pub enum AssignTask {
     /// `"t1"`.
@@ -97,7 +97,7 @@ pub enum Assignment {
 }
 
 /// `task_complete` (internal): a worker reports a task done.
-#[message(reply = Completed, internal)]
+#[message(internal)]
 pub struct TaskComplete {
     /// The task.
     pub task_id: String,
@@ -117,7 +117,7 @@ pub struct Completed {
 /// `get_status`: its payload is ignored, unless it is `{limit, cursor?}` (one page). A
 /// `limit` that is not a non-negative integer, or a `cursor` that is not a string, is
 /// `invalid_payload`.
-#[message(reply = Status)]
+#[message]
 #[serde(untagged, try_from = "Value")]
 pub enum GetStatus {
     /// `{limit, cursor?}`: at most `limit` workers and active tasks after `cursor`.
@@ -188,7 +188,7 @@ pub struct Page {
 
 /// `check_leases` (internal, the coordinator's lease timer): every task whose lease ran out
 /// goes back to the head of the queue.
-#[message(reply = (), internal)]
+#[message(internal)]
 pub struct CheckLeases;
 
 /// The name of the one timer that serves every lease.

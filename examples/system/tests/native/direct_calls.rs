@@ -4,9 +4,9 @@
 use crate::common::{payload, system, LEASE_MS, WORK_MS};
 use duract::native::assert_error_code;
 use duract_example_system::coordinator::{
-    AssignTask, CheckLeases, GetStatus, RegisterWorker, TaskComplete,
+    AssignTask, CheckLeases, Coordinator, GetStatus, RegisterWorker, TaskComplete,
 };
-use duract_example_system::worker::{GetState, ProcessTask, WorkDone};
+use duract_example_system::worker::{GetState, ProcessTask, WorkDone, Worker};
 use serde_json::json;
 
 #[test]
@@ -151,35 +151,26 @@ fn malformed_internal_messages_are_invalid_payload() {
 #[test]
 fn stale_timers_change_nothing() {
     let host = system();
-    let actor = host.client("client:test").unwrap();
-    actor
-        .ask(
-            "coordinator:main",
-            &RegisterWorker {
-                worker_id: Some("w1".into()),
-                capabilities: None,
-            },
-        )
-        .unwrap();
-    actor
-        .ask("coordinator:main", &AssignTask::Id("t1".into()))
-        .unwrap();
-    let stale = CheckLeases; // before any lease ran out
-    actor.ask("coordinator:main", &stale).unwrap();
+    let client = host.client("client:test").unwrap();
+    let coordinator = client.actor::<Coordinator>("main");
+    let worker = client.actor::<Worker>("w1");
+    let register = RegisterWorker {
+        worker_id: Some("w1".into()),
+        capabilities: None,
+    };
+    assert_eq!(coordinator.ask(&register).unwrap().worker_id, "w1");
+    coordinator.ask(&AssignTask::Id("t1".into())).unwrap();
+    coordinator.ask(&CheckLeases).unwrap(); // before any lease ran out
     let stale = WorkDone {
         task_id: "other".into(),
     };
-    actor.ask("worker:w1", &stale).unwrap();
-    let s = payload(
-        &actor
-            .ask("coordinator:main", &GetStatus::default())
-            .unwrap(),
-    );
-    assert_eq!(s["activeTasks"], json!([["t1", "w1"]]));
-    let w = payload(&actor.ask("worker:w1", &GetState).unwrap());
+    worker.ask(&stale).unwrap();
+    let status = coordinator.ask(&GetStatus::default()).unwrap();
+    assert_eq!(status.active_tasks, [("t1".into(), "w1".into())]);
+    let state = worker.ask(&GetState).unwrap();
     assert_eq!(
-        (w["currentTask"].clone(), w["processedCount"].clone()),
-        (json!("t1"), json!(0))
+        (state.current_task.as_deref(), state.processed_count),
+        (Some("t1"), 0)
     );
 }
 
