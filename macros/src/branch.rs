@@ -1,38 +1,137 @@
-//! Entries of the branch tables (`duract::Branch`), with the line of the declaring tokens.
+//! Entries of the branch tables (`duract::Branch`), with the line of the declaring tokens,
+//! and their ids, built in one place from the runtime's separators (`duract::branch::id`).
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
-use syn::LitStr;
+use quote::quote;
+
+/// The `BranchKind` of an entry (the runtime's enum, variant for variant).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BranchKind {
+    Route,
+    DecodeError,
+    UnknownType,
+    HandlerError,
+    GatewayRoute,
+    IfThen,
+    IfElse,
+    MatchArm,
+    EarlyReturn,
+}
+
+impl BranchKind {
+    fn variant(self) -> TokenStream {
+        match self {
+            BranchKind::Route => quote!(Route),
+            BranchKind::DecodeError => quote!(DecodeError),
+            BranchKind::UnknownType => quote!(UnknownType),
+            BranchKind::HandlerError => quote!(HandlerError),
+            BranchKind::GatewayRoute => quote!(GatewayRoute),
+            BranchKind::IfThen => quote!(IfThen),
+            BranchKind::IfElse => quote!(IfElse),
+            BranchKind::MatchArm => quote!(MatchArm),
+            BranchKind::EarlyReturn => quote!(EarlyReturn),
+        }
+    }
+}
+
+/// Where a branch of an actor's dispatch sits, which spells its id.
+pub enum Site<'a> {
+    /// `<kind>/<wire type>`.
+    Route,
+    /// `<kind>/!invalid_payload:<wire type>`.
+    DecodeError,
+    /// `<kind>/!handler_error:<wire type>`.
+    HandlerError,
+    /// `<kind>/<wire type>/<suffix>`: inside a handler's body.
+    Body(&'a str),
+    /// `<kind>/!unknown_type`.
+    UnknownType,
+}
+
+/// The id of the branch at `site` of the actor whose kind is the const `kind`, for the
+/// handler of the message whose wire type is the const `wire` (unused for `UnknownType`):
+/// a const `&str` expression.
+pub fn id(
+    krate: &syn::Path,
+    kind: &TokenStream,
+    wire: &TokenStream,
+    site: Site<'_>,
+) -> TokenStream {
+    let sep = |name: &str| {
+        let name = syn::Ident::new(name, Span::call_site());
+        quote!(#krate::branch::id::#name)
+    };
+    match site {
+        Site::Route => {
+            let sep = sep("ROUTE");
+            quote!(#krate::__concat_str!(#kind, #sep, #wire))
+        }
+        Site::DecodeError => {
+            let sep = sep("DECODE_ERROR");
+            quote!(#krate::__concat_str!(#kind, #sep, #wire))
+        }
+        Site::HandlerError => {
+            let sep = sep("HANDLER_ERROR");
+            quote!(#krate::__concat_str!(#kind, #sep, #wire))
+        }
+        Site::Body(suffix) => {
+            let (route, body) = (sep("ROUTE"), sep("BODY"));
+            quote!(#krate::__concat_str!(#kind, #route, #wire, #body, #suffix))
+        }
+        Site::UnknownType => {
+            let sep = sep("UNKNOWN_TYPE");
+            quote!(#krate::__concat_str!(#kind, #sep))
+        }
+    }
+}
+
+/// `{ const ID: &str = <id>; hit(ID); }` in checklist builds, nothing otherwise: the
+/// statement that records a hit of the branch `id` where it is taken.
+pub fn hit_statement(krate: &syn::Path, id: TokenStream) -> TokenStream {
+    if !cfg!(feature = "checklist") {
+        return TokenStream::new();
+    }
+    quote! {
+        {
+            const __DURACT_BRANCH: &str = #id;
+            #krate::__private::hit(__DURACT_BRANCH);
+        }
+    }
+}
 
 /// One branch to write into a table.
 pub struct BranchTokens {
-    /// An expression of type `&'static str`: a literal, or a const concatenation when the
-    /// id contains a message's wire type.
+    /// An expression of type `&'static str` (see [`id`]).
     pub id: TokenStream,
-    /// The `BranchKind` variant.
-    pub kind: &'static str,
+    pub kind: BranchKind,
     pub label: String,
     /// The tokens that declared the branch: their line is recorded.
     pub span: Span,
     /// Why tests need not reach it (`#[waive("..")]`).
     pub waiver: Option<String>,
+    /// Without a waiver: a const `bool` expression that, when true, waives it for the
+    /// reason given (a fact of the types, e.g. a message that takes any payload).
+    pub waived_when: Option<(TokenStream, &'static str)>,
 }
 
 impl BranchTokens {
     /// `Branch { .. }` as an expression.
     pub fn to_tokens(&self, krate: &syn::Path) -> TokenStream {
         let id = &self.id;
-        let kind = format_ident!("{}", self.kind);
+        let kind = self.kind.variant();
         let label = &self.label;
         let line = line_of(self.span);
-        let waiver = match &self.waiver {
-            Some(reason) => quote!(::core::option::Option::Some(#reason)),
-            None => quote!(::core::option::Option::None),
+        let waiver = match (&self.waiver, &self.waived_when) {
+            (Some(reason), _) => quote!(::core::option::Option::Some(#reason)),
+            (None, Some((when, reason))) => quote! {
+                if #when { ::core::option::Option::Some(#reason) } else { ::core::option::Option::None }
+            },
+            (None, None) => quote!(::core::option::Option::None),
         };
         quote! {
-            #krate::Branch {
+            #krate::__private::Branch {
                 id: #id,
-                kind: #krate::BranchKind::#kind,
+                kind: #krate::__private::BranchKind::#kind,
                 label: #label,
                 file: ::core::file!(),
                 line: #line,
@@ -40,12 +139,6 @@ impl BranchTokens {
             }
         }
     }
-}
-
-/// A string literal expression.
-pub fn literal(text: String) -> TokenStream {
-    let lit = LitStr::new(&text, Span::call_site());
-    quote!(#lit)
 }
 
 /// The 1-based line of `span` (stable since Rust 1.88 through proc-macro2's

@@ -52,3 +52,22 @@ pub struct Branch {
     /// Why the branch need not be hit, when the source waives it.
     pub waiver: Option<&'static str>,
 }
+
+/// How branch ids are spelled: `<actor kind><separator><rest>`. The macros build every id
+/// from these, and the runtime's own hits (the gateway's) use them too.
+pub mod id {
+    /// `<kind>/<wire type>`: a route.
+    pub const ROUTE: &str = "/";
+    /// `<kind>/!invalid_payload:<wire type>`: a payload that does not decode.
+    pub const DECODE_ERROR: &str = "/!invalid_payload:";
+    /// `<kind>/!handler_error:<wire type>`: a handler's `Err`.
+    pub const HANDLER_ERROR: &str = "/!handler_error:";
+    /// `<kind>/!unknown_type`: a type no route takes.
+    pub const UNKNOWN_TYPE: &str = "/!unknown_type";
+    /// `<kind>/<wire type>/<branch>`: a branch inside a handler (`if:..`, `match:..`, ..).
+    pub const BODY: &str = "/";
+    /// `<kind>/route:<forwarded kind>`: a gateway's route.
+    pub const GATEWAY_ROUTE: &str = "/route:";
+    /// `<kind>/!<error code>`: a gateway's error path.
+    pub const GATEWAY_ERROR: &str = "/!";
+}

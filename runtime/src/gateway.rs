@@ -293,3 +293,41 @@ fn client_frame(
     }
     .encode()
 }
+
+/// A gateway's branch table: its forward routes (`$route`, written by `#[actor]`) and the
+/// error paths of [`handle_frame`], listed here once, in the order it checks them, each
+/// with the error code its id ends with (`<kind>/!<code>`). Not for direct use.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gateway_branches {
+    ($kind:expr, $line:expr; $($route:expr),* $(,)?) => {
+        &[
+            $($route,)*
+            $crate::__gateway_error_branch!($kind, $line, "unsupported_frame", GatewayError, "binary frame"),
+            $crate::__gateway_error_branch!($kind, $line, "too_large", GatewayError, "frame over MAX_FRAME_BYTES"),
+            $crate::__gateway_error_branch!($kind, $line, "invalid_format", GatewayError, "frame is not an envelope"),
+            $crate::__gateway_error_branch!($kind, $line, "invalid_address", GatewayError, "`to` is not kind:id"),
+            $crate::__gateway_error_branch!($kind, $line, "unknown_actor", GatewayError, "`to` kind not routed"),
+            $crate::__gateway_error_branch!($kind, $line, "forbidden", Forbidden, "client sent an internal message"),
+            $crate::__gateway_error_branch!($kind, $line, "unknown_type", UnknownType, "target has no route for the type"),
+            $crate::__gateway_error_branch!($kind, $line, "overloaded", GatewayError, "the socket has MAX_INFLIGHT requests awaiting replies"),
+            $crate::__gateway_error_branch!($kind, $line, "actor_error", GatewayError, "the call to the target failed or it answered an error"),
+        ]
+    };
+}
+
+/// One entry of [`__gateway_branches!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __gateway_error_branch {
+    ($kind:expr, $line:expr, $code:literal, $branch:ident, $label:literal) => {
+        $crate::__private::Branch {
+            id: $crate::__concat_str!($kind, $crate::branch::id::GATEWAY_ERROR, $code),
+            kind: $crate::__private::BranchKind::$branch,
+            label: $label,
+            file: ::core::file!(),
+            line: $line,
+            waiver: ::core::option::Option::None,
+        }
+    };
+}

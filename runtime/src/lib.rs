@@ -58,8 +58,13 @@ pub use duract_macros::{actor, message, payload, route};
 /// What generated code uses. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::actor::{ActorInfo, RouteInfo};
+    pub use crate::branch::{Branch, BranchKind};
     #[cfg(feature = "checklist")]
     pub use crate::checklist::{hit, hit_in};
+    pub use crate::gateway::{Forward, GatewayInfo, ReplyRoute};
+    pub use crate::persist::{SaveBatch, Saved, ENTRIES_PREFIX, FIELD_PREFIX};
+    pub use crate::storage::Storage;
     pub use crate::support::*;
     pub use serde;
     pub use serde_json;

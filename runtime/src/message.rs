@@ -18,6 +18,9 @@ pub trait Message: Payload {
     const TYPE: &'static str;
     /// Whether only actors may send it: a gateway answers `forbidden` when a client does.
     const INTERNAL: bool;
+    /// Whether every payload decodes (a message without fields ignores its payload): its
+    /// route's `invalid_payload` branch cannot be reached and is waived as such.
+    const ANY_PAYLOAD: bool = false;
 }
 
 /// A type that can travel as a payload: a message or a reply. Implemented by

@@ -12,14 +12,20 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 
+/// What the storage key of every plain field starts with: `f/<field>`.
+pub const FIELD_PREFIX: &str = "f/";
+
+/// What the storage keys of every entries field start with: `e/<field>/<entry>`.
+pub const ENTRIES_PREFIX: &str = "e/";
+
 /// The storage key of a plain field.
 pub fn field_key(field: &str) -> String {
-    format!("f/{field}")
+    format!("{FIELD_PREFIX}{field}")
 }
 
 /// The key prefix of an entries field: `e/<field>/`.
 pub fn entries_prefix(field: &str) -> String {
-    format!("e/{field}/")
+    format!("{ENTRIES_PREFIX}{field}/")
 }
 
 /// What was last saved of each plain field, so unchanged fields are not rewritten.

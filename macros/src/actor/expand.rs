@@ -40,11 +40,7 @@ fn info(model: &ActorModel) -> TokenStream {
     let (routes, branches, gateway) = match &model.gateway {
         Some(g) => {
             let branches = gateway::branches(model, g);
-            (
-                quote!(&[]),
-                quote!(&[#(#branches),*]),
-                gateway::info(model, g),
-            )
+            (quote!(&[]), branches, gateway::info(model, g))
         }
         None => (
             routes_item(model, "ROUTES"),
@@ -53,7 +49,7 @@ fn info(model: &ActorModel) -> TokenStream {
         ),
     };
     quote! {
-        #krate::ActorInfo {
+        #krate::__private::ActorInfo {
             kind: #kind,
             class: #class,
             binding: #binding,
@@ -90,7 +86,8 @@ fn entries_fn(model: &ActorModel, entries: &[&FieldModel]) -> TokenStream {
     let ident = &model.ident;
     let n = entries.len();
     let items = entries.iter().map(|f| {
-        let prefix = format!("e/{}/", f.ident);
+        let name = f.ident.to_string();
+        let prefix = quote!(#krate::__concat_str!(#krate::__private::ENTRIES_PREFIX, #name, "/"));
         let span = f.ty.span();
         let field = respan(&f.ident, span);
         let dyn_entries = respan(&quote!(#krate::__private::DynEntries), span);
@@ -107,72 +104,19 @@ fn entries_fn(model: &ActorModel, entries: &[&FieldModel]) -> TokenStream {
 fn state_methods(model: &ActorModel) -> (TokenStream, TokenStream) {
     let krate = &model.krate;
     let ident = &model.ident;
-    let plain: Vec<&FieldModel> = stored(model, Persist::Plain).collect();
-    let entries: Vec<&FieldModel> = stored(model, Persist::Entries).collect();
-    let n = plain.len();
-    let keys: Vec<String> = plain.iter().map(|f| format!("f/{}", f.ident)).collect();
-    let idx: Vec<usize> = (0..n).collect();
-    let plain_idents: Vec<_> = plain.iter().map(|f| &f.ident).collect();
-    let entries_fn = entries_fn(model, &entries);
+    let stored = Stored::of(model);
+    let entries_fn = entries_fn(model, &stored.entries);
+    let key_consts = stored.key_consts(krate);
+    let (load, save) = (load_fn(model, &stored), save_fn(model, &stored));
     // Spanned at the struct's name as a whole (the `.await` too), so a missing `#[route]` is
     // reported there once.
     let dispatch = routes_item(model, "dispatch");
     let dispatch = respan(&quote!(#dispatch(self, ctx, envelope).await), ident.span());
-    let this_mut = (!plain.is_empty() || !entries.is_empty()).then(|| quote!(mut));
-    let saved_mut = (!plain.is_empty()).then(|| quote!(mut));
-    let load_plain = (!plain.is_empty()).then(|| {
-        quote! {
-            for (key, json) in #krate::__private::list(storage, "f/").await? {
-                match key.as_str() {
-                    #(#keys => this.#plain_idents = #krate::__private::load_field(&mut saved, #idx, #keys, json)?,)*
-                    _ => {}
-                }
-            }
-            #(#krate::__private::record_absent(&mut saved, #idx, &this.#plain_idents)?;)*
-        }
-    });
-    let (load_entries, save_entries) = if entries.is_empty() {
-        (TokenStream::new(), TokenStream::new())
-    } else {
-        (
-            quote! {
-                for (prefix, field) in __duract_entries(&mut this) {
-                    #krate::__private::load_entries(storage, prefix, field).await?;
-                }
-            },
-            quote! {
-                for (prefix, field) in __duract_entries(self) {
-                    batch.entries(prefix, field)?;
-                }
-            },
-        )
-    };
-    let default = quote_spanned!(ident.span()=> <#ident as ::core::default::Default>::default());
     (
-        entries_fn,
+        quote!(#entries_fn #key_consts),
         quote! {
-            async fn load(
-                _id: &str,
-                storage: &dyn #krate::Storage,
-            ) -> #krate::__private::LoadResult<Self> {
-                let #this_mut this: Self = #default;
-                let #saved_mut saved = #krate::persist::Saved::new(#n);
-                #load_plain
-                #load_entries
-                ::core::result::Result::Ok((this, saved))
-            }
-
-            fn save(
-                &mut self,
-                saved: &#krate::persist::Saved,
-                batch: &mut #krate::persist::SaveBatch,
-            ) -> #krate::__private::SaveResult {
-                let _ = (saved, &batch); // an actor without stored fields uses neither
-                #(batch.field(saved, #idx, #keys, &self.#plain_idents)?;)*
-                #save_entries
-                ::core::result::Result::Ok(())
-            }
-
+            #load
+            #save
             async fn dispatch(
                 &mut self,
                 ctx: &mut #krate::Ctx,
@@ -182,6 +126,103 @@ fn state_methods(model: &ActorModel) -> (TokenStream, TokenStream) {
             }
         },
     )
+}
+
+/// The stored fields of an actor: plain ones (each with the const holding its key) and
+/// entries ones.
+struct Stored<'m> {
+    plain: Vec<&'m syn::Ident>,
+    keys: Vec<syn::Ident>,
+    entries: Vec<&'m FieldModel>,
+}
+
+impl<'m> Stored<'m> {
+    fn of(model: &'m ActorModel) -> Stored<'m> {
+        let plain: Vec<_> = stored(model, Persist::Plain).map(|f| &f.ident).collect();
+        let keys = (0..plain.len())
+            .map(|i| format_ident!("__DURACT_KEY_{i}"))
+            .collect();
+        let entries = stored(model, Persist::Entries).collect();
+        Stored {
+            plain,
+            keys,
+            entries,
+        }
+    }
+
+    /// Each plain field's key as a const built from the runtime's prefix (a match pattern).
+    fn key_consts(&self, krate: &syn::Path) -> TokenStream {
+        let (keys, names) = (&self.keys, self.plain.iter().map(|f| f.to_string()));
+        quote! {
+            #(const #keys: &str = #krate::__concat_str!(#krate::__private::FIELD_PREFIX, #names);)*
+        }
+    }
+}
+
+/// `Actor::load`: defaults, then what storage holds of each field.
+fn load_fn(model: &ActorModel, stored: &Stored<'_>) -> TokenStream {
+    let (krate, ident) = (&model.krate, &model.ident);
+    let (plain, keys) = (&stored.plain, &stored.keys);
+    let (n, idx) = (plain.len(), 0..plain.len());
+    let this_mut = (!plain.is_empty() || !stored.entries.is_empty()).then(|| quote!(mut));
+    let saved_mut = (!plain.is_empty()).then(|| quote!(mut));
+    let idx2 = idx.clone();
+    let load_plain = (!plain.is_empty()).then(|| {
+        quote! {
+            for (key, json) in #krate::__private::list(storage, #krate::__private::FIELD_PREFIX).await? {
+                match key.as_str() {
+                    #(#keys => this.#plain = #krate::__private::load_field(&mut saved, #idx, #keys, json)?,)*
+                    _ => {}
+                }
+            }
+            #(#krate::__private::record_absent(&mut saved, #idx2, &this.#plain)?;)*
+        }
+    });
+    let load_entries = (!stored.entries.is_empty()).then(|| {
+        quote! {
+            for (prefix, field) in __duract_entries(&mut this) {
+                #krate::__private::load_entries(storage, prefix, field).await?;
+            }
+        }
+    });
+    let default = quote_spanned!(ident.span()=> <#ident as ::core::default::Default>::default());
+    quote! {
+        async fn load(
+            _id: &str,
+            storage: &dyn #krate::__private::Storage,
+        ) -> #krate::__private::LoadResult<Self> {
+            let #this_mut this: Self = #default;
+            let #saved_mut saved = #krate::__private::Saved::new(#n);
+            #load_plain
+            #load_entries
+            ::core::result::Result::Ok((this, saved))
+        }
+    }
+}
+
+/// `Actor::save`: the changed plain fields and entries into the turn's batch.
+fn save_fn(model: &ActorModel, stored: &Stored<'_>) -> TokenStream {
+    let krate = &model.krate;
+    let (plain, keys, idx) = (&stored.plain, &stored.keys, 0..stored.plain.len());
+    let save_entries = (!stored.entries.is_empty()).then(|| {
+        quote! {
+            for (prefix, field) in __duract_entries(self) {
+                batch.entries(prefix, field)?;
+            }
+        }
+    });
+    quote! {
+        fn save(
+            &mut self,
+            saved: &#krate::__private::Saved,
+            batch: &mut #krate::__private::SaveBatch,
+        ) -> #krate::__private::SaveResult {
+            let _ = (saved, &batch); // an actor without stored fields uses neither
+            #(batch.field(saved, #idx, #keys, &self.#plain)?;)*
+            #save_entries
+            ::core::result::Result::Ok(())
+        }
+    }
 }
 
 /// A gateway has no state and no routes of its own: frames go through `gateway::handle_frame`.
@@ -194,7 +235,7 @@ fn gateway_methods(model: &ActorModel) -> TokenStream {
         } else {
             quote!(#ident)
         };
-        quote!(::core::result::Result::Ok((#value, #krate::persist::Saved::new(0))))
+        quote!(::core::result::Result::Ok((#value, #krate::__private::Saved::new(0))))
     } else {
         // Already a compile error (a gateway holds no state): no second one about its fields.
         quote!(#krate::__private::stateful_gateway())
@@ -202,15 +243,15 @@ fn gateway_methods(model: &ActorModel) -> TokenStream {
     quote! {
         async fn load(
             _id: &str,
-            _storage: &dyn #krate::Storage,
+            _storage: &dyn #krate::__private::Storage,
         ) -> #krate::__private::LoadResult<Self> {
             #value
         }
 
         fn save(
             &mut self,
-            _saved: &#krate::persist::Saved,
-            _batch: &mut #krate::persist::SaveBatch,
+            _saved: &#krate::__private::Saved,
+            _batch: &mut #krate::__private::SaveBatch,
         ) -> #krate::__private::SaveResult {
             ::core::result::Result::Ok(())
         }

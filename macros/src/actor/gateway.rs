@@ -7,7 +7,7 @@
 
 use super::model::{ActorModel, Forward, GatewayModel, Reply};
 use crate::args::{self, Keys};
-use crate::branch::{self, BranchTokens};
+use crate::branch::{self, BranchKind, BranchTokens};
 use crate::errors::Errors;
 use crate::span::respan;
 use proc_macro2::{Span, TokenStream};
@@ -159,7 +159,7 @@ pub fn info(model: &ActorModel, gateway: &GatewayModel) -> TokenStream {
         let span = target.span();
         let actor_info = respan(&quote!(#krate::__private::actor_info), span);
         let info = quote_spanned!(span=> #actor_info::<#target>());
-        quote!(#krate::gateway::Forward { kind: #kind, target: #info })
+        quote!(#krate::__private::Forward { kind: #kind, target: #info })
     });
     let replies = gateway.replies.iter().map(|r| {
         let to = &r.to;
@@ -167,11 +167,11 @@ pub fn info(model: &ActorModel, gateway: &GatewayModel) -> TokenStream {
         let span = message.span();
         let trait_ = respan(&quote!(#krate::Message), span);
         let wire = quote_spanned!(span=> <#message as #trait_>::TYPE);
-        quote!(#krate::gateway::ReplyRoute { message_type: #wire, to: #to })
+        quote!(#krate::__private::ReplyRoute { message_type: #wire, to: #to })
     });
     let default = &gateway.default_reply_to;
     quote! {
-        ::core::option::Option::Some(&#krate::gateway::GatewayInfo {
+        ::core::option::Option::Some(&#krate::__private::GatewayInfo {
             forwards: &[#(#forwards),*],
             replies: &[#(#replies),*],
             default_reply_to: #default,
@@ -179,61 +179,27 @@ pub fn info(model: &ActorModel, gateway: &GatewayModel) -> TokenStream {
     }
 }
 
-/// The gateway's branches: one per forward route, one per error path of `handle_frame`.
-pub fn branches(model: &ActorModel, gateway: &GatewayModel) -> Vec<TokenStream> {
-    let kind = model.kind.value();
+/// The gateway's branch table: one branch per forward route, then the error paths of
+/// `handle_frame`, which the runtime lists (`__gateway_branches!`), declared by `gateway(..)`.
+pub fn branches(model: &ActorModel, gateway: &GatewayModel) -> TokenStream {
+    let kind = &model.kind;
     let krate = &model.krate;
-    let mut out: Vec<TokenStream> = gateway
-        .forwards
-        .iter()
-        .map(|f| {
-            let target = &f.target;
-            BranchTokens {
-                id: branch::literal(format!("{kind}/route:{}", f.kind.value())),
-                kind: "GatewayRoute",
-                label: format!(
-                    "{}:* -> {}",
-                    f.kind.value(),
-                    quote!(#target).to_string().replace(' ', "")
-                ),
-                span: f.kind.span(),
-                waiver: None,
-            }
-            .to_tokens(krate)
-        })
-        .collect();
-    let errors = [
-        ("unsupported_frame", "GatewayError", "binary frame"),
-        ("too_large", "GatewayError", "frame over MAX_FRAME_BYTES"),
-        ("invalid_format", "GatewayError", "frame is not an envelope"),
-        ("invalid_address", "GatewayError", "`to` is not kind:id"),
-        ("unknown_actor", "GatewayError", "`to` kind not routed"),
-        ("forbidden", "Forbidden", "client sent an internal message"),
-        (
-            "unknown_type",
-            "UnknownType",
-            "target has no route for the type",
-        ),
-        (
-            "overloaded",
-            "GatewayError",
-            "the socket has MAX_INFLIGHT requests awaiting replies",
-        ),
-        (
-            "actor_error",
-            "GatewayError",
-            "the call to the target failed or it answered an error",
-        ),
-    ];
-    out.extend(errors.iter().map(|(code, branch_kind, label)| {
+    let routes = gateway.forwards.iter().map(|f| {
+        let target = &f.target;
+        let forwarded = f.kind.value();
         BranchTokens {
-            id: branch::literal(format!("{kind}/!{code}")),
-            kind: branch_kind,
-            label: (*label).to_owned(),
-            span: gateway.span,
+            id: quote!(#krate::__concat_str!(#kind, #krate::branch::id::GATEWAY_ROUTE, #forwarded)),
+            kind: BranchKind::GatewayRoute,
+            label: format!(
+                "{forwarded}:* -> {}",
+                quote!(#target).to_string().replace(' ', "")
+            ),
+            span: f.kind.span(),
             waiver: None,
+            waived_when: None,
         }
         .to_tokens(krate)
-    }));
-    out
+    });
+    let line = branch::line_of(gateway.span);
+    quote!(#krate::__gateway_branches!(#kind, #line; #(#routes),*))
 }

@@ -2,15 +2,15 @@
 //! and dispatch through what `#[route]` wrote; or, with `gateway(...)`, a gateway's routing
 //! table.
 //!
-//! Pipeline: [`parse`] (arguments and fields into [`model::ActorModel`]), [`validate`]
+//! Pipeline: [`parse`] (arguments and fields into [`model::ActorModel`]), [`check`]
 //! (rules across several attributes), [`expand`] / [`gateway`] (code). Every mistake is
 //! collected; the struct is always emitted (without the `#[persist]` helper attributes).
 
+mod check;
 mod expand;
 mod gateway;
 mod model;
 mod parse;
-mod validate;
 
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
@@ -29,7 +29,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let model = parse::model(args, &mut item, &mut errors);
     let generated = match &model {
         Some(model) => {
-            validate::check(model, &item, &mut errors);
+            check::check(model, &item, &mut errors);
             expand::expand(model)
         }
         None => TokenStream::new(),

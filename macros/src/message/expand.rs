@@ -1,7 +1,7 @@
 //! Writes the serde derives (through the runtime's re-export), `impl Payload` and
 //! `impl Message`.
 
-use super::parse::MessageModel;
+use super::model::MessageModel;
 use super::Which;
 use crate::args::path_text;
 use proc_macro2::TokenStream;
@@ -72,10 +72,12 @@ fn message_impl(model: &MessageModel, item: &DeriveInput) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
     let wire_type = &model.wire_type;
     let internal = model.internal;
+    let any_payload = model.fieldless.is_some();
     quote! {
         impl #impl_generics #krate::Message for #ident #ty_generics #where_clause {
             const TYPE: &'static str = #wire_type;
             const INTERNAL: bool = #internal;
+            const ANY_PAYLOAD: bool = #any_payload;
         }
     }
 }

@@ -1,10 +1,13 @@
 //! `#[message]` and `#[payload]`: serde glue, and for messages the `Message` impl.
 //!
-//! Pipeline: [`parse`] reads the arguments and the item into a [`parse::MessageModel`]
-//! (collecting every mistake), [`expand`] writes the derives and the impl. On error the item
-//! is still emitted with its best-effort impl, so one mistake does not cascade.
+//! Pipeline, as for every macro here: [`parse`] reads the arguments and the item into a
+//! [`model::MessageModel`], [`check`] applies the rules (collecting every mistake), [`expand`]
+//! writes the derives and the impls. On error the item is still emitted with its best-effort
+//! impls, so one mistake does not cascade.
 
+mod check;
 mod expand;
+mod model;
 mod parse;
 
 use crate::errors::Errors;
@@ -34,7 +37,8 @@ pub fn expand(which: Which, args: TokenStream, item: TokenStream) -> TokenStream
             return quote!(#item #errors);
         }
     };
-    let model = parse::model(which, args, &item, &mut errors);
+    let mut model = parse::model(which, args, &item, &mut errors);
+    check::check(&mut model, &item, &mut errors);
     let generated = expand::expand(&model, &item);
     let errors = errors.into_tokens();
     quote!(#generated #errors)

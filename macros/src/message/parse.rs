@@ -1,27 +1,12 @@
 //! Reads `#[message(type = "...", internal, crate = "...")]` into a model.
 
+use super::model::MessageModel;
 use super::Which;
 use crate::args::{self, Keys};
 use crate::case::snake_case;
 use crate::errors::Errors;
 use proc_macro2::TokenStream;
 use syn::{Data, DeriveInput, Fields, LitStr};
-
-/// What `#[message]` / `#[payload]` generate from.
-pub struct MessageModel {
-    pub which: Which,
-    pub krate: syn::Path,
-    /// The wire type name.
-    pub wire_type: LitStr,
-    pub internal: bool,
-    /// Whether to add `#[serde(rename_all = "camelCase")]` (the user did not set it).
-    pub rename_all: bool,
-    /// Whether to add `#[serde(rename_all_fields = "camelCase")]` (enums).
-    pub rename_all_fields: bool,
-    /// A struct without fields: its payload is ignored when decoding. The value's
-    /// constructor (`X`, `X {}` or `X()`).
-    pub fieldless: Option<proc_macro2::TokenStream>,
-}
 
 /// Builds the model, recording every mistake in `errors`.
 pub fn model(
@@ -40,12 +25,6 @@ pub fn model(
             && !has_serde_key(item, "rename_all_fields"),
         fieldless: fieldless(item),
     };
-    if let Data::Union(u) = &item.data {
-        errors.at(
-            u.union_token,
-            "`#[message]` and `#[payload]` go on a struct or an enum",
-        );
-    }
     let Some(args) = errors.ok(args::parse_args(args)) else {
         return model;
     };
@@ -65,11 +44,7 @@ pub fn model(
         match keys.accept(&arg.key, errors).as_deref() {
             Some("type") => {
                 if let Some(lit) = args::expect_str(arg, errors) {
-                    if lit.value().is_empty() {
-                        errors.at(&lit, "the wire type of a message cannot be empty");
-                    } else {
-                        model.wire_type = lit;
-                    }
+                    model.wire_type = lit;
                 }
             }
             Some("internal") => model.internal = args::expect_flag(arg, errors),

@@ -1,8 +1,8 @@
 //! `Handles<M>` impls, `Routes` (route table, branch table, dispatch) and the const check
 //! that no two handlers share a wire type.
 
-use super::parse::{Handler, Output, RouteModel};
-use crate::branch::BranchTokens;
+use super::model::{Handler, Output, RouteModel};
+use crate::branch::{self, BranchKind, BranchTokens, Site};
 use crate::span::respan;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
@@ -26,13 +26,13 @@ pub fn expand(model: &RouteModel) -> TokenStream {
     let branches = branches(model);
     let arms = model.handlers.iter().map(|h| arm(model, h));
     let unique = unique_wire_types(model);
-    let hit_unknown = record(krate, dispatch_id(model, "/!unknown_type", None));
+    let hit_unknown = branch::hit_statement(krate, site_id(model, None, Site::UnknownType));
     quote! {
         const _: () = {
             #(#handles)*
             impl #krate::__private::Routes for #self_ty {
-                const ROUTES: &'static [#krate::RouteInfo] = &[#(#routes),*];
-                const BRANCHES: &'static [#krate::Branch] = &[#(#branches),*];
+                const ROUTES: &'static [#krate::__private::RouteInfo] = &[#(#routes),*];
+                const BRANCHES: &'static [#krate::__private::Branch] = &[#(#branches),*];
                 async fn dispatch(
                     &mut self,
                     ctx: &mut #krate::Ctx,
@@ -55,8 +55,8 @@ pub fn fallback(krate: &syn::Path, self_ty: &syn::Type) -> TokenStream {
     quote! {
         const _: () = {
             impl #krate::__private::Routes for #self_ty {
-                const ROUTES: &'static [#krate::RouteInfo] = &[];
-                const BRANCHES: &'static [#krate::Branch] = &[];
+                const ROUTES: &'static [#krate::__private::RouteInfo] = &[];
+                const BRANCHES: &'static [#krate::__private::Branch] = &[];
                 async fn dispatch(
                     &mut self,
                     _ctx: &mut #krate::Ctx,
@@ -66,48 +66,6 @@ pub fn fallback(krate: &syn::Path, self_ty: &syn::Type) -> TokenStream {
                 }
             }
         };
-    }
-}
-
-/// The id of one of a handler's branches: `<kind>/<wire type><suffix>`.
-fn branch_id(
-    krate: &syn::Path,
-    self_ty: &syn::Type,
-    message: &syn::Type,
-    suffix: &str,
-) -> TokenStream {
-    quote! {
-        #krate::__concat_str!(
-            <#self_ty as #krate::__private::ActorKind>::KIND,
-            "/",
-            <#message as #krate::Message>::TYPE,
-            #suffix
-        )
-    }
-}
-
-/// The statement recording a hit of a handler-body branch (`/<suffix>` after the route id);
-/// only called in checklist builds.
-pub fn hit(
-    krate: &syn::Path,
-    self_ty: &syn::Type,
-    message: &syn::Type,
-    suffix: &str,
-) -> TokenStream {
-    let id = branch_id(krate, self_ty, message, &format!("/{suffix}"));
-    record(krate, id)
-}
-
-/// `{ const ID: &str = <id>; hit(ID); }` in checklist builds, nothing otherwise.
-fn record(krate: &syn::Path, id: TokenStream) -> TokenStream {
-    if !cfg!(feature = "checklist") {
-        return TokenStream::new();
-    }
-    quote! {
-        {
-            const __DURACT_BRANCH: &str = #id;
-            #krate::__private::hit(__DURACT_BRANCH);
-        }
     }
 }
 
@@ -125,7 +83,7 @@ fn route_info(model: &RouteModel, h: &Handler) -> TokenStream {
     let wire = wire_type(model, h);
     let name = h.name.to_string();
     quote! {
-        #krate::RouteInfo {
+        #krate::__private::RouteInfo {
             message_type: #wire,
             internal: <#message as #krate::Message>::INTERNAL,
             handler: #name,
@@ -133,18 +91,13 @@ fn route_info(model: &RouteModel, h: &Handler) -> TokenStream {
     }
 }
 
-/// The id of a dispatch branch: `<kind><sep><wire type>`, or `<kind><sep>` without a handler.
-fn dispatch_id(model: &RouteModel, sep: &str, h: Option<&Handler>) -> TokenStream {
+/// The id of the branch at `site` of `h`'s route (no handler: the dispatch's own).
+fn site_id(model: &RouteModel, h: Option<&Handler>, site: Site<'_>) -> TokenStream {
     let krate = &model.krate;
     let self_ty = &model.self_ty;
     let kind = quote!(<#self_ty as #krate::__private::ActorKind>::KIND);
-    match h {
-        Some(h) => {
-            let wire = wire_type(model, h);
-            quote!(#krate::__concat_str!(#kind, #sep, #wire))
-        }
-        None => quote!(#krate::__concat_str!(#kind, #sep)),
-    }
+    let wire = h.map(|h| wire_type(model, h)).unwrap_or_default();
+    branch::id(krate, &kind, &wire, site)
 }
 
 /// What a handler replies on success: `R` of `-> R` or `-> Result<R, E>`.
@@ -168,7 +121,8 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
         Output::Reply(_) => quote!(self.#name(#ctx, msg).await),
         Output::Fallible { err, span, .. } => {
             let convert = quote_spanned!(*span=> #krate::__private::handler_error::<#err>);
-            let hit_error = record(krate, dispatch_id(model, "/!handler_error:", Some(h)));
+            let hit_error =
+                branch::hit_statement(krate, site_id(model, Some(h), Site::HandlerError));
             quote! {
                 match self.#name(#ctx, msg).await {
                     ::core::result::Result::Ok(reply) => reply,
@@ -180,10 +134,10 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
             }
         }
     };
-    let hit_route = record(krate, dispatch_id(model, "/", Some(h)));
+    let hit_route = branch::hit_statement(krate, site_id(model, Some(h), Site::Route));
     let decode = quote!(#krate::__private::decode::<#message>(envelope));
     let decode = if cfg!(feature = "checklist") {
-        let hit_decode = record(krate, dispatch_id(model, "/!invalid_payload:", Some(h)));
+        let hit_decode = branch::hit_statement(krate, site_id(model, Some(h), Site::DecodeError));
         quote! {
             match #decode {
                 ::core::result::Result::Ok(msg) => msg,
@@ -206,86 +160,101 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     }
 }
 
-/// Per handler: its route, its decode error, its handler error (fallible handlers); then the
-/// dispatch's `unknown_type`, declared by the `impl` token.
+/// Per handler: its route, its decode error, its handler error (fallible handlers), the
+/// branches of its body; then the dispatch's `unknown_type`, declared by the `impl` token.
 fn branches(model: &RouteModel) -> Vec<TokenStream> {
-    let krate = &model.krate;
-    let self_ty = &model.self_ty;
-    let kind = quote!(<#self_ty as #krate::__private::ActorKind>::KIND);
-    let id = |sep: &str, h: &Handler| {
-        let wire = wire_type(model, h);
-        quote!(#krate::__concat_str!(#kind, #sep, #wire))
-    };
-    let mut out = Vec::new();
-    for h in &model.handlers {
-        let message = h.message.to_token_stream().to_string().replace(' ', "");
-        let target = format!("{}::{}", model.actor_name, h.name);
-        let span = h.name.span();
-        out.push(BranchTokens {
-            id: id("/", h),
-            kind: "Route",
-            label: format!("{message} -> {target}"),
-            span,
-            waiver: h.waivers.all.clone(),
-        });
-        out.push(BranchTokens {
-            id: id("/!invalid_payload:", h),
-            kind: "DecodeError",
-            label: format!("payload does not decode as {message}"),
-            span: h.message.span(),
-            waiver: h.waivers.of("invalid_payload"),
-        });
-        if let Output::Fallible { span, .. } = &h.output {
-            out.push(BranchTokens {
-                id: id("/!handler_error:", h),
-                kind: "HandlerError",
-                label: format!("{target} returns Err"),
-                span: *span,
-                waiver: h.waivers.of("handler_error"),
-            });
-        }
-        for b in &h.body {
-            let wire = wire_type(model, h);
-            let suffix = format!("/{}", b.suffix);
-            out.push(BranchTokens {
-                id: quote!(#krate::__concat_str!(#kind, "/", #wire, #suffix)),
-                kind: b.kind,
-                label: format!("{target}: {}", b.label),
-                span: b.span,
-                waiver: b.waiver.clone().or_else(|| h.waivers.all.clone()),
-            });
-        }
-    }
+    let mut out: Vec<BranchTokens> = model
+        .handlers
+        .iter()
+        .flat_map(|h| handler_branches(model, h))
+        .collect();
     out.push(BranchTokens {
-        id: quote!(#krate::__concat_str!(#kind, "/!unknown_type")),
-        kind: "UnknownType",
+        id: site_id(model, None, Site::UnknownType),
+        kind: BranchKind::UnknownType,
         label: format!("no route of {} for the type", model.actor_name),
         span: model.impl_span,
         waiver: model.unknown_type_waiver.clone(),
+        waived_when: None,
     });
+    let krate = &model.krate;
     out.iter().map(|b| b.to_tokens(krate)).collect()
 }
 
+/// A handler's route, decode error, handler error (when fallible) and body branches.
+fn handler_branches(model: &RouteModel, h: &Handler) -> Vec<BranchTokens> {
+    let message = h.message.to_token_stream().to_string().replace(' ', "");
+    let target = format!("{}::{}", model.actor_name, h.name);
+    let entry = |site, kind, label, span, waiver| BranchTokens {
+        id: site_id(model, Some(h), site),
+        kind,
+        label,
+        span,
+        waiver,
+        waived_when: None,
+    };
+    let all = || h.waivers.all.clone();
+    let mut out = Vec::new();
+    let label = format!("{message} -> {target}");
+    out.push(entry(
+        Site::Route,
+        BranchKind::Route,
+        label,
+        h.name.span(),
+        all(),
+    ));
+    let label = format!("payload does not decode as {message}");
+    let waiver = h.waivers.of("invalid_payload");
+    let mut decode = entry(
+        Site::DecodeError,
+        BranchKind::DecodeError,
+        label,
+        h.message.span(),
+        waiver,
+    );
+    let (krate, m) = (&model.krate, &h.message);
+    let any = quote!(<#m as #krate::Message>::ANY_PAYLOAD);
+    decode.waived_when = Some((any, "a message without fields: every payload decodes"));
+    out.push(decode);
+    if let Output::Fallible { span, .. } = &h.output {
+        let label = format!("{target} returns Err");
+        let waiver = h.waivers.of("handler_error");
+        out.push(entry(
+            Site::HandlerError,
+            BranchKind::HandlerError,
+            label,
+            *span,
+            waiver,
+        ));
+    }
+    for b in &h.body {
+        let label = format!("{target}: {}", b.label);
+        let waiver = b.waiver.clone().or_else(all);
+        out.push(entry(Site::Body(&b.suffix), b.kind, label, b.span, waiver));
+    }
+    out
+}
+
 /// Two different message types may share a wire type (`type = "..."`); the macro cannot see
-/// the strings, so a const assertion per handler compares its wire type with the earlier ones,
-/// spanned at the handler's message type.
+/// the strings, so a const assertion per pair of handlers compares their wire types, spanned
+/// at the later handler's message type and naming both.
 fn unique_wire_types(model: &RouteModel) -> TokenStream {
     let krate = &model.krate;
-    if model.handlers.len() < 2 {
-        return TokenStream::new();
-    }
-    let types: Vec<TokenStream> = model.handlers.iter().map(|h| wire_type(model, h)).collect();
-    let checks = model.handlers.iter().enumerate().skip(1).map(|(i, h)| {
-        let message = &h.message;
-        quote_spanned! {message.span()=>
-            const _: () = ::core::assert!(
-                !#krate::__private::duplicate_of(__WIRE_TYPES, #i),
-                "two handlers of this actor take messages with the same wire type (`Message::TYPE`)"
-            );
+    let handlers = &model.handlers;
+    let pairs = handlers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, later)| handlers[..i].iter().map(move |earlier| (earlier, later)));
+    let checks = pairs.map(|(earlier, later)| {
+        let (a, b) = (wire_type(model, earlier), wire_type(model, later));
+        let text = |h: &Handler| h.message.to_token_stream().to_string().replace(' ', "");
+        let message = format!(
+            "`{}` and `{}` have the same wire type (`Message::TYPE`): one actor cannot route both",
+            text(later),
+            text(earlier)
+        );
+        quote_spanned! {later.message.span()=>
+            const _: () = ::core::assert!(!#krate::__private::str_eq(#b, #a), #message);
         }
     });
-    quote! {
-        const __WIRE_TYPES: &[&str] = &[#(#types),*];
-        #(#checks)*
-    }
+    quote!(#(#checks)*)
 }

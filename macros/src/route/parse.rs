@@ -6,82 +6,51 @@
 //! Every method is a handler unless marked `#[route(skip)]`; associated consts and types are
 //! left alone.
 
+use super::model::{Handler, Output, RouteModel};
+use super::waive::Waivers;
 use crate::args::{self, Keys};
 use crate::errors::Errors;
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, ImplItem, ImplItemFn, ItemImpl, ReturnType, Type};
 
-/// The impl block's handlers.
-pub struct RouteModel {
-    pub krate: syn::Path,
-    /// The actor type.
-    pub self_ty: Type,
-    /// The actor's name, for labels.
-    pub actor_name: String,
-    /// The `impl` token: where the dispatch's own branches are declared.
-    pub impl_span: Span,
-    /// `#[waive(unknown_type = "..")]` on the impl block.
-    pub unknown_type_waiver: Option<String>,
-    pub handlers: Vec<Handler>,
-}
-
 /// The generated branches a handler's `#[waive(key = "..")]` may name.
 const HANDLER_WAIVERS: &[&str] = &["invalid_payload", "handler_error"];
 
-/// One handler.
-pub struct Handler {
-    pub name: Ident,
-    /// The message type.
-    pub message: Type,
-    /// The type of the `ctx` argument as written (for spans).
-    pub ctx_ty: Type,
-    pub output: Output,
-    /// The branches inside its body.
-    pub body: Vec<super::body::BodyBranch>,
-    /// `#[waive("reason")]` on the method (all its branches), or
-    /// `#[waive(invalid_payload = "..", handler_error = "..")]` (those generated branches).
-    pub waivers: super::body::Waivers,
+/// Why a block gets no dispatch.
+pub enum Rejected {
+    /// A trait impl: an empty `Routes` for its type keeps `#[actor]` from reporting a missing
+    /// `#[route]` on top.
+    Fallback(syn::Path),
+    /// Generics: no type to implement anything for.
+    Nothing,
 }
 
-/// What a handler returns.
-pub enum Output {
-    /// The reply itself (no return type: `()`).
-    Reply(Box<Type>),
-    /// `Result<Reply, E>`.
-    Fallible {
-        ok: Box<Type>,
-        err: Box<Type>,
-        span: Span,
-    },
-}
-
-/// Builds the model; `Err` when the block cannot get a dispatch (a trait impl, generics), with
-/// the tokens of an empty fallback (so the actor's `#[actor]` does not report a missing
-/// `#[route]` on top).
+/// Reads the handlers' signatures (bodies are left to [`super::instrument`]); `Err` when the
+/// block cannot get a dispatch at all.
 pub fn model(
     args: TokenStream,
     item: &mut ItemImpl,
     errors: &mut Errors,
-) -> Result<RouteModel, TokenStream> {
+) -> Result<RouteModel, Rejected> {
     let krate = read_args(args, errors);
     if let Some((_, path, _)) = &item.trait_ {
         errors.at(
             path,
             "`#[route]` goes on an inherent `impl` block, not a trait impl",
         );
-        return Err(super::expand::fallback(&krate, &item.self_ty));
+        return Err(Rejected::Fallback(krate));
     }
     if !item.generics.params.is_empty() {
         errors.at(
             &item.generics,
             "an actor cannot be generic: `#[route]` needs a concrete type",
         );
-        return Err(TokenStream::new());
+        return Err(Rejected::Nothing);
     }
     let mut handlers: Vec<Handler> = Vec::new();
-    let self_ty = (*item.self_ty).clone();
+    let mut not_handlers = Vec::new();
     for method in item.items.iter_mut().filter_map(|i| match i {
         ImplItem::Fn(f) => Some(f),
         _ => None,
@@ -90,33 +59,16 @@ pub fn model(
             continue;
         }
         // Read (and remove) the waivers first, so an invalid handler leaves none behind.
-        let waivers = super::body::take_waivers(&mut method.attrs, HANDLER_WAIVERS, errors);
+        let waivers = super::waive::take_waivers(&mut method.attrs, HANDLER_WAIVERS, errors);
         let Some(mut handler) = handler(method, errors) else {
-            super::body::branches(&mut method.block, None, errors);
+            not_handlers.push(method.sig.ident.clone());
             continue;
         };
-        // Checklist builds record a hit first thing in each branch of the body.
-        let message = handler.message.clone();
-        let hit = |suffix: &str| super::expand::hit(&krate, &self_ty, &message, suffix);
-        let hit = cfg!(feature = "checklist").then_some(&hit as super::body::HitFn<'_>);
-        handler.body = super::body::branches(&mut method.block, hit, errors);
         handler.waivers = waivers;
         // A handler is `async` by contract, whether or not its body awaits.
         method
             .attrs
             .push(syn::parse_quote!(#[allow(clippy::unused_async)]));
-        // The same type twice would also be two `Handles<M>` impls; say it plainly once.
-        let text = handler.message.to_token_stream().to_string();
-        if handlers
-            .iter()
-            .any(|h| h.message.to_token_stream().to_string() == text)
-        {
-            errors.at(
-                &handler.message,
-                format!("a second handler for `{text}`: each message type has one handler"),
-            );
-            continue;
-        }
         handlers.push(handler);
     }
     let actor_name = match &*item.self_ty {
@@ -125,13 +77,14 @@ pub fn model(
     }
     .unwrap_or_else(|| item.self_ty.to_token_stream().to_string());
     let unknown_type_waiver =
-        super::body::take_waivers(&mut item.attrs, &["unknown_type"], errors).of("unknown_type");
+        super::waive::take_waivers(&mut item.attrs, &["unknown_type"], errors).of("unknown_type");
     Ok(RouteModel {
         krate,
         self_ty: (*item.self_ty).clone(),
         actor_name,
         impl_span: item.impl_token.span,
         handlers,
+        not_handlers,
         unknown_type_waiver,
     })
 }
@@ -169,74 +122,82 @@ fn take_skip(method: &mut ImplItemFn, errors: &mut Errors) -> bool {
     skip
 }
 
-/// Reads one handler's signature, recording every mistake.
+/// Whether `arg` is `&mut self`.
+fn is_mut_self(arg: Option<&FnArg>) -> bool {
+    matches!(arg, Some(FnArg::Receiver(r))
+        if r.reference.is_some() && r.mutability.is_some() && r.colon_token.is_none())
+}
+
+/// Reads one handler's signature, recording every mistake. A method with nothing of a handler
+/// (not `async`, not `(&mut self, ctx, msg)`) is one mistake: a helper without `#[route(skip)]`.
 fn handler(method: &ImplItemFn, errors: &mut Errors) -> Option<Handler> {
     let sig = &method.sig;
-    let mut ok = true;
-    if sig.asyncness.is_none() {
-        errors.at(
-            sig.fn_token,
-            format!(
-                "handler `{}` must be an `async fn` (or mark it `#[route(skip)]`)",
-                sig.ident
-            ),
+    let shaped = is_mut_self(sig.inputs.first()) && sig.inputs.len() == 3;
+    if sig.asyncness.is_none() && !shaped {
+        let name = &sig.ident;
+        let text = format!(
+            "`{name}` is not a handler: mark it `#[route(skip)]`, or make it \
+             `async fn {name}(&mut self, ctx: &mut Ctx, msg: M)`"
         );
-        ok = false;
+        errors.at(name, text);
+        return None;
+    }
+    let shape_ok = async_and_concrete(sig, errors);
+    let (ctx_ty, message) = arguments(sig, errors)?;
+    let by_value = !matches!(message, Type::Reference(_));
+    if !by_value {
+        errors.at(&message, "a handler takes its message by value: `msg: M`");
+    }
+    (shape_ok && by_value).then(|| Handler {
+        name: sig.ident.clone(),
+        message,
+        ctx_ty,
+        output: output(&sig.output),
+        body: Vec::new(),
+        waivers: Waivers::default(),
+    })
+}
+
+/// `async`, and no generics; false (reported) otherwise.
+fn async_and_concrete(sig: &syn::Signature, errors: &mut Errors) -> bool {
+    let name = &sig.ident;
+    if sig.asyncness.is_none() {
+        let text = format!("handler `{name}` must be an `async fn` (or mark it `#[route(skip)]`)");
+        errors.at(sig.fn_token, text);
     }
     if !sig.generics.params.is_empty() {
-        errors.at(
-            &sig.generics,
-            "a handler cannot be generic: its message type picks its route",
-        );
-        ok = false;
+        let text = "a handler cannot be generic: its message type picks its route";
+        errors.at(&sig.generics, text);
     }
-    match sig.inputs.first() {
-        Some(FnArg::Receiver(r))
-            if r.reference.is_some() && r.mutability.is_some() && r.colon_token.is_none() => {}
-        Some(first) => {
-            errors.at(
-                first,
-                format!("handler `{}` must take `&mut self` first", sig.ident),
-            );
-            ok = false;
-        }
-        None => {
-            errors.at(
-                &sig.ident,
-                format!(
-                    "handler `{}` must take `(&mut self, ctx: &mut Ctx, msg: M)`",
-                    sig.ident
-                ),
-            );
-            return None;
-        }
+    sig.asyncness.is_some() && sig.generics.params.is_empty()
+}
+
+/// The types of `ctx` and `msg` in `(&mut self, ctx, msg)`; `None` (reported) otherwise.
+fn arguments(sig: &syn::Signature, errors: &mut Errors) -> Option<(Type, Type)> {
+    let name = &sig.ident;
+    let Some(first) = sig.inputs.first() else {
+        let text = format!("handler `{name}` must take `(&mut self, ctx: &mut Ctx, msg: M)`");
+        errors.at(name, text);
+        return None;
+    };
+    let mut_self = is_mut_self(Some(first));
+    if !mut_self {
+        errors.at(
+            first,
+            format!("handler `{name}` must take `&mut self` first"),
+        );
     }
     if sig.inputs.len() != 3 {
-        errors.span(
-            sig.paren_token.span.join(),
-            format!(
-                "handler `{}` takes 3 arguments `(&mut self, ctx: &mut Ctx, msg: M)`, found {}",
-                sig.ident,
-                sig.inputs.len()
-            ),
+        let found = sig.inputs.len();
+        let text = format!(
+            "handler `{name}` takes 3 arguments `(&mut self, ctx: &mut Ctx, msg: M)`, found {found}"
         );
+        errors.span(sig.paren_token.span.join(), text);
         return None;
     }
     let ctx_ty = typed(&sig.inputs[1])?;
     let message = typed(&sig.inputs[2])?;
-    if let Type::Reference(r) = &message {
-        errors.at(r, "a handler takes its message by value: `msg: M`");
-        ok = false;
-    }
-    let output = output(&sig.output);
-    ok.then(|| Handler {
-        name: sig.ident.clone(),
-        message,
-        ctx_ty,
-        output,
-        body: Vec::new(),
-        waivers: super::body::Waivers::default(),
-    })
+    mut_self.then_some((ctx_ty, message))
 }
 
 fn typed(arg: &FnArg) -> Option<Type> {

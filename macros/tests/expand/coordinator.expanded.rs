@@ -9,6 +9,7 @@ impl ::duract::Payload for RegisterWorker where RegisterWorker: ::duract::__priv
 impl ::duract::Message for RegisterWorker {
     const TYPE: &'static str = "register_worker";
     const INTERNAL: bool = false;
+    const ANY_PAYLOAD: bool = false;
 }
 #[derive(::duract::__private::serde::Serialize, ::duract::__private::serde::Deserialize)]
 #[serde(crate = "::duract::__private::serde")]
@@ -25,25 +26,26 @@ pub struct Coordinator {
 const _: () = {
     fn __duract_entries(this: &mut Coordinator) ->[(&'static str, &mut dyn ::duract::__private::DynEntries);
     1usize] {
-        [("e/queue/", {
+        [(::duract::__concat_str!(::duract::__private::ENTRIES_PREFIX, "queue", "/"), {
             let field: &mut dyn ::duract::__private::DynEntries = &mut this.queue;
             field
         }
         )]
     }
+    const __DURACT_KEY_0: &str = ::duract::__concat_str!(::duract::__private::FIELD_PREFIX, "workers");
     impl ::duract::__private::ActorKind for Coordinator {
         const KIND: &'static str = "coordinator";
     }
     impl ::duract::Actor for Coordinator {
-        const INFO: &'static::duract::ActorInfo = &::duract::ActorInfo {
+        const INFO: &'static::duract::ActorInfo = &::duract::__private::ActorInfo {
             kind: "coordinator", class: "CoordinatorActor", binding: "COORDINATOR_ACTOR", routes: <Coordinator as ::duract::__private::Routes>::ROUTES, branches: <Coordinator as ::duract::__private::Routes>::BRANCHES, gateway: ::core::option::Option::None,
         };
-        async fn load(_id: &str, storage: &dyn ::duract::Storage,) -> ::duract::__private::LoadResult<Self> {
+        async fn load(_id: &str, storage: &dyn ::duract::__private::Storage,) -> ::duract::__private::LoadResult<Self> {
             let mut this: Self = <Coordinator as ::core::default::Default>::default();
-            let mut saved = ::duract::persist::Saved::new(1usize);
-            for (key, json) in ::duract::__private::list(storage, "f/").await? {
+            let mut saved = ::duract::__private::Saved::new(1usize);
+            for (key, json) in ::duract::__private::list(storage, ::duract::__private::FIELD_PREFIX).await? {
                 match key.as_str() {
-                    "f/workers" => this.workers = ::duract::__private::load_field(&mut saved, 0usize, "f/workers", json)?, _ => {
+                    __DURACT_KEY_0 => this.workers = ::duract::__private::load_field(&mut saved, 0usize, __DURACT_KEY_0, json)?, _ => {
                     }
                 }
             }
@@ -53,9 +55,9 @@ const _: () = {
             }
             ::core::result::Result::Ok((this, saved))
         }
-        fn save(&mut self, saved: &::duract::persist::Saved, batch: &mut ::duract::persist::SaveBatch,) -> ::duract::__private::SaveResult {
+        fn save(&mut self, saved: &::duract::__private::Saved, batch: &mut ::duract::__private::SaveBatch,) -> ::duract::__private::SaveResult {
             let _ = (saved, &batch);
-            batch.field(saved, 0usize, "f/workers", &self.workers)?;
+            batch.field(saved, 0usize, __DURACT_KEY_0, &self.workers)?;
             for (prefix, field) in __duract_entries(self) {
                 batch.entries(prefix, field)?;
             }
@@ -96,39 +98,49 @@ const _: () = {
         type Reply = Status;
     }
     impl ::duract::__private::Routes for Coordinator {
-        const ROUTES: &'static[::duract::RouteInfo] = &[::duract::RouteInfo {
+        const ROUTES: &'static[::duract::__private::RouteInfo] = &[::duract::__private::RouteInfo {
             message_type: <RegisterWorker as ::duract::Message>::TYPE, internal: <RegisterWorker as ::duract::Message>::INTERNAL, handler: "register_worker",
         },
-        ::duract::RouteInfo {
+        ::duract::__private::RouteInfo {
             message_type: <GetStatus as ::duract::Message>::TYPE, internal: <GetStatus as ::duract::Message>::INTERNAL, handler: "get_status",
         }
         ];
-        const BRANCHES: &'static[::duract::Branch] = &[::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::BranchKind::Route, label: "RegisterWorker -> Coordinator::register_worker", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
+        const BRANCHES: &'static[::duract::__private::Branch] = &[::duract::__private::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::Route, label: "RegisterWorker -> Coordinator::register_worker", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
         },
-        ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!invalid_payload:", <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::BranchKind::DecodeError, label: "payload does not decode as RegisterWorker", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
+        ::duract::__private::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::DECODE_ERROR, <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::DecodeError, label: "payload does not decode as RegisterWorker", file: ::core::file!(), line: 24u32, waiver: if<RegisterWorker as ::duract::Message>::ANY_PAYLOAD {
+                ::core::option::Option::Some("a message without fields: every payload decodes")
+            }
+            else {
+                ::core::option::Option::None
+            },
         },
-        ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!handler_error:", <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::BranchKind::HandlerError, label: "Coordinator::register_worker returns Err", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
+        ::duract::__private::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::HANDLER_ERROR, <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::HandlerError, label: "Coordinator::register_worker returns Err", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
         },
-        ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <RegisterWorker as ::duract::Message>::TYPE, "/if:self.workers.contains(&worker_id)"), kind: ::duract::BranchKind::IfThen, label: "Coordinator::register_worker: if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None,
+        ::duract::__private::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE, ::duract::branch::id::BODY, "if:self.workers.contains(&worker_id)"), kind: ::duract::__private::BranchKind::IfThen, label: "Coordinator::register_worker: if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None,
         },
-        ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <RegisterWorker as ::duract::Message>::TYPE, "/else:self.workers.contains(&worker_id)"), kind: ::duract::BranchKind::IfElse, label: "Coordinator::register_worker: implicit else of if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None,
+        ::duract::__private::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE, ::duract::branch::id::BODY, "else:self.workers.contains(&worker_id)"), kind: ::duract::__private::BranchKind::IfElse, label: "Coordinator::register_worker: implicit else of if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None,
         },
-        ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <RegisterWorker as ::duract::Message>::TYPE, "/return:Err(Error::handler(\"duplicate\",\"already registered\"))"), kind: ::duract::BranchKind::EarlyReturn, label: "Coordinator::register_worker: return Err(Error::handler(\"duplicate\",\"already registered\"))", file: ::core::file!(), line: 27u32, waiver: ::core::option::Option::None,
+        ::duract::__private::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE, ::duract::branch::id::BODY, "return:Err(Error::handler(\"duplicate\",\"already registered\"))"), kind: ::duract::__private::BranchKind::EarlyReturn, label: "Coordinator::register_worker: return Err(Error::handler(\"duplicate\",\"already registered\"))", file: ::core::file!(), line: 27u32, waiver: ::core::option::Option::None,
         },
-        ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/", <GetStatus as ::duract::Message>::TYPE), kind: ::duract::BranchKind::Route, label: "GetStatus -> Coordinator::get_status", file: ::core::file!(), line: 33u32, waiver: ::core::option::Option::None,
+        ::duract::__private::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <GetStatus as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::Route, label: "GetStatus -> Coordinator::get_status", file: ::core::file!(), line: 33u32, waiver: ::core::option::Option::None,
         },
-        ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!invalid_payload:", <GetStatus as ::duract::Message>::TYPE), kind: ::duract::BranchKind::DecodeError, label: "payload does not decode as GetStatus", file: ::core::file!(), line: 33u32, waiver: ::core::option::Option::None,
+        ::duract::__private::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::DECODE_ERROR, <GetStatus as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::DecodeError, label: "payload does not decode as GetStatus", file: ::core::file!(), line: 33u32, waiver: if<GetStatus as ::duract::Message>::ANY_PAYLOAD {
+                ::core::option::Option::Some("a message without fields: every payload decodes")
+            }
+            else {
+                ::core::option::Option::None
+            },
         },
-        ::duract::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, "/!unknown_type"), kind: ::duract::BranchKind::UnknownType, label: "no route of Coordinator for the type", file: ::core::file!(), line: 23u32, waiver: ::core::option::Option::None,
+        ::duract::__private::Branch {
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::UNKNOWN_TYPE), kind: ::duract::__private::BranchKind::UnknownType, label: "no route of Coordinator for the type", file: ::core::file!(), line: 23u32, waiver: ::core::option::Option::None,
         }
         ];
         async fn dispatch(&mut self, ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {
@@ -151,6 +163,5 @@ const _: () = {
             ::duract::__private::unknown_type(envelope)
         }
     }
-    const __WIRE_TYPES: &[&str] = &[<RegisterWorker as ::duract::Message>::TYPE, <GetStatus as ::duract::Message>::TYPE];
-    const _: () = ::core::assert!(! ::duract::__private::duplicate_of(__WIRE_TYPES, 1usize), "two handlers of this actor take messages with the same wire type (`Message::TYPE`)");
+    const _: () = ::core::assert!(! ::duract::__private::str_eq(<GetStatus as ::duract::Message>::TYPE, <RegisterWorker as ::duract::Message>::TYPE), "`GetStatus` and `RegisterWorker` have the same wire type (`Message::TYPE`): one actor cannot route both");
 };

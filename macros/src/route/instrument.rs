@@ -1,5 +1,6 @@
-//! The branches inside a handler's body: each `if` (its `then`, and its `else`, implicit or
-//! not), each `match` arm, each early `return`. Metadata only: ids, kinds, labels, lines.
+//! The instrumentation stage of `#[route]`: the branches inside each handler's body (each
+//! `if`, its `then` and its `else`, implicit or not; each `match` arm; each early `return`)
+//! into the model, and in checklist builds a statement recording a hit first in each of them.
 //!
 //! Ids are built from the code, not from positions, so an unrelated edit elsewhere in the
 //! handler does not renumber them: `if:<condition>`, `else:<condition>`,
@@ -14,27 +15,52 @@
 //! `#[waive(unknown_type = "..")]` on the impl block (after `#[route]`). The attributes are
 //! removed here, so rustc never sees them.
 
+use super::model::{BodyBranch, RouteModel};
+use super::waive::take_waiver;
+use crate::branch::{BranchKind, Site};
 use crate::errors::Errors;
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 
-/// One branch found in a body.
-pub struct BodyBranch {
-    /// The id after `<kind>/<wire type>/`.
-    pub suffix: String,
-    /// The `BranchKind` variant.
-    pub kind: &'static str,
-    pub label: String,
-    pub span: Span,
-    /// Why tests need not reach it, when waived.
-    pub waiver: Option<String>,
-}
-
 /// Makes the statement that records a hit of the branch with the given id suffix
 /// (checklist builds only).
 pub type HitFn<'h> = &'h dyn Fn(&str) -> TokenStream;
+
+/// Reads the branches of every handler's body into `model` (instrumenting them in checklist
+/// builds) and removes the `#[waive]` attributes from the bodies of the block's methods.
+pub fn instrument(model: &mut RouteModel, item: &mut syn::ItemImpl, errors: &mut Errors) {
+    let krate = model.krate.clone();
+    let self_ty = model.self_ty.clone();
+    for method in item.items.iter_mut().filter_map(|i| match i {
+        syn::ImplItem::Fn(f) => Some(f),
+        _ => None,
+    }) {
+        let name = &method.sig.ident;
+        if let Some(handler) = model.handlers.iter_mut().find(|h| h.name == *name) {
+            let message = handler.message.clone();
+            let hit = |suffix: &str| body_hit(&krate, &self_ty, &message, suffix);
+            let hit = cfg!(feature = "checklist").then_some(&hit as HitFn<'_>);
+            handler.body = branches(&mut method.block, hit, errors);
+        } else if model.not_handlers.contains(name) {
+            branches(&mut method.block, None, errors);
+        }
+    }
+}
+
+/// The statement recording a hit of the body branch `suffix` of `message`'s handler.
+fn body_hit(
+    krate: &syn::Path,
+    self_ty: &syn::Type,
+    message: &syn::Type,
+    suffix: &str,
+) -> TokenStream {
+    let kind = quote::quote!(<#self_ty as #krate::__private::ActorKind>::KIND);
+    let wire = quote::quote!(<#message as #krate::Message>::TYPE);
+    let id = crate::branch::id(krate, &kind, &wire, Site::Body(suffix));
+    crate::branch::hit_statement(krate, id)
+}
 
 /// The branches of `block`, in source order; removes the `#[waive]` attributes. With `hit`,
 /// also puts a hit-recording statement first in each branch.
@@ -62,95 +88,6 @@ struct Finder<'e, 'h> {
     closures: usize,
     hit: Option<HitFn<'h>>,
     errors: &'e mut Errors,
-}
-
-/// What `#[waive(...)]` on a handler or an impl block says: `#[waive("reason")]` for all of its
-/// branches, or `#[waive(key = "reason", ...)]` for generated branches one by one.
-#[derive(Default)]
-pub struct Waivers {
-    /// `#[waive("reason")]`: every branch.
-    pub all: Option<String>,
-    /// `key = "reason"` pairs, keys checked against the caller's list.
-    pub keyed: Vec<(String, String)>,
-}
-
-impl Waivers {
-    /// The waiver of the generated branch `key`: its own, else the blanket one.
-    pub fn of(&self, key: &str) -> Option<String> {
-        self.keyed
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, r)| r.clone())
-            .or_else(|| self.all.clone())
-    }
-}
-
-/// Removes `#[waive(..)]` from `attrs`: a blanket reason, or reasons keyed by the generated
-/// branches in `keys` (e.g. `invalid_payload`, `handler_error`).
-pub fn take_waivers(
-    attrs: &mut Vec<syn::Attribute>,
-    keys: &[&str],
-    errors: &mut Errors,
-) -> Waivers {
-    let mut waivers = Waivers::default();
-    attrs.retain(|attr| {
-        if !attr.path().is_ident("waive") {
-            return true;
-        }
-        if let Ok(reason) = attr.parse_args::<syn::LitStr>() {
-            match reason.value().trim().is_empty() {
-                false => waivers.all = Some(reason.value()),
-                true => errors.at(
-                    attr,
-                    "a waiver needs its reason: `#[waive(\"why tests need not reach this\")]`",
-                ),
-            }
-            return false;
-        }
-        let parsed = attr.parse_nested_meta(|meta| {
-            let key = meta
-                .path
-                .get_ident()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            if !keys.contains(&key.as_str()) {
-                return Err(meta.error(format!(
-                    "unknown waiver key; expected a reason string or one of: {}",
-                    keys.join(", ")
-                )));
-            }
-            let reason: syn::LitStr = meta.value()?.parse()?;
-            if reason.value().trim().is_empty() {
-                return Err(syn::Error::new(reason.span(), "a waiver needs its reason"));
-            }
-            waivers.keyed.push((key, reason.value()));
-            Ok(())
-        });
-        if let Err(e) = parsed {
-            errors.push(e);
-        }
-        false
-    });
-    waivers
-}
-
-/// Removes `#[waive("reason")]` from `attrs`; its reason.
-pub fn take_waiver(attrs: &mut Vec<syn::Attribute>, errors: &mut Errors) -> Option<String> {
-    let mut waiver = None;
-    attrs.retain(|attr| {
-        if !attr.path().is_ident("waive") {
-            return true;
-        }
-        match attr.parse_args::<syn::LitStr>() {
-            Ok(reason) if !reason.value().trim().is_empty() => waiver = Some(reason.value()),
-            _ => errors.at(
-                attr,
-                "a waiver needs its reason: `#[waive(\"why tests need not reach this\")]`",
-            ),
-        }
-        false
-    });
-    waiver
 }
 
 const MAX_TEXT: usize = 60;
@@ -183,7 +120,7 @@ impl Finder<'_, '_> {
     fn push(
         &mut self,
         base: String,
-        kind: &'static str,
+        kind: BranchKind,
         label: String,
         span: Span,
     ) -> Option<syn::Stmt> {
@@ -224,7 +161,7 @@ impl VisitMut for Finder<'_, '_> {
         let cond = text(&e.cond);
         let then_hit = self.push(
             format!("if:{cond}"),
-            "IfThen",
+            BranchKind::IfThen,
             format!("if {cond}"),
             e.if_token.span,
         );
@@ -238,14 +175,14 @@ impl VisitMut for Finder<'_, '_> {
                 let span = else_token.span;
                 self.push(
                     format!("else:{cond}"),
-                    "IfElse",
+                    BranchKind::IfElse,
                     format!("else of if {cond}"),
                     span,
                 )
             }
             None => self.push(
                 format!("else:{cond}"),
-                "IfElse",
+                BranchKind::IfElse,
                 format!("implicit else of if {cond}"),
                 e.if_token.span,
             ),
@@ -282,7 +219,7 @@ impl VisitMut for Finder<'_, '_> {
             }
             let hit = self.push(
                 format!("match:{scrutinee}/{pattern}"),
-                "MatchArm",
+                BranchKind::MatchArm,
                 format!("match {scrutinee} => {pattern}"),
                 arm.pat.span(),
             );
@@ -307,7 +244,7 @@ impl VisitMut for Finder<'_, '_> {
             let value = e.expr.as_ref().map(text).unwrap_or_default();
             let hit = self.push(
                 format!("return:{value}"),
-                "EarlyReturn",
+                BranchKind::EarlyReturn,
                 format!("return {value}"),
                 e.return_token.span,
             );
