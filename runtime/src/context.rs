@@ -165,6 +165,7 @@ impl Ctx {
         ActorRef {
             ctx: self,
             to,
+            principal: None,
             actor: PhantomData,
         }
     }
@@ -211,6 +212,8 @@ pub struct ActorRef<'c, A: Actor> {
     ctx: &'c Ctx,
     /// The target's address, built once (or why `kind:id` is not one).
     to: Result<Address, Error>,
+    /// The principal the envelopes carry instead of the turn's ([`ActorRef::for_principal`]).
+    principal: Option<Option<Arc<Principal>>>,
     actor: PhantomData<A>,
 }
 
@@ -220,6 +223,25 @@ impl<A: Actor> ActorRef<'_, A> {
         self.to.clone()
     }
 
+    /// Sends on behalf of `principal` instead of the principal whose request caused this turn:
+    /// it picks the target's instance (its tenant's; for a session, the principal's own). A
+    /// room that pushes to its members' sessions keeps each member's `ctx.principal()` from
+    /// when they joined and pushes with it.
+    pub fn for_principal(mut self, principal: Option<&Principal>) -> Self {
+        self.principal = Some(principal.cloned().map(Arc::new));
+        self
+    }
+
+    /// The request envelope of `msg` to the target.
+    fn envelope<M: Message>(&self, msg: &M) -> Result<Envelope, Error> {
+        let to = self.to.as_ref().map_err(Clone::clone)?;
+        let mut envelope = self.ctx.envelope(to, msg)?;
+        if let Some(principal) = &self.principal {
+            envelope.principal = principal.clone();
+        }
+        Ok(envelope)
+    }
+
     /// Sends `msg` without waiting: it leaves when the turn's writes are stored, and is
     /// delivered in the background (Durable Objects' `wait_until`), reply dropped. Never
     /// blocks, so it is safe in any direction.
@@ -227,8 +249,7 @@ impl<A: Actor> ActorRef<'_, A> {
     where
         A: Handles<M>,
     {
-        let to = self.to.as_ref().map_err(Clone::clone)?;
-        let envelope = self.ctx.envelope(to, msg)?;
+        let envelope = self.envelope(msg)?;
         let mut outbox = self.ctx.outbox.borrow_mut();
         if outbox.capacity() == 0 {
             outbox.reserve_exact(1); // most turns send one message: not room for four
@@ -249,11 +270,7 @@ impl<A: Actor> ActorRef<'_, A> {
     where
         A: Handles<M>,
     {
-        let request = self
-            .to
-            .as_ref()
-            .map_err(Clone::clone)
-            .and_then(|to| self.ctx.envelope(to, msg));
+        let request = self.envelope(msg);
         let port = self.ctx.port.clone();
         async move {
             let reply = port.ask(A::INFO, request?).await?;

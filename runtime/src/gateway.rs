@@ -294,6 +294,16 @@ fn client_frame(
     .encode()
 }
 
+/// The reply of a gateway to an actor's push (an envelope an actor sends to a session, e.g.
+/// `ctx.actor::<Session>(id).send(&msg)`): to how many of the session's sockets it went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Delivered {
+    /// The sockets that got the envelope (0 when the session has none open).
+    pub delivered: usize,
+}
+
+impl crate::Payload for Delivered {}
+
 /// A gateway's branch table: its forward routes (`$route`, written by `#[actor]`) and the
 /// error paths of [`handle_frame`], listed here once, in the order it checks them, each
 /// with the error code its id ends with (`<kind>/!<code>`). Not for direct use.

@@ -17,6 +17,7 @@ mod address;
 mod block_on;
 pub mod branch;
 pub mod checklist;
+pub mod collections;
 mod context;
 #[cfg(target_arch = "wasm32")]
 pub mod durable;
@@ -41,6 +42,7 @@ pub use actor::{Actor, ActorInfo, Handles, RouteInfo};
 pub use address::{Address, AddressError};
 pub use block_on::block_on;
 pub use branch::{Branch, BranchKind};
+pub use collections::{Indexed, Table};
 pub use context::{ActorRef, Ctx, Port};
 pub use envelope::{DecodeError, Envelope};
 pub use error::{Error, ErrorPayload, IntoWireError};
@@ -62,7 +64,7 @@ pub mod __private {
     pub use crate::branch::{Branch, BranchKind};
     #[cfg(feature = "checklist")]
     pub use crate::checklist::{hit, hit_in};
-    pub use crate::gateway::{Forward, GatewayInfo, ReplyRoute};
+    pub use crate::gateway::{Delivered, Forward, GatewayInfo, ReplyRoute};
     pub use crate::persist::{SaveBatch, Saved, ENTRIES_PREFIX, FIELD_PREFIX};
     pub use crate::storage::Storage;
     pub use crate::support::*;

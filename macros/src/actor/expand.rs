@@ -14,7 +14,7 @@ pub fn expand(model: &ActorModel) -> TokenStream {
     let kind = &model.kind;
     let info = info(model);
     let (helpers, body) = match &model.gateway {
-        Some(_) => (TokenStream::new(), gateway_methods(model)),
+        Some(_) => (pushes(model), gateway_methods(model)),
         None => state_methods(model),
     };
     let glue = durable_object_glue(model);
@@ -30,6 +30,18 @@ pub fn expand(model: &ActorModel) -> TokenStream {
             }
         };
         #glue
+    }
+}
+
+/// A gateway takes any message from an actor and pushes it to its sockets, so
+/// `ctx.actor::<Session>(id).send(&msg)` compiles for every message; the reply says how many
+/// sockets got it.
+fn pushes(model: &ActorModel) -> TokenStream {
+    let (krate, ident) = (&model.krate, &model.ident);
+    quote! {
+        impl<M: #krate::Message> #krate::Handles<M> for #ident {
+            type Reply = #krate::__private::Delivered;
+        }
     }
 }
 

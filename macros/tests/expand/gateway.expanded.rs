@@ -1,5 +1,8 @@
 pub struct Session;
 const _: () = {
+    impl<M: ::duract::Message>::duract::Handles<M> for Session {
+        type Reply = ::duract::__private::Delivered;
+    }
     impl ::duract::__private::ActorKind for Session {
         const KIND: &'static str = "session";
     }

@@ -132,7 +132,7 @@ impl<A: Actor> Object<A> {
     fn broadcast_envelope(&self, mut envelope: Envelope) -> Envelope {
         envelope.principal = None; // clients never see principals
         let delivered = self.broadcast(&envelope.encode());
-        let result = crate::envelope::to_raw(&serde_json::json!({ "delivered": delivered }));
+        let result = crate::envelope::to_raw(&gateway::Delivered { delivered });
         self.reply(&envelope, result)
     }
 

@@ -70,7 +70,7 @@ impl Connections {
         }
     }
 
-    fn broadcast(&self, address: &Address, frame: &str) -> usize {
+    pub(crate) fn broadcast(&self, address: &Address, frame: &str) -> usize {
         let mut sent = 0;
         for conn in self.conns.borrow_mut().values_mut() {
             if conn.open && conn.address == *address {

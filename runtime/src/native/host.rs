@@ -598,10 +598,23 @@ impl HostInner {
             Ok(key) => key,
             Err(e) => return self.undeliverable(envelope, sink, e.to_string()),
         };
+        if gateway {
+            return self.push_to_sockets(&key, envelope, sink);
+        }
         match self.activate(&key) {
             Ok(active) => self.start_delivery(active, envelope, sink),
             Err(e) => self.undeliverable(envelope, sink, e.to_string()),
         }
+    }
+
+    /// An actor's envelope to a gateway instance: pushed to each of its open sockets (without
+    /// its principal, as on Durable Objects); the reply says to how many.
+    fn push_to_sockets(&self, key: &Address, mut envelope: Envelope, sink: Sink) {
+        envelope.principal = None;
+        let delivered = self.connections.broadcast(key, &envelope.encode());
+        let result = crate::envelope::to_raw(&crate::gateway::Delivered { delivered });
+        let reply = envelope.reply(result, self.fresh_id(), self.clock.now() as f64);
+        self.put_reply(sink, reply);
     }
 
     /// The key of the instance behind `address` for `principal`: scoped by its tenant (a
