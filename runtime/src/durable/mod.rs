@@ -103,15 +103,8 @@ macro_rules! __durable_object {
                     )]
             impl $class {
                 #[wasm_bindgen(js_name = duractCall)]
-                pub async fn duract_call(
-                    &self,
-                    envelope: ::std::string::String,
-                ) -> ::std::result::Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue> {
-                    self.object
-                        .rpc(envelope)
-                        .await
-                        .map(|reply| wasm_bindgen::JsValue::from_str(&reply))
-                        .map_err(|e| wasm_bindgen::JsValue::from_str(&e))
+                pub fn duract_call(&self, envelope: ::std::string::String) -> wasm_bindgen::JsValue {
+                    self.object.rpc(envelope)
                 }
             }
 

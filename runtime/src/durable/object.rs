@@ -97,16 +97,28 @@ impl<A: Actor> Object<A> {
 
     /// An actor-to-actor call over Durable Object RPC: the request envelope's JSON in, the
     /// reply envelope's JSON out. To a gateway (`session:<id>`), the envelope is broadcast to
-    /// the session's sockets. `Err` only when the request is no envelope at all.
-    pub async fn rpc(&self, request: String) -> Result<String, String> {
-        let envelope =
-            Envelope::decode_trusted(&request).map_err(|e| format!("Bad envelope: {}", e.error))?;
+    /// the session's sockets. A rejected promise only when the request is no envelope at all.
+    ///
+    /// The reply comes back as a string when the turn finishes without waiting (a read of a
+    /// loaded instance), else as a promise: no task is spawned for a turn that need not wait.
+    pub fn rpc(&self, request: String) -> JsValue {
+        let envelope = match Envelope::decode_trusted(&request) {
+            Ok(envelope) => envelope,
+            Err(e) => {
+                let reason = JsValue::from_str(&format!("Bad envelope: {}", e.error));
+                return js_sys::Promise::reject(&reason).into();
+            }
+        };
         let reply = match (A::INFO.gateway, self.check_target(&envelope)) {
             (_, Err(error)) => self.reply(&envelope, Err(error)),
             (Some(_), Ok(())) => self.broadcast_envelope(envelope),
-            (None, Ok(())) => self.instance.handle_envelope(envelope).await,
+            (None, Ok(())) => {
+                let instance = self.instance.clone();
+                let turn = async move { instance.handle_envelope(envelope).await.encode() };
+                return now_or_later(turn);
+            }
         };
-        Ok(reply.encode())
+        JsValue::from_str(&reply.encode())
     }
 
     fn reply(
@@ -297,6 +309,24 @@ impl Socket for DurableSocket<'_> {
             self.inflight.delete(self.ws);
         } else {
             self.inflight.set(self.ws, &JsValue::from_f64(n as f64));
+        }
+    }
+}
+
+/// The output of `work` as a JS string if it finishes on its first poll, else a promise of it.
+///
+/// A future polled once with a waker that does nothing and then handed to the executor is
+/// polled again there first thing, with the executor's waker: nothing is lost.
+fn now_or_later(work: impl std::future::Future<Output = String> + 'static) -> JsValue {
+    let mut work = Box::pin(work);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match work.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(text) => JsValue::from_str(&text),
+        std::task::Poll::Pending => {
+            wasm_bindgen_futures::future_to_promise(
+                async move { Ok(JsValue::from_str(&work.await)) },
+            )
+            .into()
         }
     }
 }
