@@ -4,8 +4,17 @@
 //! stores and what workerd stores are the same bytes.
 //!
 //! A [`WriteBatch`] is applied atomically through Durable Objects' write coalescing: every
-//! `put` and `delete` of the batch is issued before the first `await`, so the runtime commits
-//! them together (in chunks of 128 keys, the per-call limit; the chunks coalesce too).
+//! `put` and `delete` of the batch is issued at once, without an `await` between them, so the
+//! runtime commits them together (in chunks of 128 keys, the per-call limit; the chunks
+//! coalesce too).
+//!
+//! A write is not awaited: Durable Objects' output gate holds everything the object sends
+//! from then on (the reply, calls to other objects, socket frames) until storage confirms the
+//! write, and if it fails the runtime discards them and resets the object, dropping its
+//! in-memory state. That is the turn's rule (nothing leaves before its write is stored, a
+//! failed write loses the in-memory state), kept by the platform, so a turn that writes
+//! finishes without waiting. A batch the platform would refuse is refused here, before
+//! anything is issued.
 
 use crate::storage::{ListOptions, Storage, StorageError, StorageResult, WriteBatch};
 use js_sys::{Object, Promise, Reflect};
@@ -165,14 +174,30 @@ impl Storage for DurableStorage {
             let keys = chunk.iter().map(|k| JsValue::from_str(k)).collect();
             calls.push(self.raw.delete_multiple(keys));
         }
-        Box::pin(async move {
-            let mut first_error = None;
-            for call in calls {
-                if let Err(e) = settle("storage write", call).await {
-                    first_error.get_or_insert(e);
+        let mut first_error = None;
+        for call in calls {
+            match call {
+                // The output gate holds what follows until it settles; a failure resets the
+                // object. Handled, so it is not reported as an unhandled rejection too.
+                Ok(promise) => ignore_rejection(&promise),
+                Err(e) => {
+                    first_error.get_or_insert(js_failure("storage write", e));
                 }
             }
-            first_error.map_or(Ok(()), Err)
-        })
+        }
+        Box::pin(async move { first_error.map_or(Ok(()), Err) })
     }
+}
+
+thread_local! {
+    /// The one handler given to every write's promise: the runtime reports a failed write by
+    /// resetting the object, so the rejection needs no handling of its own.
+    static IGNORE: wasm_bindgen::closure::Closure<dyn FnMut(JsValue)> =
+        wasm_bindgen::closure::Closure::new(|_: JsValue| {});
+}
+
+fn ignore_rejection(promise: &Promise) {
+    IGNORE.with(|ignore| {
+        let _ = promise.catch(ignore);
+    });
 }
