@@ -10,7 +10,7 @@ use crate::limit::{Limit, MAX_ID_BYTES};
 use crate::message::Message;
 use crate::principal::Principal;
 use crate::storage::Storage;
-use crate::timer::Timers;
+use crate::timer::{TimerInfo, Timers};
 use std::cell::RefCell;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -182,6 +182,28 @@ impl Ctx {
     pub fn set_timer<M: Message>(&self, name: &str, delay: Duration, msg: &M) -> Result<(), Error> {
         let delay = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.set_timer_at(name, self.now().saturating_add(delay), msg)
+    }
+
+    /// Sets the recurring timer `name`: `msg` is delivered after `every`, then every `every`
+    /// after each delivery (from the delivery's time when it fell behind), until cancelled or
+    /// set again. Takes effect when the turn commits.
+    pub fn set_interval<M: Message>(
+        &self,
+        name: &str,
+        every: Duration,
+        msg: &M,
+    ) -> Result<(), Error> {
+        let every = u64::try_from(every.as_millis()).unwrap_or(u64::MAX).max(1);
+        let envelope = self.envelope(self.me(), msg)?;
+        let due = self.now().saturating_add(every);
+        self.timers
+            .borrow_mut()
+            .set_recurring(name, due, every, envelope.encode())
+    }
+
+    /// Every timer of this actor as this turn sees it, in due order.
+    pub fn timers(&self) -> Vec<TimerInfo> {
+        self.timers.borrow().list()
     }
 
     /// Cancels the timer `name` when the turn commits: it will not be delivered. Cancelling a

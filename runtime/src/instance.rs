@@ -85,7 +85,7 @@ impl<A: Actor> Instance<A> {
             });
         };
         if let Some(name) = timer {
-            loaded.timers.cancel(name);
+            loaded.timers.delivered(name, self.port.now());
         }
         let ctx = Ctx::new(
             self.port.clone(),

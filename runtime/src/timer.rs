@@ -2,7 +2,7 @@
 //! so they survive restarts, and multiplexed on the host's one alarm.
 //!
 //! A timer is the key `__duract/timer/<due ms, 20 digits>/<name>` holding the envelope it
-//! delivers. An instance holds its table of timers in memory (loaded with its state); a turn
+//! delivers (a recurring timer: `{"every": <ms>, "envelope": <envelope>}`). An instance holds its table of timers in memory (loaded with its state); a turn
 //! stages its changes ([`Timers::set`], [`Timers::cancel`]) and the turn's commit writes them
 //! in the same batch as the state ([`Timers::stage_writes`]), so setting a timer named like an
 //! existing one replaces it atomically. When the alarm fires, each due timer is delivered in a
@@ -20,11 +20,64 @@ pub const PREFIX: &str = "__duract/timer/";
 /// The longest timer name, in bytes.
 pub const MAX_NAME_BYTES: usize = 1024;
 
-/// A stored timer: when it is due and the envelope (JSON) it delivers.
+/// A stored timer: when it is due, the envelope (JSON) it delivers, and for a recurring timer
+/// its period in ms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Timer {
     due: u64,
     envelope: String,
+    every: Option<u64>,
+}
+
+/// How a recurring timer is stored.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Recurring<'a> {
+    every: u64,
+    #[serde(borrow)]
+    envelope: &'a serde_json::value::RawValue,
+}
+
+impl Timer {
+    /// The stored value.
+    fn stored(&self) -> String {
+        let Some(every) = self.every else {
+            return self.envelope.clone();
+        };
+        let envelope = serde_json::value::RawValue::from_string(self.envelope.clone());
+        match envelope {
+            Ok(envelope) => serde_json::json!({"every": every, "envelope": envelope}).to_string(),
+            Err(_) => self.envelope.clone(), // never: the envelope is JSON we encoded
+        }
+    }
+
+    /// A stored value as a timer due at `due`; `None` when it delivers nothing decodable.
+    fn load(due: u64, stored: String) -> Option<Timer> {
+        if Envelope::decode_trusted(&stored).is_ok() {
+            return Some(Timer {
+                due,
+                envelope: stored,
+                every: None,
+            });
+        }
+        let recurring: Recurring<'_> = serde_json::from_str(&stored).ok()?;
+        Envelope::decode_trusted(recurring.envelope.get()).ok()?;
+        Some(Timer {
+            due,
+            envelope: recurring.envelope.get().to_owned(),
+            every: Some(recurring.every.max(1)),
+        })
+    }
+}
+
+/// A timer as a handler sees it ([`crate::Ctx::timers`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerInfo {
+    /// Its name.
+    pub name: String,
+    /// When it is next due (ms since the epoch).
+    pub due: u64,
+    /// Its period, for a recurring timer.
+    pub every: Option<u64>,
 }
 
 /// The storage key of the timer `name` due at `due`.
@@ -55,12 +108,12 @@ impl Timers {
     pub async fn load(storage: &dyn Storage) -> Result<Timers, Error> {
         let mut timers = Timers::default();
         for (stored, envelope) in storage.list(&ListOptions::prefix(PREFIX)).await? {
-            match parse_key(&stored) {
-                // One that cannot be delivered is dropped rather than fired forever.
-                Some((due, name)) if Envelope::decode_trusted(&envelope).is_ok() => {
-                    timers.insert(name.to_owned(), Timer { due, envelope })
-                }
-                _ => timers.garbage.push(stored),
+            // One that cannot be delivered is dropped rather than fired forever.
+            let timer = parse_key(&stored)
+                .and_then(|(due, name)| Some((name, Timer::load(due, envelope)?)));
+            match timer {
+                Some((name, timer)) => timers.insert(name.to_owned(), timer),
+                None => timers.garbage.push(stored),
             }
         }
         Ok(timers)
@@ -81,10 +134,75 @@ impl Timers {
     /// Sets the timer `name` to deliver `envelope` (JSON) at `due`, replacing any timer of
     /// that name, when the turn commits.
     pub fn set(&mut self, name: &str, due: u64, envelope: String) -> Result<(), Error> {
+        self.stage(name, due, envelope, None)
+    }
+
+    /// Sets the recurring timer `name`: due at `due`, then every `every` ms after each
+    /// delivery, until cancelled or replaced.
+    pub fn set_recurring(
+        &mut self,
+        name: &str,
+        due: u64,
+        every: u64,
+        envelope: String,
+    ) -> Result<(), Error> {
+        self.stage(name, due, envelope, Some(every.max(1)))
+    }
+
+    fn stage(
+        &mut self,
+        name: &str,
+        due: u64,
+        envelope: String,
+        every: Option<u64>,
+    ) -> Result<(), Error> {
         check_name(name)?;
-        self.staged
-            .insert(name.to_owned(), Some(Timer { due, envelope }));
+        let timer = Timer {
+            due,
+            envelope,
+            every,
+        };
+        self.staged.insert(name.to_owned(), Some(timer));
         Ok(())
+    }
+
+    /// The timer `name` is being delivered at `now`: removed, or a recurring one set for its
+    /// next time (a period later, or from `now` when it fell behind), when the turn commits.
+    pub fn delivered(&mut self, name: &str, now: u64) {
+        let next = self.by_name.get(name).and_then(|t| {
+            let every = t.every?;
+            let due = t.due.saturating_add(every).max(now.saturating_add(1));
+            Some(Timer {
+                due,
+                envelope: t.envelope.clone(),
+                every: Some(every),
+            })
+        });
+        self.staged.insert(name.to_owned(), next);
+    }
+
+    /// Every timer as the turn in progress sees it, in due order.
+    pub fn list(&self) -> Vec<TimerInfo> {
+        let mut names: Vec<&String> = self.by_name.keys().chain(self.staged.keys()).collect();
+        names.sort();
+        names.dedup();
+        let mut out: Vec<TimerInfo> = names
+            .into_iter()
+            .filter_map(|name| {
+                let timer = match self.staged.get(name) {
+                    Some(staged) => staged.as_ref()?,
+                    None => self.by_name.get(name)?,
+                };
+                let (due, every) = (timer.due, timer.every);
+                Some(TimerInfo {
+                    name: name.clone(),
+                    due,
+                    every,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.due, &a.name).cmp(&(b.due, &b.name)));
+        out
     }
 
     /// Removes the timer `name`, if any, when the turn commits.
@@ -118,7 +236,7 @@ impl Timers {
                 batch.delete(key(old.due, name));
             }
             if let Some(new) = change {
-                batch.put(key(new.due, name), new.envelope.clone());
+                batch.put(key(new.due, name), new.stored());
             }
         }
         for stored in &self.garbage {

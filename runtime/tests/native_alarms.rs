@@ -5,7 +5,7 @@ mod native_common;
 
 use duract::native::clock::DEFAULT_EPOCH_MS;
 use duract::native::{reply_payload, Host};
-use native_common::{host, state, Schedule};
+use native_common::{host, state, Every, ListTimers, Schedule};
 
 fn schedule(host: &Host, address: &str, delay_ms: u64, tag: &str) -> String {
     let client = host.client("client:test").unwrap();
@@ -154,5 +154,30 @@ fn a_timer_whose_handler_fails_stays_for_the_next_alarm_and_the_others_are_deliv
     host.set_var("FAIL_FLAKY", "0");
     host.advance(duract::native::ALARM_RETRY_MS).unwrap();
     assert_eq!(state(&host, "counter:a").log.len(), 2);
+    assert!(host.storage("counter:a").unwrap().timers().is_empty());
+}
+
+#[test]
+fn a_recurring_timer_fires_every_period_across_restarts_until_cancelled() {
+    let host = host();
+    let client = host.client("client:test").unwrap();
+    let every = Every(Schedule {
+        delay_ms: 100,
+        tag: "beat".into(),
+    });
+    client.ask("counter:a", &every).unwrap();
+    host.advance(350).unwrap();
+    assert_eq!(state(&host, "counter:a").log, ["beat@100", "beat@200", "beat@300"]);
+    host.restart("counter:a").unwrap();
+    host.advance(50).unwrap();
+    assert_eq!(state(&host, "counter:a").log.len(), 4, "beat@400 after the restart");
+    let listed = client.ask("counter:a", &ListTimers).unwrap();
+    let listed: Vec<(String, u64)> = reply_payload(&listed).unwrap();
+    assert_eq!(listed, [("beat".to_owned(), DEFAULT_EPOCH_MS + 500)]);
+    // A one-shot tick named "cancel beat" cancels it.
+    schedule(&host, "counter:a", 10, "cancel beat");
+    host.advance(1_000).unwrap();
+    let log = state(&host, "counter:a").log;
+    assert_eq!(log.last().map(String::as_str), Some("cancel beat@410"));
     assert!(host.storage("counter:a").unwrap().timers().is_empty());
 }

@@ -61,6 +61,18 @@ pub struct Schedule {
 }
 message!(Schedule, "schedule", String, false);
 
+/// `every`: the recurring timer named `tag`, delivering `tick` every `delay_ms`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct Every(pub Schedule);
+message!(Every, "every", (), false);
+
+/// `timers`: the names and due times of the counter's timers.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+#[serde(crate = "duract::__private::serde")]
+pub struct ListTimers;
+message!(ListTimers, "timers", Vec<(String, u64)>, false);
+
 /// `add_then_fail`: adds to the count, sends to the journal, sets a timer, then fails.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 #[serde(crate = "duract::__private::serde")]
@@ -279,6 +291,16 @@ impl Actor for Counter {
                 reply(&())
             }
             "fail" => Err(Error::handler("nope", "it fails")),
+            "every" => {
+                let Every(s) = env.decode_payload()?;
+                let tick = Tick { tag: s.tag.clone() };
+                ctx.set_interval(&s.tag, Duration::from_millis(s.delay_ms), &tick)?;
+                reply(&())
+            }
+            "timers" => {
+                let timers = ctx.timers().into_iter().map(|t| (t.name, t.due));
+                reply(&timers.collect::<Vec<_>>())
+            }
             "add_then_fail" => {
                 // Changes state, sends and sets a timer, then fails: none of it may stay.
                 self.count += env.decode_payload::<u64>()?;
