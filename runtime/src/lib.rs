@@ -19,7 +19,7 @@ pub mod branch;
 pub mod checklist;
 pub mod collections;
 mod context;
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", feature = "docs"))]
 pub mod durable;
 pub mod envelope;
 mod error;

@@ -67,7 +67,7 @@ impl Saved {
 
 /// The writes a turn's state changes need: changed plain fields and changed entries. Filled
 /// by [`Actor::save`](crate::Actor::save), written by the turn's commit in the same batch as
-/// its timers, then [`SaveBatch::recorded`] into [`Saved`].
+/// its timers, then recorded into [`Saved`].
 #[derive(Default)]
 pub struct SaveBatch {
     batch: WriteBatch,
