@@ -3,13 +3,15 @@
 //! Every actor has a static branch table ([`ActorInfo::branches`](crate::ActorInfo::branches)). This module gives:
 //!
 //! - always: the table as JSON ([`table_json`], what `branches.json` holds) and its
-//!   fingerprint ([`fingerprint`]), plus the hit-file format ([`HitFile`]);
+//!   fingerprint ([`table_fingerprint`]);
 //! - with the crate feature `checklist` only: the hit recorder (`hit`, `register`,
 //!   `test_scope`, `write_hits`, `export_json`, ...). With the feature off the recorder
 //!   does not exist, and the generated code contains no recording call at all.
 //!
-//! The `duract-checklist` command (`runtime/src/bin/duract-checklist/`) merges hit files of
-//! test runs against `branches.json` and writes the checklist (Markdown, JSON, LCOV).
+//! The files (the branch table, the hit files) and the `duract-checklist` command, which
+//! merges the hit files of test runs against `branches.json` and writes the checklist
+//! (Markdown, JSON, LCOV), are the crate `duract-checklist` (`checklist/` in the repository);
+//! its types are re-exported here. The command reads files only: it does not need this crate.
 //!
 //! # What records hits
 //! - Generated code (checklist builds only) calls `::duract::__private::hit("<branch id>")`
@@ -30,44 +32,19 @@
 //! of the worker share: `export_json` / `take_json` hand all of their hits to whoever collects
 //! them (the entry's `GET /__duract/hits` in checklist builds).
 //!
-//! # Fingerprints
-//! A hit file names, for each actor kind it saw, the fingerprint of that actor's branch table
-//! in the build that recorded it. The fingerprint covers the branch ids and kinds only (sorted,
-//! so the order of the table does not matter), not labels, files, lines or waivers: moving a
-//! handler or editing a label keeps the branches the same, while adding, removing or renaming
-//! a branch (ids of handler-body branches are made from the code of the condition, the pattern
-//! or the returned expression) makes every hit file of the old build stale. The command refuses
-//! stale hit files instead of merging them.
-//!
-//! # Hit files
-//! ```json
-//! {
-//!   "format": "duract-hits/1",
-//!   "host": "native",
-//!   "source": "native-41230",
-//!   "tables": { "coordinator": "fnv1a64:5c0d3e2a9b7f1c44" },
-//!   "hits": { "coordinator/register_worker": { "count": 12, "tests": ["native: routing::registers"] } }
-//! }
-//! ```
-//! `host` is `native` or `workerd`; `source` says which process or instance wrote it; `tables`
-//! holds one fingerprint per actor kind whose table the recorder saw (hosts register each actor
-//! type they instantiate); `hits` counts hits per branch id with the tests that made them (empty
-//! when unknown).
+//! A hit file names the fingerprint of each actor's table it recorded hits for; the command
+//! refuses hit files whose fingerprint of an actor differs from the current table's (stale).
 
 use crate::actor::ActorInfo;
 use crate::branch::{Branch, BranchKind};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+pub use duract_checklist::format::{
+    fingerprint, HitFile, Hits, TableActor, TableBranch, TableFile, HITS_FORMAT, TABLE_FORMAT,
+};
 
 #[cfg(feature = "checklist")]
 mod record;
 #[cfg(feature = "checklist")]
 pub use record::*;
-
-/// The `format` of hit files this version writes and reads.
-pub const HITS_FORMAT: &str = "duract-hits/1";
-/// The `format` of branch-table files (`branches.json`) this version writes and reads.
-pub const TABLE_FORMAT: &str = "duract-branches/1";
 
 /// The name of a branch kind, as in JSON (`route`, `decode_error`, `if_then`, ...).
 pub fn kind_name(kind: BranchKind) -> &'static str {
@@ -86,96 +63,18 @@ pub fn kind_name(kind: BranchKind) -> &'static str {
     }
 }
 
-/// The fingerprint of a branch table given as `(id, kind name)` pairs: FNV-1a (64 bits) over
-/// the pairs sorted by id, written `fnv1a64:<16 hex digits>`. Stable across builds, platforms
-/// and Rust versions (it does not use `std`'s hasher).
-pub fn fingerprint<'a>(entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut entries: Vec<(&str, &str)> = entries.into_iter().collect();
-    entries.sort_unstable();
-    let mut hash = Fnv::new();
-    for (id, kind) in entries {
-        hash.write(id.as_bytes());
-        hash.write(&[0x1f]);
-        hash.write(kind.as_bytes());
-        hash.write(&[0x1e]);
-    }
-    format!("fnv1a64:{:016x}", hash.0)
-}
-
-/// The fingerprint of one actor's branch table.
+/// The fingerprint of one actor's branch table ([`fingerprint`] of its ids and kinds).
 pub fn table_fingerprint(branches: &[Branch]) -> String {
     fingerprint(branches.iter().map(|b| (b.id, kind_name(b.kind))))
 }
 
-/// FNV-1a, 64 bits.
-#[derive(Clone, Copy)]
-pub(crate) struct Fnv(pub(crate) u64);
-
-impl Fnv {
-    pub(crate) const fn new() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    pub(crate) fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-/// A branch-table file (`branches.json`): every actor of a crate with its branches.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TableFile {
-    /// [`TABLE_FORMAT`].
-    pub format: String,
-    /// The fingerprint of all actors' branches together.
-    pub table_hash: String,
-    /// The actors, in the order given.
-    pub actors: Vec<TableActor>,
-}
-
-/// One actor of a [`TableFile`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TableActor {
-    /// The address kind.
-    pub kind: String,
-    /// The Durable Object class.
-    pub class: String,
-    /// [`table_fingerprint`] of its branches.
-    pub hash: String,
-    /// Its branches, in table order.
-    pub branches: Vec<TableBranch>,
-}
-
-/// One branch of a [`TableActor`] (owned form of [`Branch`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TableBranch {
-    /// Stable id, `<kind>/<...>`.
-    pub id: String,
-    /// [`kind_name`] of its kind.
-    pub kind: String,
-    /// A human label.
-    pub label: String,
-    /// The source file of the tokens that declared it.
-    pub file: String,
-    /// Their line.
-    pub line: u32,
-    /// Why the branch need not be hit, when the source waives it.
-    #[serde(default)]
-    pub waiver: Option<String>,
-}
-
-impl TableFile {
-    /// The table of `actors`.
-    pub fn of(actors: &[&ActorInfo]) -> TableFile {
-        let actors: Vec<TableActor> = actors
+/// The branch table of `actors`, in the format of `branches.json`.
+pub fn table(actors: &[&ActorInfo]) -> TableFile {
+    TableFile::new(
+        actors
             .iter()
-            .map(|info| TableActor {
-                kind: info.kind.to_owned(),
-                class: info.class.to_owned(),
-                hash: table_fingerprint(info.branches),
-                branches: info
+            .map(|info| {
+                let branches = info
                     .branches
                     .iter()
                     .map(|b| TableBranch {
@@ -186,24 +85,16 @@ impl TableFile {
                         line: b.line,
                         waiver: b.waiver.map(str::to_owned),
                     })
-                    .collect(),
+                    .collect();
+                TableActor::new(info.kind, info.class, branches)
             })
-            .collect();
-        TableFile {
-            format: TABLE_FORMAT.to_owned(),
-            table_hash: fingerprint(
-                actors
-                    .iter()
-                    .flat_map(|a| a.branches.iter())
-                    .map(|b| (b.id.as_str(), b.kind.as_str())),
-            ),
-            actors,
-        }
-    }
+            .collect(),
+    )
 }
 
 /// The branch tables of `actors` as pretty JSON (a [`TableFile`]), ending in a newline: what
-/// a crate checks in as `checklist/branches.json` for the `duract-checklist` command.
+/// a crate checks in as `checklist/branches.json` for the `duract-checklist` command (write
+/// it from a test of the crate, which fails when the checked-in file is not the current one).
 ///
 /// ```
 /// # use duract::{checklist, ActorInfo};
@@ -215,38 +106,7 @@ impl TableFile {
 /// assert!(json.contains("\"kind\": \"empty\""));
 /// ```
 pub fn table_json(actors: &[&ActorInfo]) -> String {
-    let mut json = serde_json::to_string_pretty(&TableFile::of(actors))
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    json.push('\n');
-    json
-}
-
-/// A hit file: the hits one process (native) or one instance (workerd) recorded.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct HitFile {
-    /// [`HITS_FORMAT`].
-    pub format: String,
-    /// `native` or `workerd`.
-    pub host: String,
-    /// Which process or instance wrote it (informative).
-    #[serde(default)]
-    pub source: String,
-    /// Per actor kind, the fingerprint of its branch table in the build that recorded the hits.
-    #[serde(default)]
-    pub tables: BTreeMap<String, String>,
-    /// Per branch id, its hits.
-    #[serde(default)]
-    pub hits: BTreeMap<String, Hits>,
-}
-
-/// The hits of one branch in a [`HitFile`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hits {
-    /// How many times the branch ran.
-    pub count: u64,
-    /// The tests that made it run (sorted, unique; empty when unknown).
-    #[serde(default)]
-    pub tests: Vec<String>,
+    table(actors).to_json()
 }
 
 #[cfg(test)]
@@ -312,6 +172,6 @@ mod tests {
         assert_eq!(file.actors[0].hash, table_fingerprint(&[A, B]));
         assert_eq!(file.table_hash, table_fingerprint(&[A, B]));
         assert_eq!(file.actors[0].branches[1].kind, "unknown_type");
-        assert_eq!(file, TableFile::of(&[&INFO]));
+        assert_eq!(file, table(&[&INFO]));
     }
 }

@@ -8,6 +8,7 @@
 
 use super::{table_fingerprint, HitFile, Hits, HITS_FORMAT};
 use crate::actor::ActorInfo;
+use duract_checklist::Fnv;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasherDefault;
@@ -29,17 +30,12 @@ const NO_TEST: u32 = u32::MAX;
 const UNKNOWN: u32 = u32::MAX - 1;
 
 /// FNV-1a for the hit table's keys: short strings, hashed on every hit.
-struct FnvHasher(super::Fnv);
-
-impl Default for FnvHasher {
-    fn default() -> FnvHasher {
-        FnvHasher(super::Fnv::new())
-    }
-}
+#[derive(Default)]
+struct FnvHasher(Fnv);
 
 impl std::hash::Hasher for FnvHasher {
     fn finish(&self) -> u64 {
-        self.0 .0
+        self.0.finish()
     }
     fn write(&mut self, bytes: &[u8]) {
         self.0.write(bytes);

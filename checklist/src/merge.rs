@@ -1,6 +1,8 @@
 //! Reading the branch table and the hit files, refusing stale ones, merging, and the gate.
 
-use duract::checklist::{fingerprint, HitFile, TableBranch, TableFile, HITS_FORMAT, TABLE_FORMAT};
+use crate::format::{
+    actor_of, branches_fingerprint, HitFile, TableBranch, TableFile, HITS_FORMAT, TABLE_FORMAT,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -12,6 +14,7 @@ pub const HOSTS: [&str; 2] = ["native", "workerd"];
 pub struct Refusal {
     /// The file it is about.
     pub path: String,
+    /// What is wrong with it.
     pub reason: String,
     /// A hit file recorded against another branch table (`--skip-stale` leaves it out).
     pub stale: bool,
@@ -23,6 +26,9 @@ impl fmt::Display for Refusal {
     }
 }
 
+impl std::error::Error for Refusal {}
+
+/// Refuses the file at `path` for `reason`.
 pub fn refuse(path: &str, reason: impl Into<String>) -> Refusal {
     Refusal {
         path: path.to_owned(),
@@ -53,12 +59,7 @@ pub fn load_table(path: &str, text: &str) -> Result<TableFile, Refusal> {
     }
     let mut seen = BTreeSet::new();
     for actor in &table.actors {
-        let hash = fingerprint(
-            actor
-                .branches
-                .iter()
-                .map(|b| (b.id.as_str(), b.kind.as_str())),
-        );
+        let hash = branches_fingerprint(&actor.branches);
         if hash != actor.hash {
             return Err(refuse(
                 path,
@@ -78,7 +79,9 @@ pub fn load_table(path: &str, text: &str) -> Result<TableFile, Refusal> {
 }
 
 /// Parses a hit file and checks it against the table: refused when it is not a hit file, names
-/// an unknown host, or was recorded against a table that differs from the current one.
+/// an unknown host, or was recorded against a table of one of the table's actors that differs
+/// from the current one (stale). Hits of actors the table does not have (test-only actors, or
+/// actors removed since) are not checked: [`Checklist::merge`] leaves them out and lists them.
 pub fn load_hits(path: &str, text: &str, table: &TableFile) -> Result<HitFile, Refusal> {
     let hits: HitFile =
         serde_json::from_str(text).map_err(|e| refuse(path, format!("not a hit file ({e})")))?;
@@ -99,12 +102,7 @@ pub fn load_hits(path: &str, text: &str, table: &TableFile) -> Result<HitFile, R
     }
     for (kind, hash) in &hits.tables {
         let Some(actor) = table.actors.iter().find(|a| &a.kind == kind) else {
-            return Err(stale(
-                path,
-                format!(
-                    "stale hit file: it was recorded by a build with an actor `{kind}`, which the current branch table does not have; rerun the tests that wrote it (or regenerate the table)"
-                ),
-            ));
+            continue;
         };
         if &actor.hash != hash {
             return Err(stale(
@@ -117,8 +115,9 @@ pub fn load_hits(path: &str, text: &str, table: &TableFile) -> Result<HitFile, R
         }
     }
     for id in hits.hits.keys() {
-        let kind = id.split('/').next().unwrap_or(id);
-        if !hits.tables.contains_key(kind) {
+        let kind = actor_of(id);
+        let in_table = table.actors.iter().any(|a| a.kind == kind);
+        if in_table && !hits.tables.contains_key(kind) {
             return Err(refuse(
                 path,
                 format!(
@@ -133,8 +132,17 @@ pub fn load_hits(path: &str, text: &str, table: &TableFile) -> Result<HitFile, R
 /// The hits of one branch on one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostHits {
+    /// How many times it ran.
     pub count: u64,
+    /// The tests that made it run.
     pub tests: BTreeSet<String>,
+}
+
+impl HostHits {
+    /// Whether it ran at all.
+    pub fn hit(&self) -> bool {
+        self.count > 0
+    }
 }
 
 /// Whether a branch passes the gate.
@@ -151,30 +159,66 @@ pub enum Status {
 /// One row of the checklist.
 #[derive(Debug, Clone)]
 pub struct Row {
+    /// The actor's kind.
     pub actor: String,
+    /// The branch, as in the table.
     pub branch: TableBranch,
     /// Per host, in [`HOSTS`] order.
     pub hosts: [HostHits; 2],
+    /// Its verdict.
     pub status: Status,
 }
 
-/// A hit on an id the table does not declare (the table of a build is incomplete).
+/// A hit on an id the table does not declare, of an actor the table has (the table of a build
+/// is incomplete).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undeclared {
+    /// The branch id.
     pub id: String,
+    /// The host that hit it.
     pub host: String,
+    /// How many times.
     pub count: u64,
+}
+
+/// An actor the hit files saw on a host that the branch table does not have (a test-only actor,
+/// or one removed since the hits were recorded): its hits are left out of the checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherActor {
+    /// Its kind.
+    pub kind: String,
+    /// The host.
+    pub host: String,
+    /// Its hits there (0 when it was only registered).
+    pub count: u64,
+}
+
+/// A hit file merged: `(path, host, source)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// Where it was read from.
+    pub path: String,
+    /// Its host.
+    pub host: String,
+    /// Which process or instance wrote it.
+    pub source: String,
 }
 
 /// The merged checklist.
 #[derive(Debug, Clone)]
 pub struct Checklist {
+    /// The fingerprint of the table merged against.
     pub table_hash: String,
+    /// The hosts every branch must be hit on unless waived.
     pub required: Vec<&'static str>,
+    /// One per branch of the table, in table order.
     pub rows: Vec<Row>,
+    /// Hits of ids the table does not declare.
     pub undeclared: Vec<Undeclared>,
-    /// (path, host, source) of each merged hit file.
-    pub files: Vec<(String, String, String)>,
+    /// Actors the hit files saw that the table does not have (their hits are left out).
+    pub others: Vec<OtherActor>,
+    /// The hit files merged.
+    pub files: Vec<Merged>,
 }
 
 impl Checklist {
@@ -186,14 +230,26 @@ impl Checklist {
     ) -> Checklist {
         let mut merged: BTreeMap<&str, [HostHits; 2]> = BTreeMap::new();
         let mut undeclared: BTreeMap<(String, String), u64> = BTreeMap::new();
+        let mut others: BTreeMap<(String, String), u64> = BTreeMap::new();
         let declared: BTreeSet<&str> = table
             .actors
             .iter()
             .flat_map(|a| a.branches.iter().map(|b| b.id.as_str()))
             .collect();
+        let known = |kind: &str| table.actors.iter().any(|a| a.kind == kind);
         for (_, file) in hits {
             let host = HOSTS.iter().position(|h| *h == file.host).unwrap_or(0);
+            for kind in file.tables.keys().filter(|k| !known(k)) {
+                others.entry((kind.clone(), file.host.clone())).or_default();
+            }
             for (id, h) in &file.hits {
+                let kind = actor_of(id);
+                if !known(kind) {
+                    *others
+                        .entry((kind.to_owned(), file.host.clone()))
+                        .or_default() += h.count;
+                    continue;
+                }
                 let Some(id) = declared.get(id.as_str()) else {
                     *undeclared
                         .entry((id.clone(), file.host.clone()))
@@ -211,26 +267,11 @@ impl Checklist {
             .flat_map(|a| a.branches.iter().map(move |b| (a, b)))
             .map(|(actor, branch)| {
                 let hosts = merged.remove(branch.id.as_str()).unwrap_or_default();
-                let missing: Vec<&'static str> = required
-                    .iter()
-                    .copied()
-                    .filter(|h| {
-                        let i = HOSTS.iter().position(|x| x == h).unwrap_or(0);
-                        hosts[i].count == 0
-                    })
-                    .collect();
-                let status = if missing.is_empty() {
-                    Status::Hit
-                } else if branch.waiver.is_some() {
-                    Status::Waived
-                } else {
-                    Status::Missing(missing)
-                };
                 Row {
                     actor: actor.kind.clone(),
+                    status: status(branch, &hosts, required),
                     branch: branch.clone(),
                     hosts,
-                    status,
                 }
             })
             .collect();
@@ -242,9 +283,17 @@ impl Checklist {
                 .into_iter()
                 .map(|((id, host), count)| Undeclared { id, host, count })
                 .collect(),
+            others: others
+                .into_iter()
+                .map(|((kind, host), count)| OtherActor { kind, host, count })
+                .collect(),
             files: hits
                 .iter()
-                .map(|(p, f)| (p.clone(), f.host.clone(), f.source.clone()))
+                .map(|(path, f)| Merged {
+                    path: path.clone(),
+                    host: f.host.clone(),
+                    source: f.source.clone(),
+                })
                 .collect(),
         }
     }
@@ -259,6 +308,11 @@ impl Checklist {
     /// Whether every branch is hit on every required host or waived.
     pub fn passed(&self) -> bool {
         self.missing().next().is_none()
+    }
+
+    /// How many hit files of `host` were merged.
+    pub fn files_of(&self, host: &str) -> usize {
+        self.files.iter().filter(|f| f.host == host).count()
     }
 
     /// Per actor kind (table order): (branches, hit per host, waived, missing).
@@ -291,14 +345,36 @@ impl Checklist {
     }
 }
 
+fn status(branch: &TableBranch, hosts: &[HostHits; 2], required: &[&'static str]) -> Status {
+    let missing: Vec<&'static str> = required
+        .iter()
+        .copied()
+        .filter(|h| {
+            let i = HOSTS.iter().position(|x| x == h).unwrap_or(0);
+            !hosts[i].hit()
+        })
+        .collect();
+    if missing.is_empty() {
+        Status::Hit
+    } else if branch.waiver.is_some() {
+        Status::Waived
+    } else {
+        Status::Missing(missing)
+    }
+}
+
 /// Counts of one actor's branches.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ActorSummary {
+    /// The actor's kind (`total` for all).
     pub kind: String,
+    /// Its branches.
     pub branches: usize,
     /// Branches hit, per host in [`HOSTS`] order.
     pub hit: [usize; 2],
+    /// Branches not hit on a required host but waived.
     pub waived: usize,
+    /// Branches failing the gate.
     pub missing: usize,
 }
 
@@ -306,7 +382,7 @@ impl ActorSummary {
     fn add(&mut self, row: &Row) {
         self.branches += 1;
         for (i, h) in row.hosts.iter().enumerate() {
-            if h.count > 0 {
+            if h.hit() {
                 self.hit[i] += 1;
             }
         }

@@ -1,13 +1,14 @@
-//! The recorder and the `duract-checklist` command end to end: hits recorded by named
-//! threads (as libtest runs tests), written as a hit file, merged by the command against a
-//! table written by `table_json`; the gate's exit status; a stale file refused; the hit file
-//! written by the exit hook of a real test process.
+//! The recorder and the checklist command end to end: hits recorded by named threads (as
+//! libtest runs tests), written as a hit file, merged by the command (`duract_checklist::cli`,
+//! run in process: the binary is the `duract-checklist` crate's, tested there on hand-made
+//! files) against a table written by `table_json`; the gate's exit status; a stale file
+//! refused; the hit file written by the exit hook of a real test process.
 #![cfg(feature = "checklist")]
 
 use duract::checklist::{self, HitFile};
 use duract::{ActorInfo, Branch, BranchKind};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 const fn branch(
     id: &'static str,
@@ -19,7 +20,7 @@ const fn branch(
         id,
         kind,
         label: id,
-        file: "tests/checklist_cli.rs",
+        file: "tests/checklist_recorder.rs",
         line,
         waiver,
     }
@@ -59,21 +60,40 @@ static SHOP_LATER: ActorInfo = ActorInfo {
     ..SHOP
 };
 
+/// An actor of the tests only: registered and hit by this process, not in the crate's table.
+static PROBE: ActorInfo = ActorInfo {
+    kind: "cli_probe",
+    class: "CliProbeActor",
+    binding: "CLI_PROBE_ACTOR",
+    routes: &[],
+    branches: &[branch("cli_probe/ping", BranchKind::Route, 20, None)],
+    gateway: None,
+};
+
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("checklist_cli")
+        .join("checklist_recorder")
         .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn checklist(args: &[&Path]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_duract-checklist"));
-    for a in args {
-        cmd.arg(a);
+/// What a run of the command gives.
+struct Run {
+    code: u8,
+    stderr: String,
+}
+
+/// Runs the checklist command on `args`.
+fn checklist(args: &[&Path]) -> Run {
+    let args = args.iter().map(|a| a.display().to_string());
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = duract_checklist::cli::run(args, &mut stdout, &mut stderr);
+    Run {
+        code,
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
-    cmd.output().unwrap()
 }
 
 /// Runs `f` on a thread named `name`, as libtest runs a test.
@@ -101,6 +121,8 @@ fn recorded_hits_merge_attribute_and_gate() {
     let table = dir.join("branches.json");
     std::fs::write(&table, checklist::table_json(&[&SHOP])).unwrap();
     checklist::register(&SHOP);
+    checklist::register(&PROBE);
+    as_test("probes", || checklist::hit("cli_probe/ping"));
     as_test("buys_in_stock", || {
         checklist::hit("cli_shop/buy");
         checklist::hit("cli_shop/buy/if:in_stock");
@@ -117,20 +139,22 @@ fn recorded_hits_merge_attribute_and_gate() {
     let buy = &file.hits["cli_shop/buy"];
     assert!(buy.count >= 3);
     assert!(
-        buy.tests.contains(&"checklist_cli: buys_twice".to_owned()),
+        buy.tests
+            .contains(&"checklist_recorder: buys_twice".to_owned()),
         "{:?}",
         buy.tests
     );
     assert!(buy
         .tests
-        .contains(&"checklist_cli: buys_in_stock".to_owned()));
+        .contains(&"checklist_recorder: buys_in_stock".to_owned()));
 
     // The workerd side: the same hits, as an instance export would give them.
     std::fs::create_dir_all(dir.join("workerd")).unwrap();
     std::fs::write(dir.join("workerd/i1.json"), as_host(&file, "workerd")).unwrap();
 
-    // The `else` was hit nowhere: the gate fails and names it; the checklist is written.
-    let out = dir.join("out");
+    // The `else` was hit nowhere: the gate fails and names it; the checklist is written. The
+    // test-only actor's hits are left out with a note (its table is not the crate's).
+    let (out, detail) = (dir.join("out"), dir.join("detail"));
     let run = checklist(&[
         Path::new("--table"),
         &table,
@@ -140,22 +164,30 @@ fn recorded_hits_merge_attribute_and_gate() {
         &dir.join("workerd"),
         Path::new("--out"),
         &out,
+        Path::new("--detail-out"),
+        &detail,
     ]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let stderr = &run.stderr;
+    assert_eq!(run.code, 1, "{stderr}");
     assert!(
         stderr.contains("not hit on native, workerd: cli_shop/buy/else:in_stock"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("note: actor `cli_probe` (1 hit(s) on native) is not in the branch table"),
+        "{stderr}"
+    );
+    let md = std::fs::read_to_string(detail.join("checklist.md")).unwrap();
+    assert!(md.contains("checklist_recorder: buys_in_stock"), "{md}");
     let md = std::fs::read_to_string(out.join("checklist.md")).unwrap();
-    assert!(md.contains("checklist_cli: buys_in_stock"), "{md}");
+    assert!(!md.contains("checklist_recorder: buys_in_stock"), "{md}");
     assert!(
         md.contains("| waived: no client sends other types | `cli_shop/!unknown_type`"),
         "{md}"
     );
     let lcov = std::fs::read_to_string(out.join("lcov.info")).unwrap();
     assert!(
-        lcov.contains("SF:tests/checklist_cli.rs\nBRDA:9,0,0,-\nBRDA:10,1,0,"),
+        lcov.contains("SF:tests/checklist_recorder.rs\nBRDA:9,0,0,-\nBRDA:10,1,0,"),
         "{lcov}"
     );
 
@@ -179,12 +211,7 @@ fn recorded_hits_merge_attribute_and_gate() {
         Path::new("--json"),
         &json,
     ]);
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     assert_eq!(report["passed"], true);
@@ -197,8 +224,8 @@ fn recorded_hits_merge_attribute_and_gate() {
         Path::new("--hits"),
         &dir.join("native"),
     ]);
-    assert_eq!(run.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("no hit file from workerd"));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("no hit file from workerd"));
     let run = checklist(&[
         Path::new("--table"),
         &table,
@@ -207,7 +234,7 @@ fn recorded_hits_merge_attribute_and_gate() {
         Path::new("--require"),
         Path::new("native"),
     ]);
-    assert_eq!(run.status.code(), Some(0));
+    assert_eq!(run.code, 0);
 
     // Against a later build's table, the same hit files are stale: refused, nothing written.
     let later = dir.join("later.json");
@@ -221,8 +248,8 @@ fn recorded_hits_merge_attribute_and_gate() {
         Path::new("--out"),
         &out,
     ]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let stderr = &run.stderr;
+    assert_eq!(run.code, 2, "{stderr}");
     assert!(
         stderr.contains("stale hit file: the branch table of actor `cli_shop` differs"),
         "{stderr}"
@@ -238,8 +265,8 @@ fn recorded_hits_merge_attribute_and_gate() {
         Path::new("native"),
         Path::new("--skip-stale"),
     ]);
-    assert_eq!(run.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("warning: skipped"));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("warning: skipped"));
 }
 
 /// Run by `the_exit_hook_writes_the_hit_file` in a child process; harmless on its own.
@@ -271,7 +298,7 @@ fn the_exit_hook_writes_the_hit_file() {
     assert_eq!(file.hits["cli_shop/buy"].count, 1);
     assert_eq!(
         file.hits["cli_shop/buy"].tests,
-        ["checklist_cli: child_records_a_hit"]
+        ["checklist_recorder: child_records_a_hit"]
     );
     assert_eq!(
         file.tables["cli_shop"],

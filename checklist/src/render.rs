@@ -1,12 +1,40 @@
-//! The checklist as Markdown, JSON and LCOV.
+//! The checklist as Markdown, JSON and LCOV, stable or in full ([`Detail`]).
 
-use crate::merge::{Checklist, Row, Status, HOSTS};
+use crate::merge::{ActorSummary, Checklist, HostHits, Row, Status, HOSTS};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// How many test names a Markdown cell lists before `+N more`.
 const TESTS_SHOWN: usize = 3;
+
+/// What the checklist files hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// What the same tests of the same code always give: the table, each branch's status and
+    /// whether each host hit it, the actors left out. Files to check in: rerunning the tests
+    /// rewrites them identically.
+    #[default]
+    Stable,
+    /// Also what varies from run to run (timing, scheduling, time-budgeted tests): hit counts,
+    /// the tests that hit each branch, and the hit files merged.
+    Full,
+}
+
+impl Detail {
+    fn full(self) -> bool {
+        self == Detail::Full
+    }
+
+    /// What a report says of `hits`: the count in full, else 1 for hit and 0 for not.
+    fn value(self, hits: &HostHits) -> u64 {
+        if self.full() {
+            hits.count
+        } else {
+            u64::from(hits.hit())
+        }
+    }
+}
 
 /// A Markdown table cell: no line breaks, `|` escaped.
 fn cell(text: &str) -> String {
@@ -32,6 +60,14 @@ fn status_cell(row: &Row) -> String {
     }
 }
 
+fn host_cell(hits: &HostHits, detail: Detail) -> String {
+    match (detail, hits.hit()) {
+        (Detail::Full, _) => hits.count.to_string(),
+        (Detail::Stable, true) => "hit".to_owned(),
+        (Detail::Stable, false) => "no".to_owned(),
+    }
+}
+
 fn tests_cell(row: &Row) -> String {
     let tests: BTreeSet<&str> = row
         .hosts
@@ -49,9 +85,21 @@ fn source(row: &Row) -> String {
     format!("{}:{}", row.branch.file, row.branch.line)
 }
 
+fn hit_files(c: &Checklist) -> String {
+    let per_host: Vec<String> = HOSTS
+        .iter()
+        .map(|h| format!("{h} {}", c.files_of(h)))
+        .collect();
+    format!(
+        "{} hit file(s) merged ({})",
+        c.files.len(),
+        per_host.join(", ")
+    )
+}
+
 /// The checklist as Markdown: a summary per actor, then one table per actor with a row per
 /// branch.
-pub fn markdown(c: &Checklist) -> String {
+pub fn markdown(c: &Checklist, detail: Detail) -> String {
     let mut out = String::new();
     let missing = c.missing().count();
     let verdict = if missing == 0 {
@@ -64,13 +112,51 @@ pub fn markdown(c: &Checklist) -> String {
     } else {
         c.required.join(", ")
     };
+    let files = if detail.full() {
+        format!("; {}", hit_files(c))
+    } else {
+        String::new()
+    };
     let _ = writeln!(out, "# Branch checklist\n");
     let _ = writeln!(
         out,
-        "Branch table `{}`; hosts required: {required}; {} hit file(s) merged; result: {verdict}.\n",
+        "Branch table `{}`; hosts required: {required}{files}; result: {verdict}.\n",
         c.table_hash,
-        c.files.len()
     );
+    summary_table(&mut out, c);
+    branch_tables(&mut out, c, detail);
+    if !c.undeclared.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Hits of undeclared branches\n\nThese ids were hit but are not in the branch table (the table is incomplete):\n"
+        );
+        for u in &c.undeclared {
+            let count = if detail.full() {
+                format!(": {} hit(s)", u.count)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "- {} on {}{count}", code(&u.id), u.host);
+        }
+    }
+    if !c.others.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Actors not in the branch table\n\nThe hit files saw these actors, which the branch table does not have (actors of tests only, or removed since); their hits are left out:\n"
+        );
+        for o in &c.others {
+            let count = if detail.full() {
+                format!(": {} hit(s)", o.count)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "- {} on {}{count}", code(&o.kind), o.host);
+        }
+    }
+    out
+}
+
+fn summary_table(out: &mut String, c: &Checklist) {
     let _ = writeln!(
         out,
         "| actor | branches | hit on native | hit in workerd | waived | missing |"
@@ -90,44 +176,45 @@ pub fn markdown(c: &Checklist) -> String {
             s.missing
         );
     }
+}
+
+fn branch_tables(out: &mut String, c: &Checklist, detail: Detail) {
     let mut actor = None;
     for row in &c.rows {
         if actor != Some(&row.actor) {
             actor = Some(&row.actor);
             let _ = writeln!(out, "\n## {}\n", cell(&row.actor));
-            let _ = writeln!(
-                out,
-                "| status | id | label | source | native | workerd | tests |"
-            );
-            let _ = writeln!(out, "|---|---|---|---|---:|---:|---|");
+            if detail.full() {
+                let _ = writeln!(
+                    out,
+                    "| status | id | label | source | native | workerd | tests |"
+                );
+                let _ = writeln!(out, "|---|---|---|---|---:|---:|---|");
+            } else {
+                let _ = writeln!(out, "| status | id | label | source | native | workerd |");
+                let _ = writeln!(out, "|---|---|---|---|---|---|");
+            }
         }
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             status_cell(row),
             code(&row.branch.id),
             cell(&row.branch.label),
             cell(&source(row)),
-            row.hosts[0].count,
-            row.hosts[1].count,
-            tests_cell(row)
+            host_cell(&row.hosts[0], detail),
+            host_cell(&row.hosts[1], detail),
         );
-    }
-    if !c.undeclared.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n## Hits of undeclared branches\n\nThese ids were hit but are not in the branch table (the table is incomplete):\n"
-        );
-        for u in &c.undeclared {
-            let _ = writeln!(out, "- {} on {}: {} hit(s)", code(&u.id), u.host, u.count);
+        if detail.full() {
+            let _ = write!(out, " {} |", tests_cell(row));
         }
+        out.push('\n');
     }
-    out
 }
 
-/// The checklist as JSON (every test name, unlike the Markdown).
-pub fn json(c: &Checklist) -> String {
-    let summary = |s: &crate::merge::ActorSummary| {
+/// The checklist as JSON (in full: every test name, unlike the Markdown).
+pub fn json(c: &Checklist, detail: Detail) -> String {
+    let summary = |s: &ActorSummary| {
         json!({
             "kind": s.kind,
             "branches": s.branches,
@@ -137,17 +224,28 @@ pub fn json(c: &Checklist) -> String {
             "missing": s.missing,
         })
     };
+    let host = |h: &HostHits| {
+        if detail.full() {
+            json!({ "hit": h.hit(), "count": h.count, "tests": h.tests })
+        } else {
+            json!({ "hit": h.hit() })
+        }
+    };
+    let with_count = |mut v: Value, count: u64| {
+        if detail.full() {
+            v["count"] = json!(count);
+        }
+        v
+    };
     let branches: Vec<Value> = c
         .rows
         .iter()
         .map(|row| {
-            let mut hosts = serde_json::Map::new();
-            for (i, h) in HOSTS.iter().enumerate() {
-                hosts.insert(
-                    (*h).to_owned(),
-                    json!({ "count": row.hosts[i].count, "tests": row.hosts[i].tests }),
-                );
-            }
+            let hosts: serde_json::Map<String, Value> = HOSTS
+                .iter()
+                .zip(&row.hosts)
+                .map(|(name, h)| ((*name).to_owned(), host(h)))
+                .collect();
             let (status, missing_on) = match &row.status {
                 Status::Hit => ("hit", Vec::new()),
                 Status::Waived => ("waived", Vec::new()),
@@ -167,17 +265,29 @@ pub fn json(c: &Checklist) -> String {
             })
         })
         .collect();
-    let value = json!({
-        "format": "duract-checklist/1",
+    let mut value = json!({
+        "format": "duract-checklist/2",
+        "detail": if detail.full() { "full" } else { "stable" },
         "table_hash": c.table_hash,
         "required": c.required,
         "passed": c.passed(),
         "total": summary(&c.total()),
         "actors": c.per_actor().iter().map(summary).collect::<Vec<_>>(),
         "branches": branches,
-        "undeclared": c.undeclared.iter().map(|u| json!({"id": u.id, "host": u.host, "count": u.count})).collect::<Vec<_>>(),
-        "hit_files": c.files.iter().map(|(p, h, s)| json!({"path": p, "host": h, "source": s})).collect::<Vec<_>>(),
+        "undeclared": c.undeclared.iter()
+            .map(|u| with_count(json!({"id": u.id, "host": u.host}), u.count))
+            .collect::<Vec<_>>(),
+        "other_actors": c.others.iter()
+            .map(|o| with_count(json!({"kind": o.kind, "host": o.host}), o.count))
+            .collect::<Vec<_>>(),
     });
+    if detail.full() {
+        value["hit_files"] = c
+            .files
+            .iter()
+            .map(|f| json!({"path": f.path, "host": f.host, "source": f.source}))
+            .collect();
+    }
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
@@ -185,9 +295,10 @@ pub fn json(c: &Checklist) -> String {
 
 /// The checklist as LCOV: per host a test name (`TN:native`, `TN:workerd`), per source file
 /// its branches as `BRDA:<line>,<block>,<branch>,<taken>` (one block per line; `-` when no
-/// branch of the line ran on that host), `BRF`/`BRH`, and `DA` lines (the hits of the
-/// line's branches) so viewers place them.
-pub fn lcov(c: &Checklist) -> String {
+/// branch of the line ran on that host), `BRF`/`BRH`, and `DA` lines so viewers place them.
+/// `taken` and `DA` are hit counts in full; stable, `taken` is 1 for a branch hit and `DA`
+/// the number of the line's branches hit.
+pub fn lcov(c: &Checklist, detail: Detail) -> String {
     let mut by_file: BTreeMap<&str, BTreeMap<u32, Vec<&Row>>> = BTreeMap::new();
     for row in &c.rows {
         by_file
@@ -199,14 +310,15 @@ pub fn lcov(c: &Checklist) -> String {
     }
     let mut out = String::new();
     for (host_index, host) in HOSTS.iter().enumerate() {
+        let value = |row: &&Row| detail.value(&row.hosts[host_index]);
         for (file, lines) in &by_file {
             let _ = writeln!(out, "TN:{host}");
             let _ = writeln!(out, "SF:{file}");
             let (mut found, mut hit) = (0, 0);
             for (block, (line, rows)) in lines.iter().enumerate() {
-                let line_hits: u64 = rows.iter().map(|r| r.hosts[host_index].count).sum();
+                let line_hits: u64 = rows.iter().map(value).sum();
                 for (branch, row) in rows.iter().enumerate() {
-                    let count = row.hosts[host_index].count;
+                    let count = value(row);
                     let taken = if line_hits == 0 {
                         "-".to_owned()
                     } else {
@@ -223,7 +335,7 @@ pub fn lcov(c: &Checklist) -> String {
             let _ = writeln!(out, "BRH:{hit}");
             let mut lines_hit = 0;
             for (line, rows) in lines {
-                let line_hits: u64 = rows.iter().map(|r| r.hosts[host_index].count).sum();
+                let line_hits: u64 = rows.iter().map(value).sum();
                 if line_hits > 0 {
                     lines_hit += 1;
                 }

@@ -1,0 +1,305 @@
+//! The `duract-checklist` command: its arguments, and the run from the files read to the files
+//! written and the exit status. [`run`] is the whole command; the binary only calls it.
+
+use crate::format::TableFile;
+use crate::merge::{self, Checklist, Refusal, Status, HOSTS};
+use crate::render::{self, Detail};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The command's usage.
+pub const USAGE: &str =
+    "usage: duract-checklist --table BRANCHES.json --hits FILE_OR_DIR [--hits ...]
+                        [--require native,workerd|native|workerd|none]
+                        [--out DIR] [--detail-out DIR] [--markdown FILE] [--json FILE] [--lcov FILE]
+                        [--skip-stale]";
+
+/// Exit status: every branch hit on every required host or waived.
+pub const PASSED: u8 = 0;
+/// Exit status: some branch is not (the checklist is still written).
+pub const FAILED: u8 = 1;
+/// Exit status: bad arguments or a refused input (nothing written).
+pub const REFUSED: u8 = 2;
+
+/// What a checklist file is written as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `checklist.md`.
+    Markdown,
+    /// `checklist.json`.
+    Json,
+    /// `lcov.info`.
+    Lcov,
+}
+
+/// One file to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Where.
+    pub path: PathBuf,
+    /// As what.
+    pub format: Format,
+    /// Stable or in full.
+    pub detail: Detail,
+}
+
+/// The parsed arguments.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// `--table`.
+    pub table: PathBuf,
+    /// `--hits`, in order.
+    pub hits: Vec<PathBuf>,
+    /// `--require`; both hosts when not given.
+    pub required: Option<Vec<&'static str>>,
+    /// The files to write.
+    pub outputs: Vec<Output>,
+    /// `--skip-stale`.
+    pub skip_stale: bool,
+}
+
+fn parse_required(text: &str) -> Result<Vec<&'static str>, String> {
+    if text == "none" {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let host = HOSTS
+            .iter()
+            .find(|h| **h == part)
+            .ok_or_else(|| format!("--require: unknown host `{part}` (native, workerd or none)"))?;
+        if !out.contains(host) {
+            out.push(*host);
+        }
+    }
+    Ok(out)
+}
+
+fn dir_outputs(dir: &Path, detail: Detail) -> [Output; 3] {
+    let file = |name: &str, format| Output {
+        path: dir.join(name),
+        format,
+        detail,
+    };
+    [
+        file("checklist.md", Format::Markdown),
+        file("checklist.json", Format::Json),
+        file("lcov.info", Format::Lcov),
+    ]
+}
+
+/// Parses the arguments (without the program's name). `Err("")` asks for the usage.
+pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut table = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (key, inline) = match arg.split_once('=') {
+            Some((k, v)) if k.starts_with("--") => (k.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        if key == "--skip-stale" {
+            o.skip_stale = true;
+            continue;
+        }
+        if key == "-h" || key == "--help" {
+            return Err(String::new());
+        }
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{key} needs a value"))
+        };
+        let mut file = |format| -> Result<(), String> {
+            o.outputs.push(Output {
+                path: value()?.into(),
+                format,
+                detail: Detail::Stable,
+            });
+            Ok(())
+        };
+        match key.as_str() {
+            "--markdown" => file(Format::Markdown)?,
+            "--json" => file(Format::Json)?,
+            "--lcov" => file(Format::Lcov)?,
+            "--table" => table = Some(value()?.into()),
+            "--hits" => o.hits.push(value()?.into()),
+            "--require" => o.required = Some(parse_required(&value()?)?),
+            "--out" => o
+                .outputs
+                .extend(dir_outputs(Path::new(&value()?), Detail::Stable)),
+            "--detail-out" => o
+                .outputs
+                .extend(dir_outputs(Path::new(&value()?), Detail::Full)),
+            _ => return Err(format!("unknown argument `{arg}`")),
+        }
+    }
+    o.table = table.ok_or("--table is required")?;
+    Ok(o)
+}
+
+fn read(path: &Path) -> Result<String, Refusal> {
+    std::fs::read_to_string(path)
+        .map_err(|e| merge::refuse(&path.display().to_string(), format!("cannot read it ({e})")))
+}
+
+/// The hit files named: files as given, directories as their `*.json` files in name order.
+fn hit_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Refusal> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).map_err(|e| {
+                merge::refuse(&path.display().to_string(), format!("cannot list it ({e})"))
+            })?;
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `text` to `path` unless the file already holds it (a checked-in checklist that did
+/// not change keeps its modification time).
+fn write(path: &Path, text: &str) -> Result<(), Refusal> {
+    let fail = |e: std::io::Error| {
+        merge::refuse(
+            &path.display().to_string(),
+            format!("cannot write it ({e})"),
+        )
+    };
+    if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    std::fs::write(path, text).map_err(fail)
+}
+
+/// Reads the table and the hit files, merges them and writes the outputs; `Err` is a refused
+/// input (nothing written).
+pub fn checklist(o: &Options, stderr: &mut dyn Write) -> Result<Checklist, Refusal> {
+    let table: TableFile = merge::load_table(&o.table.display().to_string(), &read(&o.table)?)?;
+    let mut hits = Vec::new();
+    for path in hit_paths(&o.hits)? {
+        let name = path.display().to_string();
+        match merge::load_hits(&name, &read(&path)?, &table) {
+            Ok(file) => hits.push((name, file)),
+            Err(refusal) if o.skip_stale && refusal.stale => {
+                let _ = writeln!(stderr, "duract-checklist: warning: skipped {refusal}");
+            }
+            Err(refusal) => return Err(refusal),
+        }
+    }
+    let required = o.required.clone().unwrap_or_else(|| HOSTS.to_vec());
+    for host in &required {
+        if !hits.iter().any(|(_, f)| f.host == *host) {
+            let _ = writeln!(
+                stderr,
+                "duract-checklist: warning: no hit file from {host}, which is required (--require)"
+            );
+        }
+    }
+    let checklist = Checklist::merge(&table, &hits, &required);
+    for out in &o.outputs {
+        let text = match out.format {
+            Format::Markdown => render::markdown(&checklist, out.detail),
+            Format::Json => render::json(&checklist, out.detail),
+            Format::Lcov => render::lcov(&checklist, out.detail),
+        };
+        write(&out.path, &text)?;
+    }
+    Ok(checklist)
+}
+
+/// Reports a merged checklist on `stdout` and `stderr`; returns the exit status.
+fn report(checklist: &Checklist, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    for u in &checklist.undeclared {
+        let _ = writeln!(
+            stderr,
+            "duract-checklist: warning: {} hit(s) on {} of `{}`, which the branch table does not declare",
+            u.count, u.host, u.id
+        );
+    }
+    for o in &checklist.others {
+        let _ = writeln!(
+            stderr,
+            "duract-checklist: note: actor `{}` ({} hit(s) on {}) is not in the branch table (an actor of tests only?): its hits are left out",
+            o.kind, o.count, o.host
+        );
+    }
+    let total = checklist.total();
+    let _ = writeln!(
+        stdout,
+        "duract-checklist: {} branches; hit on native {}, in workerd {}; waived {}; missing {} ({} hit file(s): native {}, workerd {})",
+        total.branches,
+        total.hit[0],
+        total.hit[1],
+        total.waived,
+        total.missing,
+        checklist.files.len(),
+        checklist.files_of("native"),
+        checklist.files_of("workerd"),
+    );
+    if checklist.passed() {
+        return PASSED;
+    }
+    for row in checklist.missing() {
+        if let Status::Missing(hosts) = &row.status {
+            let _ = writeln!(
+                stderr,
+                "duract-checklist: not hit on {}: {} ({}:{}) {}",
+                hosts.join(", "),
+                row.branch.id,
+                row.branch.file,
+                row.branch.line,
+                row.branch.label
+            );
+        }
+    }
+    let _ = writeln!(
+        stderr,
+        "duract-checklist: FAILED: {} branch(es) without a hit on a required host and without a waiver",
+        total.missing
+    );
+    FAILED
+}
+
+/// The command: `args` without the program's name. Returns the exit status: [`PASSED`] when
+/// every branch is hit on every required host or waived; [`FAILED`] when some branch is not
+/// (the checklist is still written, the branches are listed on `stderr`); [`REFUSED`] on bad
+/// arguments or a refused input (unreadable, not a table or hit file, or a stale hit file:
+/// recorded by a build whose table of one of the actors differs from the current one),
+/// nothing written.
+pub fn run(
+    args: impl IntoIterator<Item = String>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8 {
+    let options = match parse_args(args) {
+        Ok(o) => o,
+        Err(e) if e.is_empty() => {
+            let _ = writeln!(stdout, "{USAGE}");
+            return PASSED;
+        }
+        Err(e) => {
+            let _ = writeln!(stderr, "duract-checklist: {e}\n{USAGE}");
+            return REFUSED;
+        }
+    };
+    match checklist(&options, stderr) {
+        Ok(c) => report(&c, stdout, stderr),
+        Err(refusal) => {
+            let _ = writeln!(stderr, "duract-checklist: refused {refusal}");
+            REFUSED
+        }
+    }
+}
