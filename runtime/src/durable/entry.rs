@@ -1,6 +1,7 @@
 //! The worker's entry point: `GET /ws` to the gateway's Durable Object (checklist builds: hits).
 
 use super::port::INSTANCE_HEADER;
+use super::random::random_bytes;
 use crate::actor::Actor;
 use crate::limit::MAX_SESSION_NAME_BYTES;
 use crate::principal::{scoped_name, Principal};
@@ -137,24 +138,6 @@ fn env_var(env: &Env, name: &str) -> Option<String> {
         .as_string()
 }
 
-/// 16 bytes from `crypto.getRandomValues`.
-pub(crate) fn random_bytes() -> [u8; 16] {
-    let array = js_sys::Uint8Array::new_with_length(16);
-    let crypto = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"));
-    let filled = crypto.and_then(|crypto| {
-        let get = js_sys::Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))?;
-        js_sys::Function::from(get).call1(&crypto, &array)
-    });
-    let mut bytes = [0u8; 16];
-    array.copy_to(&mut bytes);
-    if filled.is_err() {
-        worker::console_error!("duract: crypto.getRandomValues is unavailable; Math.random used");
-        for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    bytes
-}
 
 /// The path of the hits endpoint, in builds with the crate feature `checklist` only: `GET`
 /// answers the hits recorded in this isolate since the last `GET` as a hit file

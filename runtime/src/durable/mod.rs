@@ -52,6 +52,7 @@
 mod entry;
 mod object;
 mod port;
+mod random;
 mod rpc;
 mod storage;
 mod timeout;

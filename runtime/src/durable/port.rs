@@ -74,7 +74,7 @@ impl DurablePort {
             address: OnceCell::new(),
             principal: OnceCell::new(),
             placeholder,
-            id_prefix: super::entry::random_bytes()[..8]
+            id_prefix: super::random::random_bytes()[..8]
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect(),

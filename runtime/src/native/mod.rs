@@ -118,17 +118,20 @@
 pub mod ask;
 pub mod clock;
 pub mod connection;
+mod engine;
 mod error;
 pub mod executor;
 pub mod faults;
 mod hash;
 mod host;
 mod port;
+mod sockets;
 pub mod testkit;
 
 pub use connection::Connection;
+pub use engine::{Undelivered, ALARM_RETRY_MS, DEFAULT_STEP_BOUND};
 pub use error::HostError;
 pub use faults::{FaultPlan, FaultStorage};
-pub use host::{Host, Undelivered, ALARM_RETRY_MS, DEFAULT_STEP_BOUND};
+pub use host::Host;
 pub use port::HostPort;
 pub use testkit::{assert_error_code, reply_payload, Client, ClientRef, Stored};

@@ -3,7 +3,6 @@
 
 use super::ask::Reply;
 use super::faults::FaultStorage;
-use super::host::{HostInner, Sink};
 use crate::actor::ActorInfo;
 use crate::address::Address;
 use crate::context::Port;
@@ -12,6 +11,25 @@ use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::storage::Storage;
 use std::rc::{Rc, Weak};
+
+/// What an instance's port asks of the host's engine (the engine implements it: the port
+/// does not depend on the engine's internals).
+pub(crate) trait Engine {
+    /// The virtual time.
+    fn now(&self) -> u64;
+    /// A message id unique on the host.
+    fn fresh_id(&self) -> String;
+    /// Delivers `envelope` to an actor of `kind` in the background, reply dropped.
+    fn send(&self, kind: &'static str, envelope: Envelope);
+    /// Delivers `envelope` to an actor of `kind`; the reply, or `timeout`.
+    fn ask(&self, kind: &'static str, envelope: Envelope) -> Reply;
+    /// Runs `work` as a task of the activation `owner`.
+    fn spawn(&self, owner: u64, work: LocalBoxFuture<'static, ()>);
+    /// Arms (or clears) the alarm of the instance `key`.
+    fn arm_alarm(&self, key: &Address, at: Option<u64>);
+    /// A configuration variable.
+    fn var(&self, name: &str) -> Option<String>;
+}
 
 /// One instance's view of the host.
 pub struct HostPort {
@@ -22,7 +40,7 @@ pub struct HostPort {
     key: Address,
     /// The activation this port belongs to; it owns the activation's tasks.
     activation: u64,
-    host: Weak<HostInner>,
+    host: Weak<dyn Engine>,
     storage: Rc<FaultStorage>,
 }
 
@@ -46,7 +64,7 @@ impl HostPort {
         key: Address,
         address: Address,
         activation: u64,
-        host: Weak<HostInner>,
+        host: Weak<dyn Engine>,
         storage: Rc<FaultStorage>,
     ) -> Self {
         HostPort {
@@ -71,7 +89,7 @@ impl Port for HostPort {
     }
 
     fn now(&self) -> u64 {
-        self.host.upgrade().map_or(0, |h| h.clock.now())
+        self.host.upgrade().map_or(0, |h| h.now())
     }
 
     fn fresh_id(&self) -> String {
@@ -86,7 +104,7 @@ impl Port for HostPort {
 
     fn send(&self, target: &'static ActorInfo, envelope: Envelope) {
         if let Some(host) = self.host.upgrade() {
-            host.route(target.kind, envelope, Sink::Drop);
+            host.send(target.kind, envelope);
         }
     }
 
@@ -98,23 +116,23 @@ impl Port for HostPort {
         let Some(host) = self.host.upgrade() else {
             return Box::pin(async { Err(host_gone()) });
         };
-        let reply: Reply = host.route_ask(target.kind, envelope);
+        let reply: Reply = host.ask(target.kind, envelope);
         Box::pin(reply)
     }
 
     fn spawn(&self, work: LocalBoxFuture<'static, ()>) {
         if let Some(host) = self.host.upgrade() {
-            host.executor.spawn(Some(self.activation), work);
+            host.spawn(self.activation, work);
         }
     }
 
     fn arm_alarm(&self, next: Option<u64>) {
         if let Some(host) = self.host.upgrade() {
-            host.alarms.arm(&self.key, next);
+            host.arm_alarm(&self.key, next);
         }
     }
 
     fn var(&self, name: &str) -> Option<String> {
-        self.host.upgrade()?.vars.borrow().get(name).cloned()
+        self.host.upgrade()?.var(name)
     }
 }

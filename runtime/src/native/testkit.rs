@@ -1,8 +1,9 @@
 //! Helpers for tests: envelopes with unique ids, replies picked by `replyTo`, error
 //! assertions by code, and a view of an instance's stored state.
 
+use super::engine::parse;
 use super::error::HostError;
-use super::host::{parse, Host};
+use super::host::Host;
 use crate::actor::{Actor, Handles};
 use crate::address::Address;
 use crate::envelope::Envelope;
