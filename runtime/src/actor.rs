@@ -1,47 +1,19 @@
-//! Actors: the trait `#[actor]` and `#[route]` implement, and its static description.
+//! Actors: the trait `#[actor]` and `#[route]` implement, `Handles` (which messages an actor
+//! takes and what it replies), and [`ActorRef`], the handle a handler sends and asks with.
 
-use crate::branch::Branch;
+use crate::address::Address;
 use crate::context::Ctx;
 use crate::envelope::Envelope;
 use crate::error::Error;
+pub use crate::info::{ActorInfo, RouteInfo};
+use crate::message::Message;
 use crate::persist::{SaveBatch, Saved};
+use crate::principal::Principal;
 use crate::storage::Storage;
 use serde_json::value::RawValue;
-
-/// The static description of an actor type: everything a host needs to route to it.
-#[derive(Debug)]
-pub struct ActorInfo {
-    /// The address kind (`coordinator` in `coordinator:main`).
-    pub kind: &'static str,
-    /// The Durable Object class it runs as (`CoordinatorActor`).
-    pub class: &'static str,
-    /// The Durable Object namespace binding other actors reach it by (`COORDINATOR_ACTOR`).
-    pub binding: &'static str,
-    /// The message types it handles.
-    pub routes: &'static [RouteInfo],
-    /// Every branch it has.
-    pub branches: &'static [Branch],
-    /// Present when the actor is a gateway for client connections.
-    pub gateway: Option<&'static crate::gateway::GatewayInfo>,
-}
-
-impl ActorInfo {
-    /// The route for a wire message type.
-    pub fn route(&self, message_type: &str) -> Option<&'static RouteInfo> {
-        self.routes.iter().find(|r| r.message_type == message_type)
-    }
-}
-
-/// One message type an actor handles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RouteInfo {
-    /// The wire type.
-    pub message_type: &'static str,
-    /// Whether only actors may send it.
-    pub internal: bool,
-    /// The handler method's name.
-    pub handler: &'static str,
-}
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// An actor: state, persistence and dispatch of one envelope. Implemented by the macros:
 /// `#[actor]` writes [`Actor::load`] and [`Actor::save`], `#[route]` writes
@@ -85,4 +57,91 @@ pub trait Handles<M: crate::Message>: Actor {
     /// What the handler answers on success: `R` for a handler returning `R` or
     /// `Result<R, E>`, `()` for one returning nothing.
     type Reply: crate::Payload;
+}
+
+impl Ctx {
+    /// The actor of type `A` with instance id `id`, to [`send`](ActorRef::send) or
+    /// [`ask`](ActorRef::ask): `ctx.actor::<Worker>("w1").send(&ProcessTask { .. })`.
+    pub fn actor<A: Actor>(&self, id: &str) -> ActorRef<'_, A> {
+        let to = Address::new(A::INFO.kind, id).map_err(|e| Error::InvalidAddress {
+            to: format!("{}:{id} ({e})", A::INFO.kind),
+        });
+        ActorRef {
+            ctx: self,
+            to,
+            principal: None,
+            actor: PhantomData,
+        }
+    }
+}
+
+/// An actor of type `A` to message, from [`Ctx::actor`]. Only messages `A` handles compile.
+pub struct ActorRef<'c, A: Actor> {
+    ctx: &'c Ctx,
+    /// The target's address, built once (or why `kind:id` is not one).
+    to: Result<Address, Error>,
+    /// The principal the envelopes carry instead of the turn's ([`ActorRef::for_principal`]).
+    principal: Option<Option<Arc<Principal>>>,
+    actor: PhantomData<A>,
+}
+
+impl<A: Actor> ActorRef<'_, A> {
+    /// The target's address, `kind:id`.
+    pub fn address(&self) -> Result<Address, Error> {
+        self.to.clone()
+    }
+
+    /// Sends on behalf of `principal` instead of the principal whose request caused this turn:
+    /// it picks the target's instance (its tenant's; for a session, the principal's own). A
+    /// room that pushes to its members' sessions keeps each member's `ctx.principal()` from
+    /// when they joined and pushes with it.
+    pub fn for_principal(mut self, principal: Option<&Principal>) -> Self {
+        self.principal = Some(principal.cloned().map(Arc::new));
+        self
+    }
+
+    /// The request envelope of `msg` to the target.
+    fn envelope<M: Message>(&self, msg: &M) -> Result<Envelope, Error> {
+        let to = self.to.as_ref().map_err(Clone::clone)?;
+        let mut envelope = self.ctx.envelope(to, msg)?;
+        if let Some(principal) = &self.principal {
+            envelope.principal = principal.clone();
+        }
+        Ok(envelope)
+    }
+
+    /// Sends `msg` without waiting: it leaves when the turn's writes are stored, and is
+    /// delivered in the background (Durable Objects' `wait_until`), reply dropped. Never
+    /// blocks, so it is safe in any direction.
+    pub fn send<M: Message>(&self, msg: &M) -> Result<(), Error>
+    where
+        A: Handles<M>,
+    {
+        let envelope = self.envelope(msg)?;
+        self.ctx.queue_send(A::INFO, envelope);
+        Ok(())
+    }
+
+    /// Sends `msg` and waits for the reply.
+    ///
+    /// Turns of one instance never overlap, so an ask that (directly or not) waits on the
+    /// asking instance cannot be served: it ends in a `timeout` error, not a hang. Use
+    /// [`ActorRef::send`] for calls that may come back.
+    pub fn ask<M: Message>(
+        &self,
+        msg: &M,
+    ) -> impl Future<Output = Result<<A as Handles<M>>::Reply, Error>> + 'static
+    where
+        A: Handles<M>,
+    {
+        let request = self.envelope(msg);
+        let port = self.ctx.port().clone();
+        async move {
+            let reply = port.ask(A::INFO, request?).await?;
+            let payload = reply.into_result()?;
+            serde_json::from_str(payload.get()).map_err(|e| Error::ActorError {
+                reason: format!("reply to {} does not decode: {e}", M::TYPE),
+            })
+        }
+    }
 }

@@ -1,53 +1,21 @@
 //! The context a handler gets: its address, the clock, messaging, storage, timers and
 //! background work. A host (native or Durable Object) provides it through [`Port`].
 
-use crate::actor::{Actor, ActorInfo, Handles};
 use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
-use crate::future::LocalBoxFuture;
+use crate::info::ActorInfo;
 use crate::limit::{Limit, MAX_ID_BYTES};
 use crate::message::Message;
+use crate::port::Port;
 use crate::principal::Principal;
-use crate::storage::Storage;
 use crate::timer::{TimerInfo, Timers};
 use std::cell::RefCell;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::rc::Rc;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What a host provides to the actors it runs. One `Port` per actor instance.
-pub trait Port {
-    /// The instance's own address.
-    fn address(&self) -> &Address;
-    /// Milliseconds since the Unix epoch (virtual on the native host).
-    fn now(&self) -> u64;
-    /// A fresh message id, unique across the system.
-    fn fresh_id(&self) -> String;
-    /// The instance's storage.
-    fn storage(&self) -> &dyn Storage;
-    /// Delivers `envelope` to an actor of type `target` in the background; its reply is
-    /// dropped. Never blocks the caller.
-    fn send(&self, target: &'static ActorInfo, envelope: Envelope);
-    /// Delivers `envelope` to an actor of type `target` and resolves to the reply envelope;
-    /// fails with `timeout` when no reply comes in time (an ask cycle, say) or `actor_error`
-    /// when the target is unreachable.
-    fn ask(
-        &self,
-        target: &'static ActorInfo,
-        envelope: Envelope,
-    ) -> LocalBoxFuture<'static, Result<Envelope, Error>>;
-    /// Runs `work` in the background, after the reply if need be (Durable Objects' `wait_until`).
-    fn spawn(&self, work: LocalBoxFuture<'static, ()>);
-    /// The durable timers changed; `next` is the earliest due time (ms since the epoch). The
-    /// host arms its alarm for it (or clears it).
-    fn arm_alarm(&self, next: Option<u64>);
-    /// A configuration variable (`WORK_MS`, ...).
-    fn var(&self, name: &str) -> Option<String>;
-}
 
 /// The context of one turn: handed to every handler.
 ///
@@ -95,6 +63,15 @@ impl Ctx {
             sends: self.outbox.into_inner(),
             timers: self.timers.into_inner(),
         }
+    }
+
+    /// Holds `envelope` for `target` until the turn commits ([`ActorRef::send`](crate::ActorRef::send)).
+    pub(crate) fn queue_send(&self, target: &'static ActorInfo, envelope: Envelope) {
+        let mut outbox = self.outbox.borrow_mut();
+        if outbox.capacity() == 0 {
+            outbox.reserve_exact(1); // most turns send one message: not room for four
+        }
+        outbox.push((target, envelope));
     }
 
     /// Who caused this turn: the authenticated principal (and tenant) of the client whose
@@ -156,20 +133,6 @@ impl Ctx {
         Ok(envelope)
     }
 
-    /// The actor of type `A` with instance id `id`, to [`send`](ActorRef::send) or
-    /// [`ask`](ActorRef::ask): `ctx.actor::<Worker>("w1").send(&ProcessTask { .. })`.
-    pub fn actor<A: Actor>(&self, id: &str) -> ActorRef<'_, A> {
-        let to = Address::new(A::INFO.kind, id).map_err(|e| Error::InvalidAddress {
-            to: format!("{}:{id} ({e})", A::INFO.kind),
-        });
-        ActorRef {
-            ctx: self,
-            to,
-            principal: None,
-            actor: PhantomData,
-        }
-    }
-
     /// Sets the durable timer `name`: `msg` is delivered to this actor at `at` (ms since the
     /// epoch), in a turn of its own, even across restarts. A timer of the same name set
     /// earlier is replaced: it will not be delivered. Takes effect when the turn commits.
@@ -226,80 +189,5 @@ impl Ctx {
     /// The host port, for framework code.
     pub fn port(&self) -> &Rc<dyn Port> {
         &self.port
-    }
-}
-
-/// An actor of type `A` to message, from [`Ctx::actor`]. Only messages `A` handles compile.
-pub struct ActorRef<'c, A: Actor> {
-    ctx: &'c Ctx,
-    /// The target's address, built once (or why `kind:id` is not one).
-    to: Result<Address, Error>,
-    /// The principal the envelopes carry instead of the turn's ([`ActorRef::for_principal`]).
-    principal: Option<Option<Arc<Principal>>>,
-    actor: PhantomData<A>,
-}
-
-impl<A: Actor> ActorRef<'_, A> {
-    /// The target's address, `kind:id`.
-    pub fn address(&self) -> Result<Address, Error> {
-        self.to.clone()
-    }
-
-    /// Sends on behalf of `principal` instead of the principal whose request caused this turn:
-    /// it picks the target's instance (its tenant's; for a session, the principal's own). A
-    /// room that pushes to its members' sessions keeps each member's `ctx.principal()` from
-    /// when they joined and pushes with it.
-    pub fn for_principal(mut self, principal: Option<&Principal>) -> Self {
-        self.principal = Some(principal.cloned().map(Arc::new));
-        self
-    }
-
-    /// The request envelope of `msg` to the target.
-    fn envelope<M: Message>(&self, msg: &M) -> Result<Envelope, Error> {
-        let to = self.to.as_ref().map_err(Clone::clone)?;
-        let mut envelope = self.ctx.envelope(to, msg)?;
-        if let Some(principal) = &self.principal {
-            envelope.principal = principal.clone();
-        }
-        Ok(envelope)
-    }
-
-    /// Sends `msg` without waiting: it leaves when the turn's writes are stored, and is
-    /// delivered in the background (Durable Objects' `wait_until`), reply dropped. Never
-    /// blocks, so it is safe in any direction.
-    pub fn send<M: Message>(&self, msg: &M) -> Result<(), Error>
-    where
-        A: Handles<M>,
-    {
-        let envelope = self.envelope(msg)?;
-        let mut outbox = self.ctx.outbox.borrow_mut();
-        if outbox.capacity() == 0 {
-            outbox.reserve_exact(1); // most turns send one message: not room for four
-        }
-        outbox.push((A::INFO, envelope));
-        Ok(())
-    }
-
-    /// Sends `msg` and waits for the reply.
-    ///
-    /// Turns of one instance never overlap, so an ask that (directly or not) waits on the
-    /// asking instance cannot be served: it ends in a `timeout` error, not a hang. Use
-    /// [`ActorRef::send`] for calls that may come back.
-    pub fn ask<M: Message>(
-        &self,
-        msg: &M,
-    ) -> impl Future<Output = Result<<A as Handles<M>>::Reply, Error>> + 'static
-    where
-        A: Handles<M>,
-    {
-        let request = self.envelope(msg);
-        let port = self.ctx.port.clone();
-        async move {
-            let reply = port.ask(A::INFO, request?).await?;
-            let payload = reply.into_result()?;
-            serde_json::from_str(payload.get()).map_err(|e| Error::ActorError {
-                reason: format!("reply to {} does not decode: {e}", M::TYPE),
-            })
-        }
     }
 }

@@ -10,47 +10,19 @@
 //! envelope; a client's frame can never set it. Replies are full envelopes from the gateway's own address, `to`
 //! the client address declared for the request's type, with `replyTo` = the request's id.
 
-use crate::actor::ActorInfo;
 use crate::address::Address;
-use crate::context::Port;
 use crate::envelope::{error_payload, null_payload, to_raw, Envelope, ERROR_TYPE, RESPONSE_SUFFIX};
 use crate::error::Error;
+use crate::info::ActorInfo;
+pub use crate::info::{Forward, GatewayInfo, ReplyRoute};
 use crate::limit::{MAX_FRAME_BYTES, MAX_ID_BYTES, MAX_INFLIGHT};
+use crate::port::Port;
 use crate::principal::Principal;
 use serde_json::value::RawValue;
 use std::cell::Cell;
 use std::sync::Arc;
 /// The type of the first frame a client receives.
 pub const ESTABLISHED_TYPE: &str = "SessionEstablished";
-
-/// A gateway's routing table.
-#[derive(Debug)]
-pub struct GatewayInfo {
-    /// Which address kinds go to which actor types.
-    pub forwards: &'static [Forward],
-    /// Where replies go, by request type.
-    pub replies: &'static [ReplyRoute],
-    /// Where every other reply goes (errors and `SessionEstablished` included).
-    pub default_reply_to: &'static str,
-}
-
-/// Frames whose `to` has kind `kind` go to actors of type `target`.
-#[derive(Debug)]
-pub struct Forward {
-    /// The address kind.
-    pub kind: &'static str,
-    /// The actor type (and so its Durable Object binding).
-    pub target: &'static ActorInfo,
-}
-
-/// Successful replies to requests of type `message_type` go to the client address `to`.
-#[derive(Debug)]
-pub struct ReplyRoute {
-    /// The request's wire type.
-    pub message_type: &'static str,
-    /// The client address, e.g. `client:coordinator-proxy`.
-    pub to: &'static str,
-}
 
 /// One frame from a client.
 #[derive(Debug, Clone, Copy)]
@@ -59,24 +31,6 @@ pub enum Frame<'a> {
     Text(&'a str),
     /// A binary frame.
     Binary(&'a [u8]),
-}
-
-impl GatewayInfo {
-    /// The forward route of an address kind.
-    pub fn forward(&self, kind: &str) -> Option<&'static ActorInfo> {
-        self.forwards
-            .iter()
-            .find(|f| f.kind == kind)
-            .map(|f| f.target)
-    }
-
-    /// Where the reply to a successful request of `message_type` goes.
-    pub fn reply_to(&self, message_type: &str) -> &'static str {
-        self.replies
-            .iter()
-            .find(|r| r.message_type == message_type)
-            .map_or(self.default_reply_to, |r| r.to)
-    }
 }
 
 /// A client socket as its gateway sees it: who is on it, and its requests awaiting replies.

@@ -14,10 +14,11 @@
 //! Both hosts run actors through [`Instance`], so these rules exist once.
 
 use crate::actor::Actor;
-use crate::context::{Ctx, Outcome, Port};
+use crate::context::{Ctx, Outcome};
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::persist::{SaveBatch, Saved};
+use crate::port::Port;
 use crate::timer::Timers;
 use crate::turn::TurnGate;
 use serde_json::value::RawValue;

@@ -25,12 +25,14 @@ pub mod envelope;
 mod error;
 pub mod future;
 pub mod gateway;
+mod info;
 pub mod instance;
 mod limit;
 mod message;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod persist;
+mod port;
 mod principal;
 pub mod storage;
 mod support;
@@ -38,20 +40,22 @@ pub mod timer;
 pub mod turn;
 pub mod upgrade;
 
-pub use actor::{Actor, ActorInfo, Handles, RouteInfo};
+pub use actor::{Actor, ActorRef, Handles};
 pub use address::{Address, AddressError};
 pub use block_on::block_on;
 pub use branch::{Branch, BranchKind};
 pub use collections::{Indexed, Table};
-pub use context::{ActorRef, Ctx, Port};
+pub use context::Ctx;
 pub use envelope::{DecodeError, Envelope};
 pub use error::{Error, ErrorPayload, IntoWireError};
+pub use info::{ActorInfo, Forward, GatewayInfo, ReplyRoute, RouteInfo};
 pub use limit::{
     check_id, is_valid_session_name, Limit, ASK_TIMEOUT_MS, MAX_FRAME_BYTES, MAX_ID_BYTES,
     MAX_INFLIGHT, MAX_SESSION_NAME_BYTES,
 };
 pub use message::{Message, Payload};
 pub use persist::{EntryField, PMap, PQueue, PSet};
+pub use port::Port;
 pub use principal::{scoped_name, Principal};
 pub use storage::{ListOptions, MemoryStorage, Storage, StorageError, WriteBatch};
 
@@ -60,11 +64,11 @@ pub use duract_macros::{actor, message, payload, route};
 /// What generated code uses. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::actor::{ActorInfo, RouteInfo};
     pub use crate::branch::{Branch, BranchKind};
     #[cfg(feature = "checklist")]
     pub use crate::checklist::{hit, hit_in};
-    pub use crate::gateway::{Delivered, Forward, GatewayInfo, ReplyRoute};
+    pub use crate::gateway::Delivered;
+    pub use crate::info::{ActorInfo, Forward, GatewayInfo, ReplyRoute, RouteInfo};
     pub use crate::persist::{SaveBatch, Saved, ENTRIES_PREFIX, FIELD_PREFIX};
     pub use crate::storage::Storage;
     pub use crate::support::*;

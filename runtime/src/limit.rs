@@ -11,8 +11,8 @@
 //! pub const MAX_WORKERS: Limit = Limit::new("MAX_WORKERS", 10_000);
 //! ```
 
-use crate::context::Port;
 use crate::error::Error;
+use crate::port::Port;
 
 /// A limit: the variable that sets it and its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

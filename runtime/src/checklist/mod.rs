@@ -35,8 +35,8 @@
 //! A hit file names the fingerprint of each actor's table it recorded hits for; the command
 //! refuses hit files whose fingerprint of an actor differs from the current table's (stale).
 
-use crate::actor::ActorInfo;
 use crate::branch::{Branch, BranchKind};
+use crate::info::ActorInfo;
 pub use duract_checklist::format::{
     fingerprint, HitFile, Hits, TableActor, TableBranch, TableFile, HITS_FORMAT, TABLE_FORMAT,
 };

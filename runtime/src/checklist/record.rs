@@ -7,7 +7,7 @@
 //! (libtest names each test's thread after the test), prefixed by the test binary's name.
 
 use super::{table_fingerprint, HitFile, Hits, HITS_FORMAT};
-use crate::actor::ActorInfo;
+use crate::info::ActorInfo;
 use duract_checklist::Fnv;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};

@@ -138,7 +138,6 @@ fn env_var(env: &Env, name: &str) -> Option<String> {
         .as_string()
 }
 
-
 /// The path of the hits endpoint, in builds with the crate feature `checklist` only: `GET`
 /// answers the hits recorded in this isolate since the last `GET` as a hit file
 /// (`application/json`) and forgets them (see the module docs of `durable`). Without the

@@ -2,11 +2,11 @@
 
 use super::port::{DurablePort, INSTANCE_HEADER};
 use crate::actor::Actor;
-use crate::context::Port;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::gateway::{self, Frame, GatewayInfo, Socket};
 use crate::instance::Instance;
+use crate::port::Port;
 use crate::principal::Principal;
 use crate::storage::{ListOptions, Storage};
 use crate::upgrade::Ticket;

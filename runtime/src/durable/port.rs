@@ -3,12 +3,12 @@
 use super::rpc::Stubs;
 use super::storage::{describe, DurableStorage};
 use super::timeout::Timeout;
-use crate::actor::ActorInfo;
 use crate::address::Address;
-use crate::context::Port;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
+use crate::info::ActorInfo;
+use crate::port::Port;
 use crate::principal::{scoped_name, Principal};
 use crate::storage::Storage;
 use std::cell::{Cell, OnceCell, RefCell};

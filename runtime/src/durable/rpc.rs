@@ -5,9 +5,9 @@
 //! instance keeps what it found for the targets it calls ([`Stubs`]).
 
 use super::storage::describe;
-use crate::actor::ActorInfo;
 use crate::envelope::Envelope;
 use crate::error::Error;
+use crate::info::ActorInfo;
 use crate::principal::scoped_name;
 use std::cell::RefCell;
 use std::collections::HashMap;

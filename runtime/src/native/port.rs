@@ -3,12 +3,12 @@
 
 use super::ask::Reply;
 use super::faults::FaultStorage;
-use crate::actor::ActorInfo;
 use crate::address::Address;
-use crate::context::Port;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
+use crate::info::ActorInfo;
+use crate::port::Port;
 use crate::storage::Storage;
 use std::rc::{Rc, Weak};
 

@@ -1,0 +1,40 @@
+//! The port: what a host provides to the actors it runs (the clock, storage, delivery to
+//! other actors, background work, the alarm, configuration). Everything above it is
+//! host-agnostic; the native and Durable Object hosts each implement it.
+
+use crate::address::Address;
+use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::future::LocalBoxFuture;
+use crate::info::ActorInfo;
+use crate::storage::Storage;
+
+/// What a host provides to the actors it runs. One `Port` per actor instance.
+pub trait Port {
+    /// The instance's own address.
+    fn address(&self) -> &Address;
+    /// Milliseconds since the Unix epoch (virtual on the native host).
+    fn now(&self) -> u64;
+    /// A fresh message id, unique across the system.
+    fn fresh_id(&self) -> String;
+    /// The instance's storage.
+    fn storage(&self) -> &dyn Storage;
+    /// Delivers `envelope` to an actor of type `target` in the background; its reply is
+    /// dropped. Never blocks the caller.
+    fn send(&self, target: &'static ActorInfo, envelope: Envelope);
+    /// Delivers `envelope` to an actor of type `target` and resolves to the reply envelope;
+    /// fails with `timeout` when no reply comes in time (an ask cycle, say) or `actor_error`
+    /// when the target is unreachable.
+    fn ask(
+        &self,
+        target: &'static ActorInfo,
+        envelope: Envelope,
+    ) -> LocalBoxFuture<'static, Result<Envelope, Error>>;
+    /// Runs `work` in the background, after the reply if need be (Durable Objects' `wait_until`).
+    fn spawn(&self, work: LocalBoxFuture<'static, ()>);
+    /// The durable timers changed; `next` is the earliest due time (ms since the epoch). The
+    /// host arms its alarm for it (or clears it).
+    fn arm_alarm(&self, next: Option<u64>);
+    /// A configuration variable (`WORK_MS`, ...).
+    fn var(&self, name: &str) -> Option<String>;
+}
