@@ -53,3 +53,21 @@ test("limits: 1 MiB is served, 1 MiB + 1 byte and 16 MiB are too_large, and the 
   assert.equal(status.payload.queuedTasks, 1);
   await s.close();
 });
+
+test("lone surrogates: an id or a field name holding one is read as JSON.parse reads it, and the id comes back in replyTo", async () => {
+  const s = await openSession(worker.url, `session=${uid("s")}`);
+  const c = `coordinator:${uid("c")}`;
+  const id = `\ud800${uid("r")}`; // a lone high surrogate: JSON.stringify writes "\ud800"
+  const frame = JSON.stringify({ to: c, from: "client:ui", type: "get_status", payload: null, id, timestamp: Date.now(), ["x\udc01"]: 1 });
+  assert.match(frame, /\\ud800/);
+  const reply = await new Promise((resolve) => {
+    s.ws.on("message", (d) => {
+      const f = JSON.parse(d.toString());
+      if (f.type !== "SessionEstablished") resolve(f);
+    });
+    s.ws.send(frame);
+  });
+  assert.equal(reply.type, "get_statusResponse");
+  assert.equal(reply.replyTo, id, "the id, lone surrogate included");
+  await s.close();
+});

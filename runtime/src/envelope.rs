@@ -86,10 +86,14 @@ impl Envelope {
     ///
     /// This is how a client's frame is read: an `auth` field in it is ignored, so a client
     /// cannot name a principal.
+    ///
+    /// Lone UTF-16 surrogate escapes, which JavaScript clients can send, are read as stand-ins
+    /// that [`Envelope::encode_for_client`] writes back as they were.
     pub fn decode(text: &str) -> Result<Envelope, DecodeError> {
-        Envelope::decode_checked(text, false).map_err(|error| DecodeError {
+        let text = crate::surrogates::read(text);
+        Envelope::decode_checked(&text, false).map_err(|error| DecodeError {
             error,
-            request_id: probe_request_id(text),
+            request_id: probe_request_id(&text),
         })
     }
 
@@ -135,6 +139,12 @@ impl Envelope {
     /// Encodes the envelope as one JSON object (`replyTo` only when set).
     pub fn encode(&self) -> String {
         serde_json::to_string(&WireOut::from(self)).expect("an envelope always encodes")
+    }
+
+    /// [`Envelope::encode`] for a client: lone surrogates a client sent (see
+    /// [`Envelope::decode`]) are written back as the escapes they were.
+    pub fn encode_for_client(&self) -> String {
+        crate::surrogates::write(self.encode())
     }
 
     /// A request: `payload` is serialized now.

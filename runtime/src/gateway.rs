@@ -245,7 +245,7 @@ fn client_frame(
         reply_to,
         principal: None,
     }
-    .encode()
+    .encode_for_client()
 }
 
 /// The reply of a gateway to an actor's push (an envelope an actor sends to a session, e.g.

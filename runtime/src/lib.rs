@@ -36,6 +36,7 @@ mod port;
 mod principal;
 pub mod storage;
 mod support;
+mod surrogates;
 pub mod timer;
 pub mod turn;
 pub mod upgrade;

@@ -143,7 +143,7 @@ impl<A: Actor> Object<A> {
     /// session as is; the reply's payload is `{"delivered": <sockets>}`.
     fn broadcast_envelope(&self, mut envelope: Envelope) -> Envelope {
         envelope.principal = None; // clients never see principals
-        let delivered = self.broadcast(&envelope.encode());
+        let delivered = self.broadcast(&envelope.encode_for_client());
         let result = crate::envelope::to_raw(&gateway::Delivered { delivered });
         self.reply(&envelope, result)
     }

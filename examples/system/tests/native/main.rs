@@ -6,6 +6,7 @@ mod common;
 mod connection;
 mod direct_calls;
 mod edge_cases;
+mod fuzz;
 mod persistence;
 mod protocol;
 mod revision3;
