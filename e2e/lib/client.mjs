@@ -1,7 +1,22 @@
-// A WebSocket client of the session gateway: sends envelopes and finds each reply by its
-// `replyTo`, never by position.
+// Two clients of the session gateway. `openSession`: raw frames, for the tests of the
+// gateway's own checks and of the envelopes it writes; it sends envelopes and finds each reply
+// by its `replyTo`, never by position. `connectClient`: the TypeScript client of clients/ts
+// (built by `npm test`'s pretest), for tests of what the actors answer.
 import WebSocket from "ws";
 import { randomUUID } from "node:crypto";
+import { connect } from "../../clients/ts/dist/index.js";
+
+export { DuractError } from "../../clients/ts/dist/index.js";
+
+/**
+ * The TypeScript client (clients/ts) connected to the gateway at `baseUrl`, over `ws`:
+ * `client.ask(to, { type, payload })` resolves to the reply's payload or rejects with a
+ * `DuractError` carrying the `Error` reply's `code`. Options are the client's (`session`,
+ * `userId`, `token`, `maxInflight`, ...).
+ */
+export function connectClient(baseUrl, options = {}) {
+  return connect(baseUrl, { WebSocket, ...options });
+}
 
 export function uid(prefix = "t") {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

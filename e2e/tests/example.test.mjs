@@ -1,6 +1,8 @@
 // The example system in workerd (Miniflare), in the seven categories of the seed's methodology,
 // against protocol.md. Every request has a unique id and every reply is found by its replyTo;
-// waits poll a condition with a bound, never a guessed sleep.
+// waits poll a condition with a bound, never a guessed sleep. The gateway's checks and the
+// envelopes it writes are tested with raw frames (openSession); what the actors answer, through
+// the TypeScript client (connectClient).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { startWorker } from "../lib/worker.mjs";
 import { collectHitsPerTest } from "../lib/hits.mjs";
-import { openSession, uid, eventually } from "../lib/client.mjs";
+import { openSession, connectClient, uid, eventually } from "../lib/client.mjs";
 
 const WORK_MS = 150;
 const VARS = { WORK_MS: String(WORK_MS), MAX_FRAME_BYTES: "4096" };
@@ -31,6 +33,17 @@ async function fresh() {
   const s = await openSession(worker.url, `session=${uid("s")}`);
   return { s, c: `coordinator:${uid("c")}` };
 }
+
+/** The TypeScript client on a fresh session, and a fresh coordinator address for the test. */
+async function freshClient() {
+  const client = await connectClient(worker.url, { session: uid("s") });
+  return { client, c: `coordinator:${uid("c")}` };
+}
+
+/** Asks `get_status` of `c`. */
+const status = (client, c, payload) => client.ask(c, { type: "get_status", payload });
+/** Asks `get_state` of worker `w`. */
+const state = (client, w) => client.ask(`worker:${w}`, { type: "get_state" });
 
 function assertEnvelope(frame) {
   for (const field of ["to", "from", "type", "id"]) {
@@ -178,80 +191,78 @@ test("protocol: a reply is a full envelope correlated by replyTo, with a fresh i
 // 4. Complete workflows -----------------------------------------------------------------------
 
 test("workflow: register -> assign -> process -> complete -> status", async () => {
-  const { s, c } = await fresh();
+  const { client, c } = await freshClient();
   const w = uid("w");
   const t = uid("t");
-  await s.request(c, "register_worker", { workerId: w });
-  const assigned = await s.request(c, "assign_task", { taskId: t });
-  assert.deepEqual(assigned.payload, { status: "assigned", taskId: t, workerId: w });
+  await client.ask(c, { type: "register_worker", payload: { workerId: w } });
+  const assigned = await client.ask(c, { type: "assign_task", payload: { taskId: t } });
+  assert.deepEqual(assigned, { status: "assigned", taskId: t, workerId: w });
   const done = await eventually(
-    () => s.request(c, "get_status", null),
-    (r) => r.payload.activeTasks.length === 0,
+    () => status(client, c),
+    (r) => r.activeTasks.length === 0,
   );
-  assert.deepEqual(done.payload, { workers: [w], queuedTasks: 0, activeTasks: [] });
-  const state = await s.request(`worker:${w}`, "get_state", null);
-  assert.deepEqual(state.payload, { workerId: w, currentTask: null, processedCount: 1 });
-  await s.close();
+  assert.deepEqual(done, { workers: [w], queuedTasks: 0, activeTasks: [] });
+  assert.deepEqual(await state(client, w), { workerId: w, currentTask: null, processedCount: 1 });
+  await client.close();
 });
 
 test("workflow: tasks queued before any worker go out oldest first as workers register", async () => {
-  const { s, c } = await fresh();
+  const { client, c } = await freshClient();
   const [t1, t2, t3] = [uid("t"), uid("t"), uid("t")];
-  assert.equal((await s.request(c, "assign_task", t1)).payload.position, 1);
-  assert.equal((await s.request(c, "assign_task", t2)).payload.position, 2);
-  assert.equal((await s.request(c, "assign_task", t3)).payload.position, 3);
+  assert.equal((await client.ask(c, { type: "assign_task", payload: t1 })).position, 1);
+  assert.equal((await client.ask(c, { type: "assign_task", payload: t2 })).position, 2);
+  assert.equal((await client.ask(c, { type: "assign_task", payload: t3 })).position, 3);
   const w = uid("w");
-  await s.request(c, "register_worker", { workerId: w });
-  const status = await s.request(c, "get_status", null);
-  assert.deepEqual(status.payload.activeTasks, [[t1, w]]);
-  assert.equal(status.payload.queuedTasks, 2);
+  await client.ask(c, { type: "register_worker", payload: { workerId: w } });
+  const now = await status(client, c);
+  assert.deepEqual(now.activeTasks, [[t1, w]]);
+  assert.equal(now.queuedTasks, 2);
   // Auto-assignment on completion: the same worker works through the queue in order.
   const finished = await eventually(
-    () => s.request(`worker:${w}`, "get_state", null),
-    (r) => r.payload.processedCount === 3,
+    () => state(client, w),
+    (r) => r.processedCount === 3,
   );
-  assert.equal(finished.payload.currentTask, null);
-  await s.close();
+  assert.equal(finished.currentTask, null);
+  await client.close();
 });
 
 test("workflow: fire-and-forget: the work goes on after the assign reply", async () => {
-  const { s, c } = await fresh();
+  const { client, c } = await freshClient();
   const w = uid("w");
   const t = uid("t");
-  await s.request(c, "register_worker", { workerId: w });
-  await s.request(c, "assign_task", t);
+  await client.ask(c, { type: "register_worker", payload: { workerId: w } });
+  await client.ask(c, { type: "assign_task", payload: t });
   const working = await eventually(
-    () => s.request(`worker:${w}`, "get_state", null),
-    (r) => r.payload.currentTask === t || r.payload.processedCount === 1,
+    () => state(client, w),
+    (r) => r.currentTask === t || r.processedCount === 1,
   );
-  assert.ok(working.payload.currentTask === t || working.payload.processedCount === 1);
-  await s.close();
+  assert.ok(working.currentTask === t || working.processedCount === 1);
+  await client.close();
 });
 
 test("workflow: workerId defaults to the sender's id; registering again is idempotent", async () => {
-  const { s, c } = await fresh();
-  const r = await s.request(c, "register_worker", null);
-  assert.deepEqual(r.payload, { status: "registered", workerId: "ui" });
+  const { client, c } = await freshClient();
+  const r = await client.ask(c, { type: "register_worker" }); // payload null
+  assert.deepEqual(r, { status: "registered", workerId: "ui" });
   const t = uid("t");
-  await s.request(c, "assign_task", t); // ui is busy with t now
-  const again = await s.request(c, "register_worker", {});
-  assert.deepEqual(again.payload, { status: "registered", workerId: "ui" });
-  const status = await s.request(c, "get_status", null);
-  assert.deepEqual(status.payload.workers, ["ui"]);
-  await s.close();
+  await client.ask(c, { type: "assign_task", payload: t }); // ui is busy with t now
+  const again = await client.ask(c, { type: "register_worker", payload: {} });
+  assert.deepEqual(again, { status: "registered", workerId: "ui" });
+  assert.deepEqual((await status(client, c)).workers, ["ui"]);
+  await client.close();
 });
 
 test("workflow: get_status pages with {limit, cursor}; an unreadable cursor is invalid_payload", async () => {
-  const { s, c } = await fresh();
-  for (const w of ["a", "b", "c"]) await s.request(c, "register_worker", { workerId: w });
-  const first = await s.request(c, "get_status", { limit: 2 });
-  assert.deepEqual(first.payload.workers, ["a", "b"]);
-  assert.equal(first.payload.workerCount, 3);
-  const second = await s.request(c, "get_status", { limit: 2, cursor: first.payload.nextCursor });
-  assert.deepEqual(second.payload.workers, ["c"]);
-  assert.equal(second.payload.nextCursor, null);
-  assertError(await s.request(c, "get_status", { limit: 2, cursor: "bogus" }), "invalid_payload");
-  await s.close();
+  const { client, c } = await freshClient();
+  for (const w of ["a", "b", "c"]) await client.ask(c, { type: "register_worker", payload: { workerId: w } });
+  const first = await status(client, c, { limit: 2 });
+  assert.deepEqual(first.workers, ["a", "b"]);
+  assert.equal(first.workerCount, 3);
+  const second = await status(client, c, { limit: 2, cursor: first.nextCursor });
+  assert.deepEqual(second.workers, ["c"]);
+  assert.equal(second.nextCursor, null);
+  await assert.rejects(status(client, c, { limit: 2, cursor: "bogus" }), { code: "invalid_payload" });
+  await client.close();
 });
 
 // 6. Direct actor calls -------------------------------------------------------------------------
@@ -261,17 +272,16 @@ test("workflow: get_status pages with {limit, cursor}; an unreadable cursor is i
 // called by the coordinator and reported back without any client message to the worker.
 
 test("direct calls: the coordinator calls the worker and the worker calls the coordinator", async () => {
-  const { s, c } = await fresh();
+  const { client, c } = await freshClient();
   const w = uid("w");
-  await s.request(c, "register_worker", { workerId: w });
-  await s.request(c, "assign_task", uid("t"));
+  await client.ask(c, { type: "register_worker", payload: { workerId: w } });
+  await client.ask(c, { type: "assign_task", payload: uid("t") });
   await eventually(
-    () => s.request(c, "get_status", null),
-    (r) => r.payload.activeTasks.length === 0,
+    () => status(client, c),
+    (r) => r.activeTasks.length === 0,
   );
-  const state = await s.request(`worker:${w}`, "get_state", null);
-  assert.equal(state.payload.processedCount, 1);
-  await s.close();
+  assert.equal((await state(client, w)).processedCount, 1);
+  await client.close();
 });
 
 // 7. Edge cases ---------------------------------------------------------------------------------
@@ -323,31 +333,29 @@ test("edge: two sockets of one session: a reply goes only to the socket that ask
 // 5. Persistence (last: it restarts workerd) ----------------------------------------------------
 
 test("persistence: coordinator and worker state survive a restart of workerd, queued and active tasks included", async () => {
-  const { s, c } = await fresh();
+  const { client, c } = await freshClient();
   const w = uid("w");
   const [t1, t2] = [uid("t"), uid("t")];
-  await s.request(c, "register_worker", { workerId: w });
-  await s.request(c, "assign_task", t1);
-  await s.request(c, "assign_task", t2);
-  const before = await s.request(c, "get_status", null);
-  assert.equal(before.payload.queuedTasks + before.payload.activeTasks.length, 2);
-  await s.close();
+  await client.ask(c, { type: "register_worker", payload: { workerId: w } });
+  await client.ask(c, { type: "assign_task", payload: t1 });
+  await client.ask(c, { type: "assign_task", payload: t2 });
+  const before = await status(client, c);
+  assert.equal(before.queuedTasks + before.activeTasks.length, 2);
+  await client.close();
 
   await worker.stop();
   await start();
 
-  const s2 = await openSession(worker.url, `session=${uid("s")}`);
-  const after = await s2.request(c, "get_status", null);
-  assert.deepEqual(after.payload.workers, [w]);
+  const client2 = await connectClient(worker.url, { session: uid("s") });
+  assert.deepEqual((await status(client2, c)).workers, [w]);
   // Both tasks are still known (queued or active), or already done by the resumed worker.
   const done = await eventually(
-    () => s2.request(`worker:${w}`, "get_state", null),
-    (r) => r.payload.processedCount >= 2,
+    () => state(client2, w),
+    (r) => r.processedCount >= 2,
   );
-  assert.equal(done.payload.currentTask, null);
-  const final = await s2.request(c, "get_status", null);
-  assert.deepEqual(final.payload, { workers: [w], queuedTasks: 0, activeTasks: [] });
-  await s2.close();
+  assert.equal(done.currentTask, null);
+  assert.deepEqual(await status(client2, c), { workers: [w], queuedTasks: 0, activeTasks: [] });
+  await client2.close();
 });
 
 test("leases: a task whose worker does not report within TASK_LEASE_MS goes back to the queue", async () => {
@@ -357,26 +365,25 @@ test("leases: a task whose worker does not report within TASK_LEASE_MS goes back
   // is done and slow takes t again.
   await worker.stop();
   await start({ ...VARS, WORK_MS: "1500", TASK_LEASE_MS: "400" });
-  const { s, c } = await fresh();
+  const { client, c } = await freshClient();
   const slow = uid("w");
   const [t, urgent] = [uid("t"), uid("t")];
-  await s.request(c, "register_worker", { workerId: slow });
-  assert.equal((await s.request(c, "assign_task", t)).payload.workerId, slow);
-  assert.equal((await s.request(c, "assign_task", { taskId: urgent, priority: 5 })).payload.status, "queued");
+  await client.ask(c, { type: "register_worker", payload: { workerId: slow } });
+  assert.equal((await client.ask(c, { type: "assign_task", payload: t })).workerId, slow);
+  assert.equal((await client.ask(c, { type: "assign_task", payload: { taskId: urgent, priority: 5 } })).status, "queued");
   const expired = await eventually(
-    () => s.request(c, "get_status", null),
-    (r) => r.payload.activeTasks.some(([task]) => task === urgent),
+    () => status(client, c),
+    (r) => r.activeTasks.some(([task]) => task === urgent),
     { withinMs: 10000, everyMs: 50 },
   );
-  assert.deepEqual(expired.payload.activeTasks, [[urgent, slow]]);
-  assert.equal(expired.payload.queuedTasks, 1, "t waits in the queue");
+  assert.deepEqual(expired.activeTasks, [[urgent, slow]]);
+  assert.equal(expired.queuedTasks, 1, "t waits in the queue");
   const again = await eventually(
-    () => s.request(c, "get_status", null),
-    (r) => r.payload.activeTasks.some(([task]) => task === t),
+    () => status(client, c),
+    (r) => r.activeTasks.some(([task]) => task === t),
     { withinMs: 15000 },
   );
-  assert.deepEqual(again.payload.activeTasks, [[t, slow]]);
-  const state = await s.request(`worker:${slow}`, "get_state", null);
-  assert.equal(state.payload.processedCount, 1, "urgent was done once; the stale timer of t did nothing");
-  await s.close();
+  assert.deepEqual(again.activeTasks, [[t, slow]]);
+  assert.equal((await state(client, slow)).processedCount, 1, "urgent was done once; the stale timer of t did nothing");
+  await client.close();
 });

@@ -34,6 +34,8 @@ pub mod native;
 pub mod persist;
 mod port;
 mod principal;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod storage;
 mod support;
 mod surrogates;
@@ -71,8 +73,12 @@ pub mod __private {
     pub use crate::gateway::Delivered;
     pub use crate::info::{ActorInfo, Forward, GatewayInfo, ReplyRoute, RouteInfo};
     pub use crate::persist::{SaveBatch, Saved, ENTRIES_PREFIX, FIELD_PREFIX};
+    #[cfg(feature = "schema")]
+    pub use crate::schema::{subschema, RouteSchema, RouteSchemas};
     pub use crate::storage::Storage;
     pub use crate::support::*;
+    #[cfg(feature = "schema")]
+    pub use schemars;
     pub use serde;
     pub use serde_json;
     pub use serde_json::value::RawValue;

@@ -167,10 +167,17 @@ fn a_recurring_timer_fires_every_period_across_restarts_until_cancelled() {
     });
     client.ask("counter:a", &every).unwrap();
     host.advance(350).unwrap();
-    assert_eq!(state(&host, "counter:a").log, ["beat@100", "beat@200", "beat@300"]);
+    assert_eq!(
+        state(&host, "counter:a").log,
+        ["beat@100", "beat@200", "beat@300"]
+    );
     host.restart("counter:a").unwrap();
     host.advance(50).unwrap();
-    assert_eq!(state(&host, "counter:a").log.len(), 4, "beat@400 after the restart");
+    assert_eq!(
+        state(&host, "counter:a").log.len(),
+        4,
+        "beat@400 after the restart"
+    );
     let listed = client.ask("counter:a", &ListTimers).unwrap();
     let listed: Vec<(String, u64)> = reply_payload(&listed).unwrap();
     assert_eq!(listed, [("beat".to_owned(), DEFAULT_EPOCH_MS + 500)]);

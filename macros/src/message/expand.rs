@@ -30,6 +30,7 @@ pub fn expand(model: &MessageModel, item: &DeriveInput) -> TokenStream {
             TokenStream::new(),
         )
     };
+    let (derive, schema_attrs) = schema_derive(model, item, derive);
     let message_impl = match model.which {
         Which::Message => message_impl(model, item),
         Which::Payload => TokenStream::new(),
@@ -38,6 +39,7 @@ pub fn expand(model: &MessageModel, item: &DeriveInput) -> TokenStream {
     quote! {
         #[derive(#derive)]
         #[serde(crate = #serde_crate)]
+        #schema_attrs
         #rename_all
         #rename_all_fields
         #item
@@ -45,6 +47,48 @@ pub fn expand(model: &MessageModel, item: &DeriveInput) -> TokenStream {
         #payload_impl
         #message_impl
     }
+}
+
+/// With the feature `schema` (the runtime's `duract/schema`): `JsonSchema` joins the derives,
+/// through the runtime's re-export. schemars reads the serde attributes; `from`/`try_from`
+/// are unset for it (the type's own shape is its schema), so a conversion's source type need
+/// not implement `JsonSchema`. Without the feature, nothing changes.
+fn schema_derive(
+    model: &MessageModel,
+    item: &DeriveInput,
+    derive: TokenStream,
+) -> (TokenStream, TokenStream) {
+    if !cfg!(feature = "schema") {
+        return (derive, TokenStream::new());
+    }
+    let krate = &model.krate;
+    let schemars_crate = format!("{}::__private::schemars", path_text(krate));
+    let unset = ["from", "try_from"]
+        .into_iter()
+        .filter(|key| attr_has_key(item, "serde", key) && !attr_has_key(item, "schemars", key))
+        .map(|key| {
+            let key = syn::Ident::new(key, proc_macro2::Span::call_site());
+            quote!(#[schemars(!#key)])
+        });
+    (
+        quote!(#derive, #krate::__private::schemars::JsonSchema),
+        quote!(#[schemars(crate = #schemars_crate)] #(#unset)*),
+    )
+}
+
+/// Whether the item has `#[<attr>(.. <key> ..)]` at the top level of its arguments.
+fn attr_has_key(item: &DeriveInput, attr: &str, key: &str) -> bool {
+    item.attrs
+        .iter()
+        .filter(|a| a.path().is_ident(attr))
+        .any(|a| match &a.meta {
+            syn::Meta::List(list) => list
+                .tokens
+                .clone()
+                .into_iter()
+                .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == key)),
+            _ => false,
+        })
 }
 
 /// `impl Payload`: what may travel as a message or a reply.

@@ -27,6 +27,7 @@ pub fn expand(model: &RouteModel) -> TokenStream {
     let arms = model.handlers.iter().map(|h| arm(model, h));
     let unique = unique_wire_types(model);
     let hit_unknown = branch::hit_statement(krate, site_id(model, None, Site::UnknownType));
+    let schemas = route_schemas(model);
     quote! {
         const _: () = {
             #(#handles)*
@@ -46,7 +47,40 @@ pub fn expand(model: &RouteModel) -> TokenStream {
                 }
             }
             #unique
+            #schemas
         };
+    }
+}
+
+/// With the feature `schema`: each route's wire type and the schemas of its message and of
+/// its handler's reply, `<Self as Handles<M>>::Reply` (nothing without the feature).
+fn route_schemas(model: &RouteModel) -> TokenStream {
+    if !cfg!(feature = "schema") {
+        return TokenStream::new();
+    }
+    let krate = &model.krate;
+    let self_ty = &model.self_ty;
+    let entries = model.handlers.iter().map(|h| {
+        let message = &h.message;
+        let name = h.name.to_string();
+        let reply = quote_spanned!(reply_type(h).span()=>
+            #krate::__private::subschema::<<#self_ty as #krate::Handles<#message>>::Reply>
+        );
+        quote! {
+            #krate::__private::RouteSchema {
+                message_type: <#message as #krate::Message>::TYPE,
+                internal: <#message as #krate::Message>::INTERNAL,
+                any_payload: <#message as #krate::Message>::ANY_PAYLOAD,
+                handler: #name,
+                message: #krate::__private::subschema::<#message>,
+                reply: #reply,
+            }
+        }
+    });
+    quote! {
+        impl #krate::__private::RouteSchemas for #self_ty {
+            const ROUTE_SCHEMAS: &'static [#krate::__private::RouteSchema] = &[#(#entries),*];
+        }
     }
 }
 

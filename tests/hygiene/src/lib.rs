@@ -11,6 +11,10 @@ pub mod hygienic {
     #![no_implicit_prelude]
 
     use ::renamed::{actor, message, payload, route, Ctx, Error, PMap};
+    // schemars' derive (the feature `duract/schema`) calls `.into()` and `Schema::from`: in a
+    // module without the prelude, those two traits must be in scope (no names are imported).
+    #[cfg(feature = "schema")]
+    use ::std::convert::{From as _, Into as _};
     use ::std::option::Option;
     use ::std::string::String;
     use ::std::vec::Vec;

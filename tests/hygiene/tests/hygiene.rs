@@ -80,3 +80,28 @@ fn hygienic_actors_dispatch_and_persist() {
     assert_eq!(gateway.forward("echo-er").unwrap().class, "Echoer");
     assert_eq!(gateway.reply_to("bump"), "client:counter");
 }
+
+/// With the feature `schema`: the hygienic declarations give their schemas and types too.
+#[cfg(feature = "schema")]
+#[test]
+fn schemas_of_the_hygienic_declarations() {
+    let generated = renamed::schema::Api::new()
+        .gateway::<Gate>()
+        .actor::<Counter>()
+        .actor::<Echo>()
+        .generate();
+    let names: Vec<&str> = generated.json.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["counter.json", "echo-er.json", "gate.json"]);
+    let ts = &generated.typescript;
+    for expected in [
+        "export interface Ping {",
+        "export type Bump =",
+        "ping: { payload: Ping; reply: Pong; internal: false };",
+        "reset_all: { payload: unknown; reply: null; internal: true };",
+        "bump: { payload: Bump; reply: number; internal: false };",
+        "export type EchoErRoutes = {",
+        "  \"echo-er\": EchoErRoutes;",
+    ] {
+        assert!(ts.contains(expected), "{expected} not in\n{ts}");
+    }
+}
