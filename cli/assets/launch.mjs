@@ -1,0 +1,68 @@
+// duract dev's launcher: serves a built worker in workerd through Miniflare, its Durable Object
+// storage in a folder on disk (a restart on the same folder keeps the state). The duract command
+// writes this file and runs it with node, with one argument, a JSON object:
+//   { nodeModules, buildDir, persist, host, port, compatibilityDate, compatibilityFlags,
+//     bindings: { NAME: "value" }, durableObjects: { BINDING: { className, useSQLite } }, name }
+// It prints one JSON line on stdout once workerd listens, {"url":"http://127.0.0.1:8787"}, logs
+// workerd's output on stderr, and stops workerd on SIGINT or SIGTERM.
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import path from "node:path";
+
+const config = JSON.parse(process.argv[2]);
+const require = createRequire(path.join(path.dirname(config.nodeModules), "package.json"));
+const miniflare = await import(pathToFileURL(require.resolve("miniflare")).href);
+const Miniflare = miniflare.Miniflare ?? miniflare.default?.Miniflare;
+
+function lines(stream, write) {
+  let rest = "";
+  stream.on("data", (chunk) => {
+    const parts = (rest + chunk.toString()).split("\n");
+    rest = parts.pop();
+    for (const line of parts) write(line);
+  });
+}
+
+const mf = new Miniflare({
+  name: config.name,
+  host: config.host,
+  port: config.port,
+  compatibilityDate: config.compatibilityDate,
+  compatibilityFlags: config.compatibilityFlags,
+  modulesRoot: config.buildDir,
+  modules: [
+    { type: "ESModule", path: path.join(config.buildDir, "index.js") },
+    { type: "CompiledWasm", path: path.join(config.buildDir, "index_bg.wasm") },
+  ],
+  bindings: config.bindings,
+  durableObjects: config.durableObjects,
+  durableObjectsPersist: config.persist,
+  handleRuntimeStdio: (stdout, stderr) => {
+    lines(stdout, (line) => console.error(line));
+    lines(stderr, (line) => console.error(line));
+  },
+});
+
+let url;
+try {
+  url = (await mf.ready).toString().replace(/\/$/, "");
+} catch (error) {
+  console.error(`duract dev: workerd did not start: ${error?.message ?? error}`);
+  process.exit(1);
+}
+console.log(JSON.stringify({ url }));
+const ws = url.replace(/^http/, "ws");
+console.error(
+  `duract dev: serving ${config.name} on ${url} (WebSocket: ${ws}/ws?session=<name>), ` +
+    `storage in ${config.persist}; Ctrl-C stops it`,
+);
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await mf.dispose();
+  process.exit(0);
+}
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

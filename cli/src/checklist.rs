@@ -1,0 +1,170 @@
+//! `duract checklist [<dir>] [--require HOSTS] [--hits DIR]... [--table FILE] [--out DIR]
+//! [--detail-out DIR] [--skip-stale]`: the crate's branch checklist and its gate.
+//!
+//! 1. the branch table, `checklist/branches.json`, rewritten from the code: from the crate's
+//!    list of actors (`tests/actors.rs`, see [`actors`](crate::actors)), else by the test that
+//!    mentions `DURACT_WRITE_TABLE` (the README's `tests/checklist_table.rs`), run with it set;
+//! 2. the crate's tests with the hit recorder (`--features duract/checklist`), each test binary
+//!    writing its hit file into `<target>/duract-hits/<package>/native`;
+//! 3. the gate of `duract-checklist` (in-process): the hits merged over the table, the checklist
+//!    written stable to `checklist/` (`checklist.md`, `checklist.json`, `lcov.info`) and in full
+//!    to `<target>/duract-checklist/<package>/`, exit 1 when a branch has no hit on a required
+//!    host (default: native) and no waiver.
+//!
+//! `--hits` adds hit files recorded elsewhere (workerd's, collected from a `--checklist` build's
+//! `GET /__duract/hits`); then `--require native,workerd`. Exit status: the gate's (0, 1, 2 for a
+//! refused input), 3 when the tests fail.
+
+use crate::actors;
+use crate::args::Args;
+use crate::project::{show, Project};
+use crate::{say, Failure, Result};
+use std::path::{Path, PathBuf};
+
+/// The cargo feature that turns the recorder on.
+const FEATURE: &str = "duract/checklist";
+
+pub fn run(args: Vec<String>) -> Result<u8> {
+    let args = Args::parse(
+        "checklist",
+        args,
+        &["skip-stale"],
+        &["require", "hits", "table", "out", "detail-out"],
+        1,
+    )?;
+    let project = Project::open(&args.dir())?;
+    let path = |option: &str, default: PathBuf| args.option(option).map_or(default, PathBuf::from);
+    let table = path("table", project.dir.join("checklist").join("branches.json"));
+    let out = path("out", project.dir.join("checklist"));
+    let detail = path(
+        "detail-out",
+        project
+            .target_dir
+            .join("duract-checklist")
+            .join(&project.name),
+    );
+
+    write_table(&project, &table)?;
+
+    let hits = project
+        .target_dir
+        .join("duract-hits")
+        .join(&project.name)
+        .join("native");
+    let _ = std::fs::remove_dir_all(&hits); // an earlier run's files would be merged
+    std::fs::create_dir_all(&hits).map_err(|e| format!("{}: {e}", hits.display()))?;
+    say(
+        "checklist",
+        format!("the tests with the hit recorder -> {}", show(&hits)),
+    );
+    let status = project
+        .cargo("test")
+        .args(["--features", FEATURE])
+        .env("DURACT_HITS_DIR", &hits)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(Failure {
+            message: "the tests failed: no checklist".to_owned(),
+            code: 3,
+        });
+    }
+
+    let mut gate: Vec<String> = vec!["--table".into(), table.display().to_string()];
+    gate.extend(["--hits".into(), hits.display().to_string()]);
+    for extra in args.options("hits") {
+        gate.extend(["--hits".into(), extra.clone()]);
+    }
+    gate.extend([
+        "--require".into(),
+        args.option("require").unwrap_or("native").to_owned(),
+        "--out".into(),
+        out.display().to_string(),
+        "--detail-out".into(),
+        detail.display().to_string(),
+    ]);
+    if args.flag("skip-stale") {
+        gate.push("--skip-stale".into());
+    }
+    let code = duract_checklist::cli::run(
+        gate,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    let checklist = show(&out.join("checklist.md"));
+    match code {
+        duract_checklist::cli::PASSED => say(
+            "checklist",
+            format!(
+                "gate passed: every branch hit or waived ({checklist}; counts and tests: {})",
+                show(&detail.join("checklist.md"))
+            ),
+        ),
+        duract_checklist::cli::FAILED => say(
+            "checklist",
+            format!("gate failed: branches without a hit or a waiver (listed above; {checklist})"),
+        ),
+        _ => say(
+            "checklist",
+            format!("the gate refused its input (status {code})"),
+        ),
+    }
+    Ok(code)
+}
+
+/// Rewrites the branch table from the code.
+fn write_table(project: &Project, table: &Path) -> Result<()> {
+    if project.test_with(actors::ENV).is_some() {
+        let listed = actors::learn_with(project, "checklist", &["--features", FEATURE])?;
+        let Some(text) = listed.table else {
+            return Err(Failure::new(format!(
+                "the crate's test `{}` wrote no branch table (`\"table\": duract::checklist::table_json(ACTORS)`, see `duract new`'s tests/actors.rs)",
+                actors::TEST
+            )));
+        };
+        if std::fs::read_to_string(table).ok().as_deref() == Some(text.as_str()) {
+            say("checklist", format!("{} is current", show(table)));
+        } else {
+            if let Some(parent) = table.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("{}: {e}", parent.display()))?;
+            }
+            std::fs::write(table, text).map_err(|e| format!("{}: {e}", table.display()))?;
+            say(
+                "checklist",
+                format!("wrote the branch table {}", show(table)),
+            );
+        }
+        return Ok(());
+    }
+    if let Some((test, source)) = project.test_with("DURACT_WRITE_TABLE") {
+        say(
+            "checklist",
+            format!(
+                "the branch table: {} with DURACT_WRITE_TABLE=1",
+                show(&source)
+            ),
+        );
+        let status = project
+            .cargo("test")
+            .args(["--quiet", "--features", FEATURE, "--test", &test])
+            .env("DURACT_WRITE_TABLE", "1")
+            .env_remove("DURACT_HITS_DIR")
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            return Err(Failure::new(format!(
+                "writing the branch table failed ({status})"
+            )));
+        }
+        if !table.is_file() {
+            return Err(Failure::new(format!(
+                "{} did not write {}",
+                show(&source),
+                show(table)
+            )));
+        }
+        return Ok(());
+    }
+    Err(Failure::new(actors::missing_list_help(project)))
+}

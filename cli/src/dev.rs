@@ -1,0 +1,238 @@
+//! `duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE]... [--no-build]
+//! [--checklist]`: builds the crate, then serves it in workerd (Miniflare, through Node) with
+//! wrangler.toml's compatibility date and flags, variables and Durable Object bindings, and the
+//! storage on disk (default `<dir>/.duract/state`).
+//!
+//! Variables: wrangler.toml's `[vars]`, then `<dir>/.dev.vars` (local secrets such as
+//! `AUTH_SECRET`), then `--var`. The launcher is [`LAUNCHER`], written to
+//! `~/.cache/duract/dev/` and run with node (on Unix the command becomes node: signals reach it
+//! directly); it prints `{"url": ...}` on stdout once workerd listens.
+
+use crate::args::Args;
+use crate::project::{cache_dir, show, Project};
+use crate::{build, node, wrangler, Failure, Result};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The Node script that starts Miniflare.
+pub const LAUNCHER: &str = include_str!("../assets/launch.mjs");
+
+pub fn run(args: Vec<String>) -> Result<u8> {
+    let args = Args::parse(
+        "dev",
+        args,
+        &["no-build", "checklist"],
+        &["persist", "port", "var", "host"],
+        1,
+    )?;
+    let project = Project::open(&args.dir())?;
+    let checklist = args.flag("checklist");
+    let out = if args.flag("no-build") {
+        build::out_dir(&project, checklist)
+    } else {
+        build::build(&project, checklist)?
+    };
+    for file in ["index.js", "index_bg.wasm"] {
+        if !out.join(file).is_file() {
+            return Err(Failure::new(format!(
+                "{} is missing: run `duract build{}` first",
+                show(&out.join(file)),
+                if checklist { " --checklist" } else { "" }
+            )));
+        }
+    }
+    let toml_path = project.dir.join("wrangler.toml");
+    let text = std::fs::read_to_string(&toml_path).map_err(|_| {
+        Failure::new(format!(
+            "{} has no wrangler.toml (`duract check --fix` writes one from the actors)",
+            show(&project.dir)
+        ))
+    })?;
+    let config = wrangler::parse(&text).map_err(|e| format!("{}: {e}", show(&toml_path)))?;
+
+    let mut vars = config.vars.clone();
+    if let Ok(text) = std::fs::read_to_string(project.dir.join(".dev.vars")) {
+        vars.extend(dev_vars(&text));
+    }
+    for kv in args.options("var") {
+        let (key, value) = kv
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| Failure::usage(format!("duract dev: --var {kv}: expected KEY=VALUE")))?;
+        vars.insert(key.to_owned(), value.to_owned());
+    }
+    let persist = match args.option("persist") {
+        Some(dir) => PathBuf::from(dir),
+        None => project.dir.join(".duract").join("state"),
+    };
+    std::fs::create_dir_all(&persist).map_err(|e| format!("{}: {e}", persist.display()))?;
+    let persist = persist
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", persist.display()))?;
+    let port: u16 =
+        args.option("port").unwrap_or("8787").parse().map_err(|_| {
+            Failure::usage("duract dev: --port takes a port number (0: any free port)")
+        })?;
+
+    let node = node::node()?;
+    let node_modules = node::node_modules_with(&project.dir, "miniflare")?;
+    let launcher = write_launcher()?;
+    let launch = launch_config(
+        &config,
+        &vars,
+        &LaunchPaths {
+            name: config.name.clone().unwrap_or_else(|| project.name.clone()),
+            node_modules,
+            build_dir: out,
+            persist,
+            host: args.option("host").unwrap_or("127.0.0.1").to_owned(),
+            port,
+        },
+    );
+    let mut command = Command::new(node);
+    command.arg(&launcher).arg(launch.to_string());
+    exec(command)
+}
+
+/// `.dev.vars`: `KEY=VALUE` lines (values optionally quoted), `#` comments.
+pub fn dev_vars(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let unquoted = ['"', '\'']
+                .iter()
+                .find_map(|q| v.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+                .unwrap_or(v);
+            (k.trim().to_owned(), unquoted.to_owned())
+        })
+        .collect()
+}
+
+/// Where the launcher runs things.
+pub struct LaunchPaths {
+    pub name: String,
+    pub node_modules: PathBuf,
+    pub build_dir: PathBuf,
+    pub persist: PathBuf,
+    pub host: String,
+    pub port: u16,
+}
+
+/// The launcher's argument.
+pub fn launch_config(
+    config: &wrangler::Wrangler,
+    vars: &BTreeMap<String, String>,
+    paths: &LaunchPaths,
+) -> Value {
+    let sqlite: Vec<String> = config
+        .classes()
+        .into_iter()
+        .filter(|c| c.1 == wrangler::Backend::Sqlite)
+        .map(|c| c.0)
+        .collect();
+    let durable: Map<String, Value> = config
+        .local_bindings()
+        .map(|b| {
+            (
+                b.name.clone(),
+                json!({ "className": b.class_name, "useSQLite": sqlite.contains(&b.class_name) }),
+            )
+        })
+        .collect();
+    json!({
+        "name": paths.name,
+        "nodeModules": paths.node_modules,
+        "buildDir": paths.build_dir,
+        "persist": paths.persist,
+        "host": paths.host,
+        "port": paths.port,
+        "compatibilityDate": config.compatibility_date.as_deref().unwrap_or(wrangler::COMPATIBILITY_DATE),
+        "compatibilityFlags": config.compatibility_flags,
+        "bindings": vars,
+        "durableObjects": durable,
+    })
+}
+
+/// Writes the launcher into `~/.cache/duract/dev/` (replaced atomically when it changed).
+fn write_launcher() -> Result<PathBuf> {
+    let dir = cache_dir().join("dev");
+    let path = dir.join("launch.mjs");
+    if std::fs::read_to_string(&path).ok().as_deref() == Some(LAUNCHER) {
+        return Ok(path);
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let temp = dir.join(format!("launch.mjs.{}", std::process::id()));
+    std::fs::write(&temp, LAUNCHER).map_err(|e| format!("{}: {e}", temp.display()))?;
+    std::fs::rename(&temp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
+}
+
+#[cfg(unix)]
+fn exec(mut command: Command) -> Result<u8> {
+    use std::os::unix::process::CommandExt;
+    let error = command.exec();
+    Err(Failure::new(format!("cannot run node: {error}")))
+}
+
+#[cfg(not(unix))]
+fn exec(mut command: Command) -> Result<u8> {
+    let status = command
+        .status()
+        .map_err(|e| Failure::new(format!("cannot run node: {e}")))?;
+    Ok(status.code().map_or(1, |c| c.clamp(0, 255) as u8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_vars_are_read() {
+        let vars = dev_vars("# secrets\nAUTH_SECRET=\"s3cr=t\"\n\nX = 'y'\nPLAIN=1\nbroken\n");
+        assert_eq!(vars.get("AUTH_SECRET").map(String::as_str), Some("s3cr=t"));
+        assert_eq!(vars.get("X").map(String::as_str), Some("y"));
+        assert_eq!(vars.get("PLAIN").map(String::as_str), Some("1"));
+        assert_eq!(vars.len(), 3);
+    }
+
+    #[test]
+    fn the_launcher_gets_bindings_and_sqlite_classes() {
+        let config = wrangler::parse(
+            "name = \"app\"\nmain = \"build/index.js\"\ncompatibility_date = \"2026-01-01\"\n\
+             [vars]\nA = \"1\"\nN = 5\n\
+             [[durable_objects.bindings]]\nname = \"C_ACTOR\"\nclass_name = \"CActor\"\n\
+             [[durable_objects.bindings]]\nname = \"R\"\nclass_name = \"X\"\nscript_name = \"other\"\n\
+             [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"CActor\"]\n",
+        )
+        .unwrap();
+        let launch = launch_config(
+            &config,
+            &config.vars,
+            &LaunchPaths {
+                name: "app".into(),
+                node_modules: "/nm".into(),
+                build_dir: "/b".into(),
+                persist: "/p".into(),
+                host: "127.0.0.1".into(),
+                port: 0,
+            },
+        );
+        assert_eq!(launch["compatibilityDate"], "2026-01-01");
+        assert_eq!(launch["bindings"], json!({ "A": "1", "N": "5" }));
+        assert_eq!(
+            launch["durableObjects"],
+            json!({ "C_ACTOR": { "className": "CActor", "useSQLite": true } })
+        );
+    }
+
+    #[test]
+    fn the_launcher_reads_its_argument() {
+        assert!(LAUNCHER.contains("JSON.parse(process.argv[2])"));
+        assert!(LAUNCHER.contains("durableObjectsPersist: config.persist"));
+    }
+}
