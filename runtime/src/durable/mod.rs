@@ -13,8 +13,8 @@
 //! envelope's JSON in, the reply's out. Only code holding the namespace binding can call it,
 //! so clients cannot pose as actors. workerd serves RPC only to classes that extend
 //! `DurableObject`; `worker`'s classes do not, so the build appends a few lines to the bundle
-//! that give them its prototype: `node scripts/durable-rpc.mjs build/index.js` (run by
-//! `scripts/build-example`; a crate of your own needs the same step after `worker-build`).
+//! that give them its prototype. `duract build` (the `duract` command, `cli/`) does it after
+//! `worker-build`, for the example and for a crate of your own.
 //! - [`gateway_entry`] routes the worker's `fetch` event to a gateway (`GET /ws`).
 //!
 //! # Checklist builds
@@ -95,8 +95,8 @@ macro_rules! __durable_object {
             }
 
             // The RPC method other actors call (`durable::RPC_METHOD`). Durable Object RPC
-            // needs the class to extend `DurableObject`: scripts/durable-rpc.mjs sets the
-            // exported classes' prototypes after the build.
+            // needs the class to extend `DurableObject`: `duract build` sets the exported
+            // classes' prototypes after the build.
             #[wasm_bindgen::prelude::wasm_bindgen(
                         wasm_bindgen = $crate::durable::__private::wasm_bindgen,
                         wasm_bindgen_futures = $crate::durable::__private::wasm_bindgen_futures,
