@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { IMPLS, DEFAULT_PEER_DIR, checkSources, commonVars, startImpl } from "./servers.mjs";
+import { IMPLS, DEFAULT_PEER_DIR, checkSources, commonVars, snapshotExampleBuild, startImpl as startFrom } from "./servers.mjs";
 import { SCENARIOS, SIZES } from "./scenarios.mjs";
 import { markdownTable, repLines, summarize } from "./stats.mjs";
 import { closeAll, connectMany, drive } from "./client.mjs";
@@ -89,7 +89,16 @@ const baseVars = commonVars(peerDir, { WORK_MS: values["work-ms"] });
 const deepVars = { ...baseVars, WORK_MS: "3600000", TASK_LEASE_MS: "7200000" };
 const root = mkdtempSync(path.join(os.tmpdir(), "duract-bench-"));
 const runId = Date.now().toString(36);
+const build = snapshotExampleBuild(path.join(root, "example-build"));
+/** startImpl with the example from the snapshot taken above. */
+const startImpl = (impl, options) => startFrom(impl, { ...options, exampleBuild: build.dir });
+// Interrupted (Ctrl-C, SIGTERM: wrangler's and Miniflare's own handlers exit the process and stop
+// workerd) or not, the storage folders go with the process.
+process.on("exit", () => {
+  if (!values.keep) rmSync(root, { recursive: true, force: true });
+});
 const started = performance.now();
+const loadBefore = os.loadavg()[0];
 const runsByKey = new Map(scenarios.map((s) => [s.key, []]));
 
 function describe(r) {
@@ -131,7 +140,7 @@ async function stopPool(servers) {
 async function warmUp(server) {
   const coord = `coordinator:warmup-${runId}-${server.impl}`;
   const conns = await connectMany(server.url, `warmup-${runId}-${server.impl}`, 4);
-  await drive(conns, 100, 4, (s, i) =>
+  await drive(conns, 150, 4, (s, i) =>
     i % 3 === 0
       ? [coord, "register_worker", { workerId: `warmup-${runId}-${server.impl}-w${s}-${i}` }]
       : i % 3 === 1
@@ -142,23 +151,45 @@ async function warmUp(server) {
   await new Promise((r) => setTimeout(r, 500)); // let the warm-up's tasks finish
 }
 
-async function runPool(pool, vars) {
+const pause = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs the scenarios of `pool`: both implementations started once for all its runs, or, with
+ * `fresh`, a new instance on new storage for every run (deep state: its 1,000 busy workers stay
+ * live Durable Objects, and the peer's workerd failed with SQLITE_NOMEM at about 2,900 of them).
+ */
+async function runPool(pool, vars, { fresh = false } = {}) {
   const mine = scenarios.filter((s) => s.pool === pool);
   if (!mine.length) return;
-  log(`-- ${pool}: starting both implementations (WORK_MS=${vars.WORK_MS})`);
-  const servers = await startPool(pool, vars);
+  log(`-- ${pool}: ${fresh ? "a fresh instance per run" : "both implementations started once"} (WORK_MS=${vars.WORK_MS})`);
+  let servers = null;
   try {
-    for (const impl of IMPLS) await warmUp(servers[impl]);
+    if (!fresh) {
+      servers = await startPool(pool, vars);
+      for (const impl of IMPLS) await warmUp(servers[impl]);
+    }
     for (const scenario of mine) {
       for (let rep = 1; rep <= reps; rep++) {
         for (const impl of IMPLS) {
           const tag = `${scenario.key}-${runId}-${rep}-${impl}`;
-          await record(scenario, impl, rep, () => scenario.run(servers[impl], { tag, size, log }));
+          await pause(250);
+          await record(scenario, impl, rep, async () => {
+            if (!fresh) return scenario.run(servers[impl], { tag, size, log });
+            const persist = path.join(root, tag);
+            mkdirSync(persist, { recursive: true });
+            const server = await startImpl(impl, { peerDir, persist, vars, onLog: onLog(impl) });
+            try {
+              await warmUp(server);
+              return await scenario.run(server, { tag, size, log });
+            } finally {
+              await server.stop();
+            }
+          });
         }
       }
     }
   } finally {
-    await stopPool(servers);
+    if (servers) await stopPool(servers);
   }
 }
 
@@ -198,9 +229,10 @@ const miniflareVersion = JSON.parse(
   readFileSync(new URL("../node_modules/miniflare/package.json", import.meta.url), "utf8"),
 ).version;
 log(`bench: ${values.quick ? "quick" : "default"} sizes, ${reps} repetitions, storage on disk in ${root}`);
+log(`bench: example build copied from examples/system/build, wasm ${build.bytes} bytes, sha256 ${build.sha256.slice(0, 12)}`);
 try {
   await runPool("main", baseVars);
-  await runPool("deep", deepVars);
+  await runPool("deep", deepVars, { fresh: true });
   await runCold();
 } finally {
   if (!values.keep) rmSync(root, { recursive: true, force: true });
@@ -213,9 +245,11 @@ const out = [
   `## duract example vs JS peer, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
   "",
   `${cpus.length} x ${cpus[0]?.model ?? "cpu"}, Node ${process.version}, Miniflare ${miniflareVersion}; ` +
+    `example build: wasm ${build.bytes.toLocaleString("en-US")} bytes, sha256 ${build.sha256.slice(0, 12)}; ` +
     `${values.quick ? "--quick sizes" : "default sizes"}, ${reps} alternating repetitions per implementation; ` +
     `Durable Object storage on disk; WORK_MS=${baseVars.WORK_MS} (deep state: ${deepVars.WORK_MS}), ` +
-    `MAX_INFLIGHT=${baseVars.MAX_INFLIGHT}, other limits at protocol.md's defaults; run took ${seconds.toFixed(0)} s.`,
+    `MAX_INFLIGHT=${baseVars.MAX_INFLIGHT}, other limits at protocol.md's defaults; run took ${seconds.toFixed(0)} s; ` +
+    `1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after.`,
   "",
   markdownTable(rows),
   "",
@@ -242,7 +276,7 @@ for (const impl of IMPLS) {
 }
 console.log(out.join("\n"));
 if (values.json) {
-  const raw = Object.fromEntries([...runsByKey].map(([k, runs]) => [k, runs.map(({ note, ...r }) => ({ ...r, note }))]));
-  writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), quick: values.quick, reps, seconds, runs: raw }, null, 2));
+  const runs = Object.fromEntries(runsByKey);
+  writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), quick: values.quick, reps, seconds, build, runs }, null, 2));
 }
 process.exit(errorLines.some((l) => l.includes("failed:")) ? 1 : 0);

@@ -22,8 +22,8 @@ export const SIZES = {
     writes1: 300,
     writes20: [20, 25, 4],
     fanout: { workers: 10, tasks: 150, window: 16 },
-    deep: { workers: 200, queued: 2000, mixed: [10, 20, 2] },
-    cold: { queued: 2000 },
+    deep: { workers: 100, queued: 1000, mixed: [10, 20, 2] },
+    cold: { queued: 1000 },
   },
 };
 
@@ -237,13 +237,17 @@ export const SCENARIOS = [
     async run(start, { tag, size, prepared }) {
       const t0 = performance.now();
       const server = await start();
-      const ready = performance.now();
-      const conn = await connect(server.url, `${tag}-cold`);
-      const open = performance.now();
-      const r = await conn.request(prepared.coord, "get_status", null);
-      const end = performance.now();
-      await conn.close();
-      await server.stop();
+      let ready, open, end, r;
+      try {
+        ready = performance.now();
+        const conn = await connect(server.url, `${tag}-cold`);
+        open = performance.now();
+        r = await conn.request(prepared.coord, "get_status", null);
+        end = performance.now();
+        await conn.close();
+      } finally {
+        await server.stop();
+      }
       const q = r.frame?.payload?.queuedTasks;
       if (r.frame?.type !== "get_statusResponse" || q !== size.cold.queued) {
         throw new Error(`first reply after restart: ${r.frame ? JSON.stringify(r.frame).slice(0, 300) : "none"}`);

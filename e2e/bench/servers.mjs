@@ -6,10 +6,13 @@
 //     examples/system/wrangler.toml, as e2e/lib/worker.mjs starts it;
 //   - "peer": the plain-JavaScript peer (../shared/peer), its five ES modules listed one by one,
 //     with the bindings and compatibility date of its own wrangler.toml.
-// Both get the same variables (the caller's), so limits and WORK_MS match.
+// Both get the same variables (the caller's), so limits and WORK_MS match. The example's build is
+// copied once at the start (`snapshotExampleBuild`), so that a rebuild during the bench (others
+// may be working in the repository) cannot change what is measured halfway.
 import { Miniflare } from "miniflare";
 import { unstable_readConfig } from "wrangler";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -51,14 +54,25 @@ export function commonVars(peerDir, overrides = {}) {
   return out;
 }
 
-function miniflareOptions(impl, peerDir) {
+/**
+ * Copies the example's build (index.js, index_bg.wasm: index.js imports nothing else) into `dir`;
+ * returns `{ dir, sha256, bytes }` of the wasm copied.
+ */
+export function snapshotExampleBuild(dir) {
+  mkdirSync(dir, { recursive: true });
+  for (const file of ["index.js", "index_bg.wasm"]) copyFileSync(path.join(EXAMPLE_BUILD, file), path.join(dir, file));
+  const wasm = readFileSync(path.join(dir, "index_bg.wasm"));
+  return { dir, sha256: createHash("sha256").update(wasm).digest("hex"), bytes: wasm.length };
+}
+
+function miniflareOptions(impl, peerDir, exampleBuild) {
   if (impl === "example") {
     return {
       config: readConfig(EXAMPLE_DIR),
-      modulesRoot: EXAMPLE_BUILD,
+      modulesRoot: exampleBuild,
       modules: [
-        { type: "ESModule", path: path.join(EXAMPLE_BUILD, "index.js") },
-        { type: "CompiledWasm", path: path.join(EXAMPLE_BUILD, "index_bg.wasm") },
+        { type: "ESModule", path: path.join(exampleBuild, "index.js") },
+        { type: "CompiledWasm", path: path.join(exampleBuild, "index_bg.wasm") },
       ],
     };
   }
@@ -73,13 +87,14 @@ function miniflareOptions(impl, peerDir) {
 }
 
 /**
- * Starts `impl` ("example" | "peer") with storage in the folder `persist`. Resolves to
+ * Starts `impl` ("example" | "peer") with storage in the folder `persist`, the example from
+ * `exampleBuild` (default: examples/system/build itself). Resolves to
  * `{ impl, url, readyMs, stop }` (readyMs: from the call until Miniflare reported ready).
  * `onLog` gets each line workerd prints (default: dropped).
  */
-export async function startImpl(impl, { peerDir, persist, vars, onLog }) {
+export async function startImpl(impl, { peerDir, persist, vars, onLog, exampleBuild = EXAMPLE_BUILD }) {
   const t0 = performance.now();
-  const { config, modulesRoot, modules } = miniflareOptions(impl, peerDir);
+  const { config, modulesRoot, modules } = miniflareOptions(impl, peerDir, exampleBuild);
   const sqlite = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
   const durableObjects = {};
   for (const b of config.durable_objects?.bindings ?? []) {

@@ -83,7 +83,8 @@ export function repLines(rows, runsByKey) {
       const fmt = (r) => {
         if (r.failed) return `failed (${r.failed})`;
         const v = row.scenario.lowerIsBetter ? fmtMs(r.value) : fmtRate(r.value);
-        return `${v} [p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}]${r.note ? ` ${r.note}` : ""}`;
+        const lat = Number.isFinite(r.p50) ? ` [p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}]` : "";
+        return `${v}${lat}${r.note ? ` ${r.note}` : ""}`;
       };
       out.push(`- ${row.scenario.key}, ${impl}: ${mine.map(fmt).join("; ")}`);
     }
