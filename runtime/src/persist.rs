@@ -2,9 +2,9 @@
 //!
 //! `#[actor]` stores each plain field under `f/<field>` and rewrites it only when its JSON
 //! differs from what was last saved ([`Saved`]). A field marked `#[persist(entries)]` must be
-//! an [`EntryField`] ([`PMap`], [`PSet`], [`PQueue`]): each entry has its own key
-//! `e/<field>/<entry>`, and a turn writes only the entries it changed, so changing one entry
-//! of a 100,000-entry queue writes one key.
+//! an [`EntryField`] ([`PMap`], [`PSet`], [`PQueue`], or a [`Table`](crate::Table) with its
+//! indexes): each entry has its own key `e/<field>/<entry>`, and a turn writes only the
+//! entries it changed, so changing one entry of a 100,000-entry queue writes one key.
 
 use crate::error::Error;
 use crate::storage::WriteBatch;

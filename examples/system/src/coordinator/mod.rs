@@ -4,26 +4,22 @@
 //! Beyond protocol.md (a client sending only its fields sees exactly its behaviour):
 //! `assign_task` may carry `priority` (higher first, FIFO within a priority) and `requires`
 //! (a capability); `register_worker` may carry `capabilities`; `get_status` may take
-//! `{limit, cursor}` for one bounded page. Every operation costs O(log n) and writes a
-//! constant number of keys, whatever the number of workers or queued tasks. One durable
-//! timer, set for the earliest expiry, serves every lease (`check_leases`), so completing a
-//! task writes three keys: its lease, the next task's lease and that task's queue entry.
+//! `{limit, cursor}` for one bounded page. The state is three [`Table`]s, one row per worker
+//! or task: every operation costs O(log n) and writes a constant number of keys, whatever the
+//! number of workers or queued tasks. One durable timer, set for the earliest expiry, serves
+//! every lease (`check_leases`), so completing a task writes three keys: its lease, the next
+//! task's lease and that task's queue entry.
 
-mod assign_payload;
-mod leases;
-mod queue_entry;
-mod roster;
-mod task_queue;
+mod messages;
+mod state;
 
-use assign_payload::AssignPayload;
-pub use leases::{Lease, LeaseCursor, Leases};
-pub use roster::Roster;
-pub use task_queue::{Queued, TaskQueue};
+pub use messages::*;
+use state::{Lease, Member, Waiting, WorkerIndex};
 
 use crate::worker::{ProcessTask, Worker};
-use duract::{actor, message, payload, route, Ctx, Error, Limit};
-use serde_json::Value;
+use duract::{actor, route, Ctx, Error, Limit, Table};
 use smol_str::SmolStr;
+use std::iter::once;
 
 /// Registered workers per coordinator; registering a new id beyond it is `limit_exceeded`.
 pub const MAX_WORKERS: Limit = Limit::new("MAX_WORKERS", 10_000);
@@ -31,182 +27,22 @@ pub const MAX_WORKERS: Limit = Limit::new("MAX_WORKERS", 10_000);
 /// `limit_exceeded` (one that finds an idle worker is still assigned).
 pub const MAX_QUEUED_TASKS: Limit = Limit::new("MAX_QUEUED_TASKS", 100_000);
 
-/// `register_worker`: `{workerId?, capabilities?}`; without `workerId`, the id part of the
-/// sender's address.
-#[message]
-pub struct RegisterWorker {
-    /// The worker's id (non-empty when present).
-    pub worker_id: Option<String>,
-    /// What the worker can do, for tasks that require it.
-    #[serde(default)]
-    pub capabilities: Option<Vec<String>>,
-}
-
-/// The reply to [`RegisterWorker`]: `{status: "registered", workerId}`.
-#[payload]
-pub struct Registered {
-    /// Always `registered`.
-    pub status: String,
-    /// The worker registered.
-    pub worker_id: String,
-}
-
-/// `assign_task`: a non-empty task id string, or `{taskId, priority?, requires?}`.
-#[message]
-#[serde(untagged, from = "AssignPayload")]
-pub enum AssignTask {
-    /// `"t1"`.
-    Id(String),
-    /// `{"taskId": "t1", "priority": 5, "requires": "gpu"}`.
-    Task {
-        /// The task's id.
-        #[serde(rename = "taskId")]
-        task_id: String,
-        /// Higher runs first; 0 when absent.
-        #[serde(default)]
-        priority: i64,
-        /// A capability the worker must have.
-        #[serde(default)]
-        requires: Option<String>,
-    },
-}
-
-/// The reply to [`AssignTask`].
-#[payload]
-#[serde(
-    tag = "status",
-    rename_all = "lowercase",
-    rename_all_fields = "camelCase"
-)]
-pub enum Assignment {
-    /// `{status: "assigned", taskId, workerId}`: an idle worker got it.
-    Assigned {
-        /// The task.
-        task_id: String,
-        /// Its worker.
-        worker_id: String,
-    },
-    /// `{status: "queued", taskId, position}`: it waits, 1-based `position` in the queue (among
-    /// the tasks of its priority and required capability, when it has them).
-    Queued {
-        /// The task.
-        task_id: String,
-        /// Its place in the queue.
-        position: usize,
-    },
-}
-
-/// `task_complete` (internal): a worker reports a task done.
-#[message(internal)]
-pub struct TaskComplete {
-    /// The task.
-    pub task_id: String,
-    /// The worker reporting it.
-    pub worker_id: String,
-}
-
-/// The reply to [`TaskComplete`]: `{status: "completed", taskId}`.
-#[payload]
-pub struct Completed {
-    /// Always `completed`.
-    pub status: String,
-    /// The task.
-    pub task_id: String,
-}
-
-/// `get_status`: its payload is ignored, unless it is `{limit, cursor?}` (one page). A
-/// `limit` that is not a non-negative integer, or a `cursor` that is not a string, is
-/// `invalid_payload`.
-#[message]
-#[serde(untagged, try_from = "Value")]
-pub enum GetStatus {
-    /// `{limit, cursor?}`: at most `limit` workers and active tasks after `cursor`.
-    Page {
-        /// The most entries to return.
-        limit: usize,
-        /// Where the previous page ended (its `nextCursor`).
-        #[serde(default)]
-        cursor: Option<String>,
-    },
-    /// Anything else: the whole status.
-    Whole(serde_json::Value),
-}
-
-impl Default for GetStatus {
-    /// The whole status.
-    fn default() -> Self {
-        GetStatus::Whole(Value::Null)
-    }
-}
-
-impl TryFrom<Value> for GetStatus {
-    type Error = &'static str;
-
-    fn try_from(payload: Value) -> Result<GetStatus, Self::Error> {
-        let Value::Object(fields) = &payload else {
-            return Ok(GetStatus::Whole(payload));
-        };
-        let cursor = match fields.get("cursor") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(cursor)) => Some(cursor.clone()),
-            Some(_) => return Err("cursor must be a string"),
-        };
-        match fields.get("limit") {
-            None | Some(Value::Null) => Ok(GetStatus::Whole(payload)),
-            Some(limit) => match limit.as_u64().and_then(|l| usize::try_from(l).ok()) {
-                Some(limit) => Ok(GetStatus::Page { limit, cursor }),
-                None => Err("limit must be a non-negative integer"),
-            },
-        }
-    }
-}
-
-/// The reply to [`GetStatus`].
-#[payload]
-pub struct Status {
-    /// Registered workers, in registration order.
-    pub workers: Vec<String>,
-    /// How many tasks wait in the queue.
-    pub queued_tasks: usize,
-    /// `[taskId, workerId]` of each active task.
-    pub active_tasks: Vec<(String, String)>,
-    /// Only on a page: the totals and where the next page starts.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub page: Option<Page>,
-}
-
-/// What a page of [`Status`] adds.
-#[payload]
-pub struct Page {
-    /// All registered workers.
-    pub worker_count: usize,
-    /// All active tasks.
-    pub active_count: usize,
-    /// The `cursor` of the next page; `null` after the last.
-    pub next_cursor: Option<String>,
-}
-
-/// `check_leases` (internal, the coordinator's lease timer): every task whose lease ran out
-/// goes back to the head of the queue.
-#[message(internal)]
-pub struct CheckLeases;
-
 /// The name of the one timer that serves every lease.
 const LEASE_TIMER: &str = "leases";
 
-/// The coordinator's state: each field one entry per item.
+/// The coordinator's state.
 #[actor]
 #[derive(Default)]
 pub struct Coordinator {
-    /// Registered workers, and which are idle.
+    /// Registered workers, by id: in registration order, the idle ones by capability.
     #[persist(entries)]
-    workers: Roster,
-    /// Tasks waiting.
+    workers: Table<SmolStr, Member>,
+    /// Waiting tasks, by id: by class (requirement and priority), first in first out.
     #[persist(entries)]
-    queue: TaskQueue,
-    /// Active tasks: task -> lease, and the lease timer.
+    queue: Table<SmolStr, Waiting>,
+    /// Active tasks, by id: their leases, the earliest expiry first.
     #[persist(entries)]
-    active: Leases,
+    active: Table<SmolStr, Lease>,
 }
 
 #[route]
@@ -231,13 +67,14 @@ impl Coordinator {
             ctx.check_id("a capability", capability)?;
         }
         let limit = ctx.limit(MAX_WORKERS);
-        if self.workers.registered(&worker_id).is_none() && self.workers.len() as u64 >= limit {
+        if !self.workers.contains_key(worker_id.as_str()) && self.workers.len() as u64 >= limit {
             let what = "workers are registered".into();
             return Err(Error::LimitExceeded { what, limit });
         }
-        self.workers.register(&worker_id, msg.capabilities);
-        if self.workers.is_idle(&worker_id) {
-            self.free_worker(ctx, &worker_id)?; // new capabilities may match queued tasks
+        let id = SmolStr::new(&worker_id);
+        self.enroll(&id, msg.capabilities);
+        if self.workers.get(&id).is_some_and(|w| w.idle) {
+            self.free_worker(ctx, &id)?; // new capabilities may match queued tasks
         }
         Ok(Registered {
             status: "registered".into(),
@@ -246,32 +83,26 @@ impl Coordinator {
     }
 
     async fn assign_task(&mut self, ctx: &mut Ctx, msg: AssignTask) -> Result<Assignment, Error> {
-        let (task_id, priority, need) = match msg {
-            AssignTask::Id(task_id) => (task_id, 0, None),
+        let (task_id, task) = match msg {
+            AssignTask::Id(task_id) => (task_id, Waiting::default()),
             AssignTask::Task {
                 task_id,
                 priority,
                 requires,
-            } => (task_id, priority, requires),
+            } => (task_id, Waiting::new(priority, requires)),
         };
         if task_id.is_empty() {
             return Err(invalid("taskId must be a non-empty string"));
         }
         ctx.check_id("taskId", &task_id)?;
-        need.as_deref()
-            .map_or(Ok(()), |need| ctx.check_id("requires", need))?;
-        if self.queue.contains(&task_id) || self.active.contains_key(&task_id) {
+        (task.requires.as_deref()).map_or(Ok(()), |need| ctx.check_id("requires", need))?;
+        if self.queue.contains_key(task_id.as_str()) || self.active.contains_key(task_id.as_str()) {
             let message = format!("Task {task_id} is already queued or active");
             return Err(Error::handler("duplicate_task", message));
         }
-        let task = Queued {
-            task_id: task_id.as_str().into(),
-            priority,
-            need,
-        };
-        if let Some(worker_id) = self.workers.take_idle(task.need.as_deref()) {
-            self.start(ctx, task, worker_id.clone())?;
-            let worker_id = worker_id.to_string();
+        if let Some(worker_id) = self.take_idle(task.requires.clone()) {
+            self.start(ctx, SmolStr::new(&task_id), task, worker_id.clone())?;
+            let worker_id = worker_id.into();
             return Ok(Assignment::Assigned { task_id, worker_id });
         }
         let limit = ctx.limit(MAX_QUEUED_TASKS);
@@ -279,7 +110,9 @@ impl Coordinator {
             let what = "tasks are queued".into();
             return Err(Error::LimitExceeded { what, limit });
         }
-        let position = self.queue.push_back(task);
+        let class = task.class();
+        self.queue.insert(SmolStr::new(&task_id), task);
+        let position = self.queue.count(&class);
         Ok(Assignment::Queued { task_id, position })
     }
 
@@ -293,7 +126,10 @@ impl Coordinator {
         msg: TaskComplete,
     ) -> Result<Completed, Error> {
         let reported_by_holder = |l: &Lease| *l.worker_id == *msg.worker_id;
-        let Some(_) = self.active.remove_if(&msg.task_id, reported_by_holder)? else {
+        let Some(_) = self
+            .active
+            .remove_if(msg.task_id.as_str(), reported_by_holder)
+        else {
             // Unknown, or assigned to another worker since: nothing changes. (protocol.md's
             // "the reporting worker, if idle, gets the oldest queued task" is then a no-op: an
             // idle worker never waits beside a queued task it can run.)
@@ -312,12 +148,12 @@ impl Coordinator {
         match msg {
             GetStatus::Page { limit, cursor } => self.page(limit, cursor.as_deref()),
             GetStatus::Whole(_) => Ok(Status {
-                workers: self.workers.from(0).map(|(_, id)| id.to_owned()).collect(),
+                workers: (self.workers.rows(&WorkerIndex::Registered))
+                    .map(|w| w.key.to_string())
+                    .collect(),
                 queued_tasks: self.queue.len(),
-                active_tasks: self
-                    .active
-                    .iter()
-                    .map(|(t, l)| (t.to_owned(), l.worker_id.to_string()))
+                active_tasks: (self.active.range(..))
+                    .map(|l| (l.key.to_string(), l.value().worker_id.to_string()))
                     .collect(),
                 page: None,
             }),
@@ -329,84 +165,102 @@ impl Coordinator {
         handler_error = "fails only if a timer or message of its own cannot be encoded, which never happens; a storage failure fails the turn after the handler (native tests inject one)"
     )]
     async fn check_leases(&mut self, ctx: &mut Ctx, _msg: CheckLeases) -> Result<(), Error> {
-        while let Some((task_id, lease)) = self.active.pop_expired(ctx.now() as f64)? {
+        while let Some((task_id, lease)) = self.active.pop_first(..=ctx.now()) {
             self.requeue(ctx, task_id, lease)?;
         }
         self.arm_lease_timer(ctx)
     }
 }
 
+/// The policy: who gets which task, and leases.
 impl Coordinator {
+    /// Registers `id` (idle), or sets the capabilities of a registered worker when given.
+    fn enroll(&mut self, id: &SmolStr, capabilities: Option<Vec<String>>) {
+        let capabilities = capabilities.map(|c| c.into_iter().map(SmolStr::from).collect());
+        if !self.workers.contains_key(id) {
+            let capabilities = capabilities.unwrap_or_default();
+            let member = Member {
+                capabilities,
+                idle: true,
+            };
+            self.workers.insert(id.clone(), member);
+        } else if let Some(capabilities) = capabilities {
+            self.workers.update(id, |w| w.capabilities = capabilities);
+        }
+    }
+
     /// A registered worker with nothing to do takes the first queued task it can run, or
     /// else becomes idle. (A worker that goes straight to its next task is not written.)
     fn free_worker(&mut self, ctx: &Ctx, worker_id: &str) -> Result<(), Error> {
-        let Some((worker, capabilities)) = self.workers.registered(worker_id) else {
+        let Some(worker) = self.workers.get(worker_id) else {
             return Ok(());
         };
-        let worker = worker.clone();
-        let Some(task) = self.queue.pop_for(capabilities) else {
-            self.workers.set_idle(worker_id, true);
-            return Ok(());
-        };
-        self.workers.set_idle(worker_id, false);
-        self.start(ctx, task, worker)
+        let next = take_task_for(&mut self.queue, &worker.capabilities);
+        if worker.idle != next.is_none() {
+            self.workers.update(worker_id, |w| w.idle = next.is_none());
+        }
+        match next {
+            Some((task_id, task)) => self.start(ctx, task_id, task, worker_id.into()),
+            None => Ok(()),
+        }
     }
 
-    /// Gives a waiting task to an idle worker that can run it, if any.
-    fn offer_task(&mut self, ctx: &Ctx, task_id: &str) -> Result<(), Error> {
-        let Some(need) = self.queue.need_of(task_id) else {
-            return Ok(()); // no longer waiting
-        };
-        let Some(worker_id) = self.workers.take_idle(need) else {
-            return Ok(());
-        };
-        let task = self
-            .queue
-            .remove(task_id)
-            .expect("need_of found it waiting");
-        self.start(ctx, task, worker_id)
+    /// Takes the longest-registered idle worker that has `need` (any idle worker when
+    /// `None`), marking it busy.
+    fn take_idle(&mut self, need: Option<SmolStr>) -> Option<SmolStr> {
+        let worker_id = self.workers.first(&WorkerIndex::Idle(need))?.key.clone();
+        self.workers.update(&worker_id, |w| w.idle = false);
+        Some(worker_id)
     }
 
     /// Records the assignment and its lease, and sends the work (it leaves once the turn's
     /// writes are stored).
-    fn start(&mut self, ctx: &Ctx, task: Queued, worker_id: SmolStr) -> Result<(), Error> {
-        let assigned_at = ctx.now() as f64;
-        let lease = Lease {
-            worker_id: worker_id.clone(),
-            assigned_at,
-            expires_at: assigned_at + ctx.var_or("TASK_LEASE_MS", 60_000.0),
-            priority: task.priority,
-            requires: task.need,
-            order: 0, // set by `insert`
+    fn start(
+        &mut self,
+        ctx: &Ctx,
+        task_id: SmolStr,
+        task: Waiting,
+        worker_id: SmolStr,
+    ) -> Result<(), Error> {
+        let expires_at = ctx
+            .now()
+            .saturating_add(ctx.var_or("TASK_LEASE_MS", 60_000));
+        let work = ProcessTask {
+            task_id: task_id.to_string(),
         };
-        self.active.insert(task.task_id.clone(), lease)?;
-        self.arm_lease_timer(ctx)?;
-        ctx.actor::<Worker>(&worker_id).send(&ProcessTask {
-            task_id: task.task_id.to_string(),
-        })
+        ctx.actor::<Worker>(&worker_id).send(&work)?;
+        let lease = Lease {
+            worker_id,
+            expires_at,
+            task,
+        };
+        self.active.insert(task_id, lease);
+        self.arm_lease_timer(ctx)
     }
 
     /// Puts a task whose lease ran out back at the head of the queue. The worker that held
     /// it counts as idle and takes the best task it can run; if that was another, the task
     /// goes to any other idle worker that can run it.
     fn requeue(&mut self, ctx: &Ctx, task_id: SmolStr, lease: Lease) -> Result<(), Error> {
-        self.queue.push_front(Queued {
-            task_id: task_id.clone(),
-            priority: lease.priority,
-            need: lease.requires,
-        });
+        self.queue.insert_front(task_id.clone(), lease.task);
         self.free_worker(ctx, &lease.worker_id)?;
-        self.offer_task(ctx, &task_id)
+        let Some(need) = self.queue.get(&task_id).map(|t| t.requires.clone()) else {
+            return Ok(()); // its holder took it again
+        };
+        let Some(worker_id) = self.take_idle(need) else {
+            return Ok(());
+        };
+        let task = self.queue.remove(&task_id).unwrap_or_default(); // found just above
+        self.start(ctx, task_id, task, worker_id)
     }
 
     /// Sets the lease timer for the earliest expiry, unless it is set for then or sooner.
     /// One timer serves every lease: completing a task leaves it alone, so a completion
     /// writes no timer.
     fn arm_lease_timer(&self, ctx: &Ctx) -> Result<(), Error> {
-        let Some(due) = self.active.earliest_expiry() else {
+        let Some(due) = self.active.first_in(..).map(|l| *l.index) else {
             return Ok(());
         };
-        let due = due.ceil() as u64;
         if ctx.timer(LEASE_TIMER).is_some_and(|set| set <= due) {
             return Ok(());
         }
@@ -414,39 +268,37 @@ impl Coordinator {
     }
 
     /// One page of the status: workers first (by registration), then active tasks (the
-    /// earliest lease expiry first). Cursors: `w:<registration number>`, `a:<lease cursor>`;
+    /// earliest lease expiry first). Cursors: `w:<worker's seq>`, `a:<expiry>/<lease's seq>`;
     /// any other cursor is `invalid_payload`.
     fn page(&self, limit: usize, cursor: Option<&str>) -> Result<Status, Error> {
         let unreadable = || invalid("cursor must be a nextCursor of an earlier page");
-        let (worker_from, task_from) = match cursor.map(|c| c.split_once(':')) {
+        let (worker_from, lease_from) = match cursor.map(|c| c.split_once(':')) {
             None => (Some(0), None),
-            Some(Some(("w", n))) => (Some(n.parse().map_err(|_| unreadable())?), None),
-            Some(Some(("a", lease))) => (
-                None,
-                Some(LeaseCursor::parse(lease).ok_or_else(unreadable)?),
-            ),
+            Some(Some(("w", seq))) => (Some(seq.parse().map_err(|_| unreadable())?), None),
+            Some(Some(("a", at))) => (None, Some(lease_cursor(at).ok_or_else(unreadable)?)),
             Some(_) => return Err(unreadable()),
         };
         let mut next_cursor = None;
         let mut workers = Vec::new();
-        if let Some(from) = worker_from {
-            for (number, id) in self.workers.from(from) {
+        if let Some(from) = worker_from.map(seq) {
+            let registered = self.workers.range_from(WorkerIndex::Registered, from);
+            for w in registered.take_while(|w| *w.index == WorkerIndex::Registered) {
                 if workers.len() == limit {
-                    next_cursor = Some(format!("w:{number}"));
+                    next_cursor = Some(format!("w:{}", w.seq));
                     break;
                 }
-                workers.push(id.to_owned());
+                workers.push(w.key.to_string());
             }
         }
         let mut active_tasks = Vec::new();
         if next_cursor.is_none() {
-            let from = task_from.unwrap_or(LeaseCursor::FIRST);
-            for (at, task, lease) in self.active.page_from(from) {
+            let (at, from) = lease_from.unwrap_or((0, i64::MIN));
+            for l in self.active.range_from(at, from) {
                 if workers.len() + active_tasks.len() == limit {
-                    next_cursor = Some(format!("a:{at}"));
+                    next_cursor = Some(format!("a:{}/{}", l.index, l.seq));
                     break;
                 }
-                active_tasks.push((task.to_owned(), lease.worker_id.to_string()));
+                active_tasks.push((l.key.to_string(), l.value().worker_id.to_string()));
             }
         }
         let page = Page {
@@ -461,6 +313,33 @@ impl Coordinator {
             page: Some(page),
         })
     }
+}
+
+/// Removes the first queued task a worker with `capabilities` can run: the best of the heads
+/// of the classes it qualifies for.
+fn take_task_for(
+    queue: &mut Table<SmolStr, Waiting>,
+    capabilities: &[SmolStr],
+) -> Option<(SmolStr, Waiting)> {
+    let needs = once(None).chain(capabilities.iter().cloned().map(Some));
+    let heads = needs.filter_map(|need| queue.first_in(Waiting::classes(need)));
+    let task_id = heads
+        .min_by_key(|task| (task.index.1, task.seq))?
+        .key
+        .clone();
+    Some((task_id.clone(), queue.remove(&task_id)?))
+}
+
+/// Reads `<expiry>/<seq>` (the expiry may be written as any number).
+fn lease_cursor(text: &str) -> Option<(u64, i64)> {
+    let (at, from) = text.split_once('/')?;
+    let at: f64 = at.parse().ok()?;
+    Some((at.ceil() as u64, seq(from.parse().ok()?)))
+}
+
+/// A seq from a cursor's number (one past every seq is past the end).
+fn seq(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 fn completed(task_id: String) -> Completed {

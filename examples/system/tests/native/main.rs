@@ -11,5 +11,6 @@ mod persistence;
 mod protocol;
 mod revision3;
 mod routing;
+mod simulation;
 mod variations;
 mod workflows;
