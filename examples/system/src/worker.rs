@@ -14,6 +14,11 @@ use std::time::Duration;
 pub struct ProcessTask {
     /// The task.
     pub task_id: String,
+    /// Which assignment of the task this is (its lease's expiry): the report carries it back,
+    /// so that a late or repeated report of an earlier assignment of the same task id ends
+    /// nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<u64>,
 }
 
 /// The reply to [`ProcessTask`]: `{status: "processing", taskId}`. The work goes on after the
@@ -56,6 +61,8 @@ pub struct Worker {
     current_task: Option<String>,
     /// The coordinator that sent it (the id of its address).
     coordinator: Option<String>,
+    /// The assignment it came with, for the report.
+    assignment: Option<u64>,
     /// Tasks finished so far.
     processed_count: u64,
 }
@@ -72,6 +79,7 @@ impl Worker {
     async fn process_task(&mut self, ctx: &mut Ctx, msg: ProcessTask) -> Result<Started, Error> {
         self.current_task = Some(msg.task_id.clone());
         self.coordinator = Some(ctx.sender().id().to_owned());
+        self.assignment = msg.assignment;
         // A task sent again (its lease ran out meanwhile) goes on with the work in progress.
         let timer = format!("work {}", msg.task_id);
         if ctx.timer(&timer).is_none() {
@@ -100,6 +108,7 @@ impl Worker {
         let done = TaskComplete {
             task_id: msg.task_id,
             worker_id: ctx.me().id().to_owned(),
+            assignment: self.assignment.take(),
         };
         let coordinator = self.coordinator.take().unwrap_or_else(|| "main".into());
         ctx.actor::<Coordinator>(&coordinator).send(&done)

@@ -266,7 +266,9 @@ impl HostInner {
     /// its principal, as on Durable Objects); the reply says to how many.
     fn push_to_sockets(&self, key: &Address, mut envelope: Envelope, sink: Sink) {
         envelope.principal = None;
-        let delivered = self.connections.broadcast(key, &envelope.encode_for_client());
+        let delivered = self
+            .connections
+            .broadcast(key, &envelope.encode_for_client());
         let result = crate::envelope::to_raw(&crate::gateway::Delivered { delivered });
         let reply = envelope.reply(result, self.fresh_id(), self.clock.now() as f64);
         self.put_reply(sink, reply);

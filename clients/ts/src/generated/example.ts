@@ -64,6 +64,12 @@ export type GetStatus =
 
 /** `process_task` (internal: only the coordinator sends it). */
 export interface ProcessTask {
+  /**
+   * Which assignment of the task this is (its lease's expiry): the report carries it back,
+   * so that a late or repeated report of an earlier assignment of the same task id ends
+   * nothing.
+   */
+  assignment?: number | null;
   /** The task. */
   taskId: string;
 }
@@ -116,6 +122,11 @@ export interface Status {
 
 /** `task_complete` (internal): a worker reports a task done. */
 export interface TaskComplete {
+  /**
+   * The assignment reported (from its `process_task`): a report of an earlier assignment
+   * of the same task id, delivered late or twice, ends nothing.
+   */
+  assignment?: number | null;
   /** The task. */
   taskId: string;
   /** The worker reporting it. */

@@ -110,6 +110,10 @@ pub struct TaskComplete {
     pub task_id: String,
     /// The worker reporting it.
     pub worker_id: String,
+    /// The assignment reported (from its `process_task`): a report of an earlier assignment
+    /// of the same task id, delivered late or twice, ends nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<u64>,
 }
 
 /// The reply to [`TaskComplete`]: `{status: "completed", taskId}`.

@@ -125,7 +125,10 @@ impl Coordinator {
         ctx: &mut Ctx,
         msg: TaskComplete,
     ) -> Result<Completed, Error> {
-        let reported_by_holder = |l: &Lease| *l.worker_id == *msg.worker_id;
+        // By the worker holding it, about this very assignment (when the report names one).
+        let reported_by_holder = |l: &Lease| {
+            *l.worker_id == *msg.worker_id && msg.assignment.is_none_or(|a| a == l.expires_at)
+        };
         let Some(_) = self
             .active
             .remove_if(msg.task_id.as_str(), reported_by_holder)
@@ -225,8 +228,11 @@ impl Coordinator {
         let expires_at = ctx
             .now()
             .saturating_add(ctx.var_or("TASK_LEASE_MS", 60_000));
+        // The lease's expiry names the assignment: a later one of the same task id to the same
+        // worker expires later (its report is told from a late report of this one).
         let work = ProcessTask {
             task_id: task_id.to_string(),
+            assignment: Some(expires_at),
         };
         ctx.actor::<Worker>(&worker_id).send(&work)?;
         let lease = Lease {

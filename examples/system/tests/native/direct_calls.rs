@@ -51,6 +51,7 @@ fn a_worker_processes_a_task_sent_directly_and_reports_to_its_sender() {
             "worker:w1",
             &ProcessTask {
                 task_id: "t1".into(),
+                assignment: None,
             },
         )
         .unwrap();
@@ -187,6 +188,7 @@ fn storage_failures_in_each_handler_are_actor_error() {
                 "worker:w9",
                 &ProcessTask {
                     task_id: "t0".into(),
+                    assignment: None,
                 },
             )
             .unwrap(),
@@ -209,6 +211,7 @@ fn storage_failures_in_each_handler_are_actor_error() {
     let done = TaskComplete {
         task_id: "t1".into(),
         worker_id: "w1".into(),
+        assignment: None,
     };
     assert_error_code(
         &actor.ask("coordinator:main", &done).unwrap(),

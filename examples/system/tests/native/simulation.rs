@@ -222,9 +222,6 @@ struct TaskRecord {
     /// Each `assign_task` sent for it: its outcome, and the worker completions of the task
     /// seen before it was sent (an acknowledged send needs one more).
     sends: Vec<(Outcome, u32)>,
-    /// How many sends there were when a duplicate `task_complete` of the task (a stale
-    /// report of an earlier run) was last delivered.
-    stale_report_after: usize,
 }
 
 impl TaskRecord {
@@ -232,7 +229,6 @@ impl TaskRecord {
         TaskRecord {
             requires,
             sends: Vec::new(),
-            stale_report_after: 0,
         }
     }
 
@@ -243,25 +239,12 @@ impl TaskRecord {
     /// The completions the task needs to have had by the end: one more than before its
     /// latest acknowledged send.
     fn needs_completions(&self) -> Option<u32> {
+        // A stale report of an earlier assignment of the same task id ends nothing (it names
+        // its assignment), so every acknowledged send needs its own completion.
         self.sends
             .iter()
-            .enumerate()
-            .filter(|(_, (o, _))| *o == Outcome::Acked)
-            .map(|(send, (_, before))| {
-                // BUG: a task id assigned again after it completed is not safe from a stale
-                // duplicate of its earlier `task_complete`: the coordinator takes it as the
-                // report of the new assignment and drops its lease, and when the worker gets
-                // another task before finishing, the acknowledged re-assignment is never
-                // processed (`stale_report_of_a_reused_task_id_loses_its_new_assignment`,
-                // ignored until fixed). Until then a re-assignment that met a stale report
-                // needs only the completions it had.
-                let met_stale_report = *before > 0 && self.stale_report_after > send;
-                if met_stale_report {
-                    *before
-                } else {
-                    before + 1
-                }
-            })
+            .filter(|(o, _)| *o == Outcome::Acked)
+            .map(|(_, before)| before + 1)
             .max()
     }
 }
@@ -995,10 +978,6 @@ impl Sim {
                 envelope.message_type
             );
             if injected {
-                if envelope.message_type == "task_complete" {
-                    let record = self.tasks.get_mut(&task).expect("a known task");
-                    record.stale_report_after = record.sends.len();
-                }
                 continue;
             }
             if envelope.message_type == "task_complete" {
@@ -1645,9 +1624,8 @@ fn simulation_seeds_replay_identically() {
 /// assignment; the worker then takes another task and the acknowledged re-assignment is
 /// never processed, nor held by the coordinator.
 #[test]
-#[ignore = "BUG: a stale duplicate task_complete ends a later assignment of the same task id"]
 fn stale_report_of_a_reused_task_id_loses_its_new_assignment() {
-    use crate::common::{payload, system, WORK_MS};
+    use crate::common::{payload, system, LEASE_MS, WORK_MS};
     use duract_example_system::coordinator::{AssignTask, GetStatus, RegisterWorker, TaskComplete};
     use duract_example_system::worker::GetState;
     let host = system();
@@ -1661,10 +1639,11 @@ fn stale_report_of_a_reused_task_id_loses_its_new_assignment() {
     host.advance(WORK_MS).expect("t1 done, reported");
     let again = ui.ask(COORD, &AssignTask::Id("t1".into())).expect("assign");
     assert_eq!(payload(&again)["status"], "assigned");
-    // The first report, delivered again.
+    // The first report (of the first assignment, named by its lease's expiry), again.
     let report = TaskComplete {
         task_id: "t1".into(),
         worker_id: "w1".into(),
+        assignment: Some(duract::native::clock::DEFAULT_EPOCH_MS + LEASE_MS),
     };
     let w1 = host.client("worker:w1").expect("client");
     w1.ask(COORD, &report).expect("a duplicate report");

@@ -161,6 +161,7 @@ fn a_large_state_restores_exactly_after_a_restart() {
             let done = duract_example_system::coordinator::TaskComplete {
                 task_id: task.into(),
                 worker_id: "w0".into(),
+                assignment: None,
             };
             actor.ask(coordinator, &done).unwrap();
         }

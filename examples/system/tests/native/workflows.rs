@@ -159,6 +159,7 @@ fn a_late_completion_of_a_reassigned_task_changes_nothing() {
     let late = duract_example_system::coordinator::TaskComplete {
         task_id: "t1".into(),
         worker_id: "w2".into(),
+        assignment: None,
     };
     let reply = actor.ask("coordinator:main", &late).unwrap();
     assert_eq!(
@@ -183,6 +184,7 @@ fn completing_an_unknown_task_is_idempotent() {
     let msg = duract_example_system::coordinator::TaskComplete {
         task_id: "nope".into(),
         worker_id: "w1".into(),
+        assignment: None,
     };
     for _ in 0..2 {
         let reply = actor.ask("coordinator:main", &msg).unwrap();
@@ -238,6 +240,7 @@ fn one_lease_timer_serves_every_active_task_and_a_completion_writes_three_keys()
     let done = duract_example_system::coordinator::TaskComplete {
         task_id: "t1".into(),
         worker_id: "w1".into(),
+        assignment: None,
     };
     host.client("worker:w1")
         .unwrap()
