@@ -89,7 +89,7 @@ impl SaveBatch {
         key: &str,
         value: &T,
     ) -> Result<(), Error> {
-        let json = encode_field(crate::support::field_name(key), value)?;
+        let json = encode_field(field_name(key), value)?;
         if saved.differs(index, &json) {
             self.batch.put(key.to_owned(), json.clone());
             self.recorded.push((index, json));
@@ -98,11 +98,7 @@ impl SaveBatch {
     }
 
     /// Adds the changed entries of an entries field stored under `prefix`.
-    pub fn entries(
-        &mut self,
-        prefix: &str,
-        field: &mut dyn crate::support::DynEntries,
-    ) -> Result<(), Error> {
+    pub fn entries(&mut self, prefix: &str, field: &mut dyn DynEntries) -> Result<(), Error> {
         field.drain_changes(prefix, &mut self.batch)
     }
 
@@ -171,6 +167,34 @@ fn encode_error(e: serde_json::Error) -> Error {
 
 fn encode_entry<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     serde_json::to_string(value).map_err(encode_error)
+}
+
+/// An [`EntryField`] behind a reference the generated code holds once per field, so a
+/// field type that is not an `EntryField` is one error, at the field's type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be persisted per entry",
+    label = "`#[persist(entries)]` needs an `EntryField` type",
+    note = "use `PMap`, `PSet` or `PQueue`, implement `EntryField`, or drop `#[persist(entries)]` to store the field as one key"
+)]
+pub trait DynEntries {
+    /// [`EntryField::load_entry`].
+    fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error>;
+    /// [`EntryField::drain_changes`].
+    fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error>;
+}
+
+impl<F: EntryField> DynEntries for F {
+    fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error> {
+        EntryField::load_entry(self, key, json)
+    }
+    fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
+        EntryField::drain_changes(self, prefix, batch)
+    }
+}
+
+/// The field name in a plain field's key (`f/<field>`).
+pub(crate) fn field_name(key: &str) -> &str {
+    key.strip_prefix(FIELD_PREFIX).unwrap_or(key)
 }
 
 /// A map persisted one entry per key (the key's JSON text is the entry's storage key).
@@ -330,10 +354,10 @@ impl<T: Ord + Clone> PSet<T> {
 
 impl<T: Ord + Clone + Serialize + DeserializeOwned> EntryField for PSet<T> {
     fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error> {
-        self.map.load_entry(key, json)
+        EntryField::load_entry(&mut self.map, key, json)
     }
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
-        self.map.drain_changes(prefix, batch)
+        EntryField::drain_changes(&mut self.map, prefix, batch)
     }
 }
 

@@ -10,8 +10,8 @@ use crate::context::Ctx;
 use crate::envelope::{to_raw, Envelope};
 use crate::error::{Error, IntoWireError};
 use crate::message::Message;
-use crate::persist::{decode_field, EntryField, Saved};
-use crate::storage::{ListOptions, Storage, WriteBatch};
+use crate::persist::{decode_field, Saved};
+use crate::storage::{ListOptions, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -93,28 +93,7 @@ pub fn unknown_type(envelope: &Envelope) -> DispatchResult {
     })
 }
 
-/// An [`EntryField`] behind a reference the generated code holds once per field, so a
-/// field type that is not an `EntryField` is one error, at the field's type.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be persisted per entry",
-    label = "`#[persist(entries)]` needs an `EntryField` type",
-    note = "use `PMap`, `PSet` or `PQueue`, implement `EntryField`, or drop `#[persist(entries)]` to store the field as one key"
-)]
-pub trait DynEntries {
-    /// [`EntryField::load_entry`].
-    fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error>;
-    /// [`EntryField::drain_changes`].
-    fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error>;
-}
-
-impl<F: EntryField> DynEntries for F {
-    fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error> {
-        EntryField::load_entry(self, key, json)
-    }
-    fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
-        EntryField::drain_changes(self, prefix, batch)
-    }
-}
+pub use crate::persist::DynEntries;
 
 /// The `load` of a gateway declared with fields (already a compile error): never runs.
 #[cold]
@@ -142,7 +121,7 @@ pub fn load_field<T: DeserializeOwned>(
     key: &str,
     json: String,
 ) -> Result<T, Error> {
-    let value = decode_field(field_name(key), &json)?;
+    let value = decode_field(crate::persist::field_name(key), &json)?;
     saved.record(index, json);
     Ok(value)
 }
@@ -176,11 +155,6 @@ pub async fn load_entries(
         field.load_entry(entry, &json)?;
     }
     Ok(())
-}
-
-pub(crate) fn field_name(key: &str) -> &str {
-    key.strip_prefix(crate::persist::FIELD_PREFIX)
-        .unwrap_or(key)
 }
 
 /// The total length of `parts`, for [`concat_bytes`].

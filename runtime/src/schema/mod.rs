@@ -152,30 +152,7 @@ impl Api {
     }
 
     fn model(&self) -> Model {
-        let mut kinds = BTreeSet::new();
-        for (info, _) in &self.actors {
-            assert!(
-                kinds.insert(info.kind),
-                "two actors of kind `{}`",
-                info.kind
-            );
-        }
-        for gateway in &self.gateways {
-            assert!(
-                kinds.insert(gateway.kind),
-                "two actors of kind `{}`",
-                gateway.kind
-            );
-            for forward in gateway.gateway.map_or(&[][..], |g| g.forwards) {
-                assert!(
-                    self.actors.iter().any(|(a, _)| same(a, forward.target)),
-                    "gateway `{}` forwards `{}` to {}: add it with Api::actor",
-                    gateway.kind,
-                    forward.kind,
-                    forward.target.class
-                );
-            }
-        }
+        self.check_kinds();
         // Messages as their handlers decode them, replies as they are encoded.
         let mut decode = schemars::generate::SchemaSettings::draft2020_12()
             .for_deserialize()
@@ -216,6 +193,34 @@ impl Api {
             defs.entry(name).or_insert(schema);
         }
         Model { actors, defs }
+    }
+
+    /// One actor per kind, and every gateway's forward target added.
+    fn check_kinds(&self) {
+        let mut kinds = BTreeSet::new();
+        for (info, _) in &self.actors {
+            assert!(
+                kinds.insert(info.kind),
+                "two actors of kind `{}`",
+                info.kind
+            );
+        }
+        for gateway in &self.gateways {
+            assert!(
+                kinds.insert(gateway.kind),
+                "two actors of kind `{}`",
+                gateway.kind
+            );
+            for forward in gateway.gateway.map_or(&[][..], |g| g.forwards) {
+                assert!(
+                    self.actors.iter().any(|(a, _)| same(a, forward.target)),
+                    "gateway `{}` forwards `{}` to {}: add it with Api::actor",
+                    gateway.kind,
+                    forward.kind,
+                    forward.target.class
+                );
+            }
+        }
     }
 
     /// `<kind>.json`: the requests the actor handles, one branch per route.

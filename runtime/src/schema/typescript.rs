@@ -21,6 +21,18 @@ pub(super) fn module(model: &Model, gateways: &[&'static ActorInfo], note: Optio
         }
     }
     let mut names: Vec<String> = model.defs.keys().map(|n| ident(n)).collect();
+    write_defs(model, &mut out);
+    write_routes(model, &mut out, &mut names);
+    write_apis(model, gateways, &mut out, &mut names);
+    names.sort();
+    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+        panic!("two TypeScript declarations named `{}`", pair[0]);
+    }
+    out
+}
+
+/// One declaration per payload type.
+fn write_defs(model: &Model, out: &mut String) {
     for (name, schema) in &model.defs {
         out.push('\n');
         out.push_str(&doc(schema.get("description"), 0));
@@ -36,6 +48,10 @@ pub(super) fn module(model: &Model, gateways: &[&'static ActorInfo], note: Optio
             }
         }
     }
+}
+
+/// `<Kind>Routes` per actor: each message's payload, reply and internal flag.
+fn write_routes(model: &Model, out: &mut String, names: &mut Vec<String>) {
     for actor in &model.actors {
         let info = actor.info;
         let name = format!("{}Routes", pascal(info.kind));
@@ -60,6 +76,15 @@ pub(super) fn module(model: &Model, gateways: &[&'static ActorInfo], note: Optio
         }
         out.push_str("};\n");
     }
+}
+
+/// `<Gateway>Api` per gateway: the routes of each actor it forwards to, by address kind.
+fn write_apis(
+    model: &Model,
+    gateways: &[&'static ActorInfo],
+    out: &mut String,
+    names: &mut Vec<String>,
+) {
     for gateway in gateways {
         let info = gateway.gateway.expect("a gateway");
         let name = format!("{}Api", pascal(gateway.kind));
@@ -82,11 +107,6 @@ pub(super) fn module(model: &Model, gateways: &[&'static ActorInfo], note: Optio
         }
         out.push_str("};\n");
     }
-    names.sort();
-    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
-        panic!("two TypeScript declarations named `{}`", pair[0]);
-    }
-    out
 }
 
 /// A type and how tightly it binds, for parentheses.
