@@ -12,36 +12,34 @@
 //! the native in-process host for fast deterministic tests.
 #![warn(missing_docs)]
 
-mod actor;
-mod address;
+// The layers, bottom up (each module depends only on the ones listed before it); see the
+// README's architecture section.
+mod api; // actors, handles and refs, gateways
 mod block_on;
-pub mod branch;
-pub mod checklist;
-pub mod collections;
-mod context;
+pub mod checklist; // the branch-hit recorder
 #[cfg(any(target_arch = "wasm32", feature = "docs"))]
-pub mod durable;
-pub mod envelope;
-mod error;
+pub mod durable; // the Durable Object host (wasm32)
 pub mod future;
-pub mod gateway;
-mod info;
-pub mod instance;
-mod limit;
-mod message;
+mod info; // static descriptions: ActorInfo, RouteInfo, GatewayInfo, branches
 #[cfg(not(target_arch = "wasm32"))]
-pub mod native;
-pub mod persist;
-mod port;
-mod principal;
+pub mod native; // the native host (tests)
+mod port; // what a host provides
 #[cfg(feature = "schema")]
-pub mod schema;
-pub mod storage;
-mod support;
-mod surrogates;
-pub mod timer;
-pub mod turn;
-pub mod upgrade;
+pub mod schema; // JSON Schema and TypeScript of an API
+pub mod storage; // storage, persist, collections
+mod support; // what generated code calls (`__private`)
+pub mod turn; // timers, the context of a turn, the gate, the instance
+mod wire; // address, envelope, error, message, principal, limit, upgrade, surrogates
+
+// The public module paths, whatever layer they live in.
+use api::actor;
+pub use api::gateway;
+pub use info::branch;
+pub use storage::{collections, persist};
+use turn::context;
+pub use turn::{instance, timer};
+use wire::{address, error, limit, message, principal, surrogates};
+pub use wire::{envelope, upgrade};
 
 pub use actor::{Actor, ActorRef, Handles};
 pub use address::{Address, AddressError};

@@ -22,7 +22,8 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-/// The default bound on polls per [`Host::run_until_idle`] (and per [`Host::advance`]).
+/// The default bound on polls per [`Host::run_until_idle`](super::Host::run_until_idle) (and per
+/// [`Host::advance`](super::Host::advance)).
 pub const DEFAULT_STEP_BOUND: usize = 100_000;
 
 /// After an alarm whose delivery failed (a storage fault), the host retries it this much

@@ -12,7 +12,9 @@
 //!
 //! Fields marked `#[persist(skip)]` are not stored. Renaming a field changes its key.
 
+pub mod collections;
 mod memory;
+pub mod persist;
 mod text;
 
 pub use memory::{MemoryStorage, WriteStats};

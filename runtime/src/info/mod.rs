@@ -2,7 +2,9 @@
 //! routes, branches) and a gateway's routing table. Written by the macros as constants; hosts
 //! route by them, the checklist reads them.
 
-use crate::branch::Branch;
+pub mod branch;
+
+use branch::Branch;
 
 /// The static description of an actor type: everything a host needs to route to it.
 #[derive(Debug)]
