@@ -1,5 +1,9 @@
 //! A fast, deterministic hasher for the host's small maps (task ids, addresses, kinds):
 //! the multiply-rotate hash of rustc's `FxHasher`. Not for untrusted keys.
+//!
+//! It pays: with std's SipHash instead, `cargo bench -p duract --bench host` measured an ask
+//! through the host at 614 ns instead of 546 ns (+12%) and a batch of 100 sends at 68.6 µs
+//! instead of 59.5 µs (+14%), same machine, back to back (2 Dec 2026).
 
 use std::hash::{BuildHasherDefault, Hasher};
 

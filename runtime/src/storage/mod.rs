@@ -15,7 +15,6 @@
 pub mod collections;
 mod memory;
 pub mod persist;
-mod text;
 
 pub use memory::{MemoryStorage, WriteStats};
 
