@@ -81,6 +81,10 @@ pub fn actor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// }
 /// ```
 ///
+/// `#[route(on_activate)] async fn warm(&mut self, ctx: &mut Ctx)` (returning nothing or
+/// `Result<(), E>`) marks the activation hook: it runs first in the first turn of each
+/// activation, after the state loaded, and commits (or fails) with that turn.
+///
 /// Every method is a handler unless marked `#[route(skip)]`. A handler is
 /// `async fn name(&mut self, ctx: &mut Ctx, msg: M) -> R` where `M` is a `#[message]` and `R`
 /// is the reply (a `#[payload]` type, or any serde type), or `Result<R, E>` with

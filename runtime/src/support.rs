@@ -46,6 +46,11 @@ pub trait Routes: ActorKind {
     const BRANCHES: &'static [Branch];
     /// Decodes the payload in the arm matching the envelope's type and runs the handler.
     async fn dispatch(&mut self, ctx: &mut Ctx, envelope: &Envelope) -> DispatchResult;
+    /// The `#[route(on_activate)]` method, if the block has one.
+    async fn on_activate(&mut self, ctx: &mut Ctx) -> Result<(), Error> {
+        let _ = ctx;
+        Ok(())
+    }
 }
 
 /// A context outside any turn, for benchmarks of dispatch alone: what a handler sends or

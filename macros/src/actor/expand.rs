@@ -124,6 +124,8 @@ fn state_methods(model: &ActorModel) -> (TokenStream, TokenStream) {
     // reported there once.
     let dispatch = routes_item(model, "dispatch");
     let dispatch = respan(&quote!(#dispatch(self, ctx, envelope).await), ident.span());
+    let on_activate = routes_item(model, "on_activate");
+    let on_activate = respan(&quote!(#on_activate(self, ctx).await), ident.span());
     (
         quote!(#entries_fn #key_consts),
         quote! {
@@ -135,6 +137,13 @@ fn state_methods(model: &ActorModel) -> (TokenStream, TokenStream) {
                 envelope: &#krate::Envelope,
             ) -> #krate::__private::DispatchResult {
                 #dispatch
+            }
+
+            async fn on_activate(
+                &mut self,
+                ctx: &mut #krate::Ctx,
+            ) -> ::core::result::Result<(), #krate::Error> {
+                #on_activate
             }
         },
     )

@@ -27,6 +27,7 @@ pub fn expand(model: &RouteModel) -> TokenStream {
     let arms = model.handlers.iter().map(|h| arm(model, h));
     let unique = unique_wire_types(model);
     let hit_unknown = branch::hit_statement(krate, site_id(model, None, Site::UnknownType));
+    let on_activate = on_activate(model);
     let schemas = route_schemas(model);
     quote! {
         const _: () = {
@@ -45,6 +46,7 @@ pub fn expand(model: &RouteModel) -> TokenStream {
                     #hit_unknown
                     #krate::__private::unknown_type(envelope)
                 }
+                #on_activate
             }
             #unique
             #schemas
@@ -132,6 +134,32 @@ fn site_id(model: &RouteModel, h: Option<&Handler>, site: Site<'_>) -> TokenStre
     let kind = quote!(<#self_ty as #krate::__private::ActorKind>::KIND);
     let wire = h.map(|h| wire_type(model, h)).unwrap_or_default();
     branch::id(krate, &kind, &wire, site)
+}
+
+/// `Routes::on_activate` calling the block's `#[route(on_activate)]` method, if it has one.
+fn on_activate(model: &RouteModel) -> TokenStream {
+    let krate = &model.krate;
+    let Some(hook) = &model.on_activate else {
+        return TokenStream::new();
+    };
+    let name = &hook.name;
+    let body = match &hook.err {
+        Some(err) => quote! {
+            self.#name(ctx).await.map_err(#krate::__private::handler_error::<#err>)
+        },
+        None => quote! {
+            self.#name(ctx).await;
+            ::core::result::Result::Ok(())
+        },
+    };
+    quote! {
+        async fn on_activate(
+            &mut self,
+            ctx: &mut #krate::Ctx,
+        ) -> ::core::result::Result<(), #krate::Error> {
+            #body
+        }
+    }
 }
 
 /// What a handler replies on success: `R` of `-> R` or `-> Result<R, E>`.

@@ -19,6 +19,15 @@ pub struct RouteModel {
     pub handlers: Vec<Handler>,
     /// Methods that are neither handlers nor skipped (already reported).
     pub not_handlers: Vec<Ident>,
+    /// The method marked `#[route(on_activate)]`, run first in an activation's first turn.
+    pub on_activate: Option<OnActivate>,
+}
+
+/// `#[route(on_activate)] async fn name(&mut self, ctx: &mut Ctx) [-> Result<(), E>]`.
+pub struct OnActivate {
+    pub name: Ident,
+    /// `E`, when it returns a `Result`.
+    pub err: Option<Box<Type>>,
 }
 
 /// One handler.

@@ -6,7 +6,7 @@
 //! Every method is a handler unless marked `#[route(skip)]`; associated consts and types are
 //! left alone.
 
-use super::model::{Handler, Output, RouteModel};
+use super::model::{Handler, OnActivate, Output, RouteModel};
 use super::waive::Waivers;
 use crate::args::{self, Keys};
 use crate::errors::Errors;
@@ -51,12 +51,23 @@ pub fn model(
     }
     let mut handlers: Vec<Handler> = Vec::new();
     let mut not_handlers = Vec::new();
+    let mut on_activate_found = None;
     for method in item.items.iter_mut().filter_map(|i| match i {
         ImplItem::Fn(f) => Some(f),
         _ => None,
     }) {
-        if take_skip(method, errors) {
-            continue;
+        match take_role(method, errors) {
+            Role::Skip => continue,
+            Role::OnActivate => {
+                let hook = on_activate(method, errors);
+                if on_activate_found.is_some() && hook.is_some() {
+                    let text = "one `#[route(on_activate)]` method per actor";
+                    errors.at(&method.sig.ident, text);
+                }
+                on_activate_found = on_activate_found.or(hook);
+                continue;
+            }
+            Role::Handler => {}
         }
         // Read (and remove) the waivers first, so an invalid handler leaves none behind.
         let waivers = super::waive::take_waivers(&mut method.attrs, HANDLER_WAIVERS, errors);
@@ -85,6 +96,7 @@ pub fn model(
         impl_span: item.impl_token.span,
         handlers,
         not_handlers,
+        on_activate: on_activate_found,
         unknown_type_waiver,
     })
 }
@@ -102,24 +114,61 @@ fn read_args(args: TokenStream, errors: &mut Errors) -> syn::Path {
     args::crate_path(krate.as_ref(), errors)
 }
 
-/// Removes `#[route(skip)]` from a method; whether it was there.
-fn take_skip(method: &mut ImplItemFn, errors: &mut Errors) -> bool {
-    let mut skip = false;
+/// What a method of a `#[route]` block is.
+enum Role {
+    Handler,
+    /// `#[route(skip)]`: not a handler.
+    Skip,
+    /// `#[route(on_activate)]`: the activation hook.
+    OnActivate,
+}
+
+/// Removes `#[route(..)]` from a method; what it says the method is.
+fn take_role(method: &mut ImplItemFn, errors: &mut Errors) -> Role {
+    let mut role = Role::Handler;
     method.attrs.retain(|attr| {
         if !attr.path().is_ident("route") {
             return true;
         }
-        if !matches!(attr.parse_args::<Ident>(), Ok(word) if word == "skip") {
-            errors.at(
-                attr,
-                "inside a `#[route]` block, a method takes only `#[route(skip)]` (not a handler)",
-            );
-        }
-        // A misspelt skip still skips: the method is not also reported as a bad handler.
-        skip = true;
+        role = match attr.parse_args::<Ident>() {
+            Ok(word) if word == "on_activate" => Role::OnActivate,
+            Ok(word) if word == "skip" => Role::Skip,
+            _ => {
+                let text = "inside a `#[route]` block, a method takes only `#[route(skip)]` (not \
+                            a handler) or `#[route(on_activate)]`";
+                errors.at(attr, text);
+                // A misspelt skip still skips: the method is not also reported as a bad handler.
+                Role::Skip
+            }
+        };
         false
     });
-    skip
+    role
+}
+
+/// Reads the activation hook: `async fn name(&mut self, ctx: &mut Ctx)`, returning nothing or
+/// `Result<(), E>`.
+fn on_activate(method: &ImplItemFn, errors: &mut Errors) -> Option<OnActivate> {
+    let sig = &method.sig;
+    let shaped = sig.asyncness.is_some()
+        && is_mut_self(sig.inputs.first())
+        && sig.inputs.len() == 2
+        && sig.generics.params.is_empty();
+    if !shaped {
+        let name = &sig.ident;
+        let text =
+            format!("`#[route(on_activate)]` takes `async fn {name}(&mut self, ctx: &mut Ctx)`");
+        errors.at(name, text);
+        return None;
+    }
+    let err = match output(&sig.output) {
+        Output::Fallible { err, .. } => Some(err),
+        Output::Reply(_) => None,
+    };
+    Some(OnActivate {
+        name: sig.ident.clone(),
+        err,
+    })
 }
 
 /// Whether `arg` is `&mut self`.

@@ -66,6 +66,9 @@ const _: () = {
         async fn dispatch(&mut self, ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {
             <Coordinator as ::duract::__private::Routes>::dispatch(self, ctx, envelope).await
         }
+        async fn on_activate(&mut self, ctx: &mut ::duract::Ctx,) -> ::core::result::Result<(), ::duract::Error> {
+            <Coordinator as ::duract::__private::Routes>::on_activate(self, ctx).await
+        }
     }
 };
 #[cfg(target_arch = "wasm32")]

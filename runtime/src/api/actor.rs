@@ -42,6 +42,14 @@ pub trait Actor: Sized + 'static {
         ctx: &mut Ctx,
         envelope: &Envelope,
     ) -> Result<Box<RawValue>, Error>;
+
+    /// Runs first in the first turn of each activation (after the state loaded), as part of
+    /// that turn: what it changes, sends or sets commits with it, and if it fails the turn
+    /// fails (and it runs again in the next). `#[route(on_activate)]` on a method writes it.
+    async fn on_activate(&mut self, ctx: &mut Ctx) -> Result<(), Error> {
+        let _ = ctx;
+        Ok(())
+    }
 }
 
 /// Actor type `Self` has a route for message `M`, whose handler replies `Reply`; written by

@@ -30,6 +30,8 @@ struct Loaded<A> {
     actor: A,
     saved: Saved,
     timers: Timers,
+    /// Its `on_activate` ran in a committed turn.
+    activated: bool,
 }
 
 /// An instance of `A` on a host's [`Port`].
@@ -71,6 +73,7 @@ impl<A: Actor> Instance<A> {
             actor,
             saved,
             timers,
+            activated: false,
         });
         Ok(())
     }
@@ -94,7 +97,8 @@ impl<A: Actor> Instance<A> {
             envelope.principal.clone(),
             std::mem::take(&mut loaded.timers),
         );
-        let (result, outcome) = dispatch(&mut loaded.actor, ctx, envelope).await;
+        let activate = !loaded.activated;
+        let (result, outcome) = dispatch(&mut loaded.actor, ctx, envelope, activate).await;
         let Outcome { sends, timers } = outcome;
         loaded.timers = timers;
         let mut batch = SaveBatch::new();
@@ -102,6 +106,7 @@ impl<A: Actor> Instance<A> {
         let keep = match (&result, staged) {
             (Ok(_), Ok(())) => {
                 self.commit(&mut loaded, batch).await?;
+                loaded.activated = true;
                 for (target, envelope) in sends {
                     self.port.send(target, envelope);
                 }
@@ -205,12 +210,19 @@ impl<A: Actor> Instance<A> {
     }
 }
 
-/// Runs the handler for `envelope` with `ctx`, and gives back what the turn left to commit.
+/// Runs the handler for `envelope` with `ctx` (after the activation hook, in an activation's
+/// first turn), and gives back what the turn left to commit.
 async fn dispatch<A: Actor>(
     actor: &mut A,
     mut ctx: Ctx,
     envelope: &Envelope,
+    activate: bool,
 ) -> (Result<Box<RawValue>, Error>, Outcome) {
+    if activate {
+        if let Err(error) = actor.on_activate(&mut ctx).await {
+            return (Err(error), ctx.into_outcome());
+        }
+    }
     let result = actor.dispatch(&mut ctx, envelope).await;
     (result, ctx.into_outcome())
 }

@@ -1,0 +1,23 @@
+use duract::{actor, message, route, Ctx};
+
+#[message]
+pub struct Ping;
+
+#[actor]
+#[derive(Default)]
+pub struct Counter {
+    n: u32,
+}
+
+#[route]
+impl Counter {
+    // The hook takes the context only: one error, at its name.
+    #[route(on_activate)]
+    async fn warm(&mut self, _ctx: &mut Ctx, _msg: Ping) {}
+
+    async fn ping(&mut self, _ctx: &mut Ctx, _msg: Ping) -> u32 {
+        self.n
+    }
+}
+
+fn main() {}
