@@ -283,7 +283,7 @@ pub fn duract_test(lib: &str, actors: &[&str]) -> String {
 const DURACT_RS: &str = r#"//! The crate's actors, for the `duract` command: `duract check` compares wrangler.toml with
 //! them and `duract checklist` writes their branch table. List every actor of the crate here.
 
-use duract::{Actor, ActorInfo};
+use duract::{ActorInfo, Target};
 use {lib}::{{names}};
 
 /// Every actor of the crate.

@@ -41,7 +41,7 @@ pub use turn::{instance, timer};
 use wire::{address, error, limit, message, principal, surrogates};
 pub use wire::{envelope, upgrade};
 
-pub use actor::{Actor, ActorRef, Handles};
+pub use actor::{Actor, ActorRef, Gateway, Handles, Target};
 pub use address::{Address, AddressError};
 pub use block_on::block_on;
 pub use branch::{Branch, BranchKind};
@@ -70,6 +70,7 @@ pub mod __private {
     pub use crate::checklist::{hit, hit_in};
     pub use crate::gateway::Delivered;
     pub use crate::info::{ActorInfo, Forward, GatewayInfo, ReplyRoute, RouteInfo};
+    pub use crate::instance::{Instance, Turns};
     pub use crate::persist::{SaveBatch, Saved, ENTRIES_PREFIX, FIELD_PREFIX};
     #[cfg(feature = "schema")]
     pub use crate::schema::{subschema, RouteSchema, RouteSchemas};

@@ -1,10 +1,10 @@
 //! The branch tables: stable ids, kinds, and the source lines of the declaring tokens,
 //! available at run time and printable as JSON.
 
-use duract::{Actor, BranchKind};
+use duract::{Actor, BranchKind, Target};
 use duract_tests::fixtures::{Coordinator, Session, Worker};
 
-fn ids<A: Actor>() -> Vec<&'static str> {
+fn ids<A: Target>() -> Vec<&'static str> {
     A::INFO.branches.iter().map(|b| b.id).collect()
 }
 

@@ -5,7 +5,7 @@
 
 use duract::checklist::count;
 use duract::instance::Instance;
-use duract::{Actor, MemoryStorage};
+use duract::{Actor, MemoryStorage, Target};
 use duract_tests::fixtures::{Coordinator, Worker};
 use duract_tests::port::{load, request, turn, TestPort};
 use std::rc::Rc;

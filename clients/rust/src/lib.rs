@@ -14,7 +14,7 @@
 //! Blocking: one request at a time on a connection (open more for parallel requests). Frames
 //! that answer nothing (pushes to the session) are kept for [`Client::pushes`].
 
-use duract::{Actor, Address, Envelope, Error, Handles, Message};
+use duract::{Address, Envelope, Error, Handles, Message, Target};
 use std::fmt;
 use std::marker::PhantomData;
 use std::net::TcpStream;
@@ -96,7 +96,7 @@ impl Client {
     }
 
     /// The actor of type `A` named `id`, to ask through the session.
-    pub fn actor<A: Actor>(&mut self, id: &str) -> ActorRef<'_, A> {
+    pub fn actor<A: Target>(&mut self, id: &str) -> ActorRef<'_, A> {
         ActorRef {
             client: self,
             to: format!("{}:{id}", A::INFO.kind),
@@ -156,7 +156,7 @@ pub struct ActorRef<'c, A> {
     actor: PhantomData<A>,
 }
 
-impl<A: Actor> ActorRef<'_, A> {
+impl<A: Target> ActorRef<'_, A> {
     /// Asks with `msg`: the handler's reply, typed by it, or the error the reply carries.
     pub fn ask<M: Message>(self, msg: &M) -> Result<<A as Handles<M>>::Reply, ClientError>
     where

@@ -6,7 +6,7 @@
 //! DURACT_WRITE_TABLE=1 cargo test -p duract-example-system --test checklist_table
 //! ```
 
-use duract::{checklist, Actor};
+use duract::{checklist, Target};
 use duract_example_system::{Coordinator, Session, Worker};
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/checklist/branches.json");

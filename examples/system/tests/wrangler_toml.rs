@@ -2,7 +2,7 @@
 //! with the binding name and class name its `ActorInfo` declares, each class created by a
 //! migration as a SQLite class, nothing bound that no actor runs, and the example's variables.
 
-use duract::{Actor, ActorInfo};
+use duract::{ActorInfo, Target};
 use duract_example_system::{Coordinator, Session, Worker};
 use std::collections::BTreeMap;
 

@@ -13,9 +13,21 @@ pub fn expand(model: &ActorModel) -> TokenStream {
     let ident = &model.ident;
     let kind = &model.kind;
     let info = info(model);
-    let (helpers, body) = match &model.gateway {
-        Some(_) => (pushes(model), gateway_methods(model)),
-        None => state_methods(model),
+    let (helpers, role) = match &model.gateway {
+        // A gateway: no state, no turns; any message an actor sends it goes to its sockets.
+        Some(_) => (pushes(model), quote!(impl #krate::Gateway for #ident {})),
+        None => {
+            let (helpers, body) = state_methods(model);
+            (helpers, quote!(impl #krate::Actor for #ident { #body }))
+        }
+    };
+    let turns = match &model.gateway {
+        Some(_) => quote!(::core::option::Option::None),
+        None => quote! {
+            ::core::option::Option::Some(::std::rc::Rc::new(
+                #krate::__private::Instance::<Self>::new(port),
+            ))
+        },
     };
     let glue = durable_object_glue(model);
     quote! {
@@ -24,10 +36,16 @@ pub fn expand(model: &ActorModel) -> TokenStream {
             impl #krate::__private::ActorKind for #ident {
                 const KIND: &'static str = #kind;
             }
-            impl #krate::Actor for #ident {
+            impl #krate::Target for #ident {
                 const INFO: &'static #krate::ActorInfo = &#info;
-                #body
+                fn __turns(
+                    port: ::std::rc::Rc<dyn #krate::Port>,
+                ) -> ::core::option::Option<::std::rc::Rc<dyn #krate::__private::Turns>> {
+                    let _ = &port;
+                    #turns
+                }
             }
+            #role
         };
         #glue
     }
@@ -242,47 +260,6 @@ fn save_fn(model: &ActorModel, stored: &Stored<'_>) -> TokenStream {
             #(batch.field(saved, #idx, #keys, &self.#plain)?;)*
             #save_entries
             ::core::result::Result::Ok(())
-        }
-    }
-}
-
-/// A gateway has no state and no routes of its own: frames go through `gateway::handle_frame`.
-fn gateway_methods(model: &ActorModel) -> TokenStream {
-    let krate = &model.krate;
-    let ident = &model.ident;
-    let value = if model.fields.is_empty() {
-        let value = if model.braced {
-            quote!(#ident {})
-        } else {
-            quote!(#ident)
-        };
-        quote!(::core::result::Result::Ok((#value, #krate::__private::Saved::new(0))))
-    } else {
-        // Already a compile error (a gateway holds no state): no second one about its fields.
-        quote!(#krate::__private::stateful_gateway())
-    };
-    quote! {
-        async fn load(
-            _id: &str,
-            _storage: &dyn #krate::__private::Storage,
-        ) -> #krate::__private::LoadResult<Self> {
-            #value
-        }
-
-        fn save(
-            &mut self,
-            _saved: &#krate::__private::Saved,
-            _batch: &mut #krate::__private::SaveBatch,
-        ) -> #krate::__private::SaveResult {
-            ::core::result::Result::Ok(())
-        }
-
-        async fn dispatch(
-            &mut self,
-            _ctx: &mut #krate::Ctx,
-            envelope: &#krate::Envelope,
-        ) -> #krate::__private::DispatchResult {
-            #krate::__private::unknown_type(envelope)
         }
     }
 }

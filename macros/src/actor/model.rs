@@ -15,8 +15,6 @@ pub struct ActorModel {
     pub binding: LitStr,
     /// The struct's fields (empty for a unit struct).
     pub fields: Vec<FieldModel>,
-    /// How to write a value of the struct (`Session` or `Session {}`), for gateways.
-    pub braced: bool,
     pub gateway: Option<GatewayModel>,
 }
 

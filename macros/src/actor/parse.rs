@@ -41,7 +41,6 @@ pub fn model(args: TokenStream, item: &mut ItemStruct, errors: &mut Errors) -> O
         class: LitStr::new(&format!("{}Actor", item.ident), item.ident.span()),
         binding: LitStr::new(&binding_of(&default_kind), item.ident.span()),
         fields: fields.unwrap_or_default(),
-        braced: matches!(item.fields, Fields::Named(_)),
         gateway: None,
     };
     read_args(args, &mut model, errors);

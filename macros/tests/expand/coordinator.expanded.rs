@@ -36,10 +36,16 @@ const _: () = {
     impl ::duract::__private::ActorKind for Coordinator {
         const KIND: &'static str = "coordinator";
     }
-    impl ::duract::Actor for Coordinator {
+    impl ::duract::Target for Coordinator {
         const INFO: &'static::duract::ActorInfo = &::duract::__private::ActorInfo {
             kind: "coordinator", class: "CoordinatorActor", binding: "COORDINATOR_ACTOR", routes: <Coordinator as ::duract::__private::Routes>::ROUTES, branches: <Coordinator as ::duract::__private::Routes>::BRANCHES, gateway: ::core::option::Option::None,
         };
+        fn __turns(port: ::std::rc::Rc<dyn ::duract::Port>,) -> ::core::option::Option<::std::rc::Rc<dyn ::duract::__private::Turns>> {
+            let _ = &port;
+            ::core::option::Option::Some(::std::rc::Rc::new(::duract::__private::Instance::<Self>::new(port),))
+        }
+    }
+    impl ::duract::Actor for Coordinator {
         async fn load(_id: &str, storage: &dyn ::duract::__private::Storage,) -> ::duract::__private::LoadResult<Self> {
             let mut this: Self = <Coordinator as ::core::default::Default>::default();
             let mut saved = ::duract::__private::Saved::new(1usize);

@@ -6,7 +6,7 @@ const _: () = {
     impl ::duract::__private::ActorKind for Session {
         const KIND: &'static str = "session";
     }
-    impl ::duract::Actor for Session {
+    impl ::duract::Target for Session {
         const INFO: &'static::duract::ActorInfo = &::duract::__private::ActorInfo {
             kind: "session", class: "SessionActor", binding: "SESSION_ACTOR", routes: &[], branches: ::duract::__gateway_branches!("session", 1u32;
             ::duract::__private::Branch {
@@ -35,15 +35,12 @@ const _: () = {
             }
             ),
         };
-        async fn load(_id: &str, _storage: &dyn ::duract::__private::Storage,) -> ::duract::__private::LoadResult<Self> {
-            ::core::result::Result::Ok((Session, ::duract::__private::Saved::new(0)))
+        fn __turns(port: ::std::rc::Rc<dyn ::duract::Port>,) -> ::core::option::Option<::std::rc::Rc<dyn ::duract::__private::Turns>> {
+            let _ = &port;
+            ::core::option::Option::None
         }
-        fn save(&mut self, _saved: &::duract::__private::Saved, _batch: &mut ::duract::__private::SaveBatch,) -> ::duract::__private::SaveResult {
-            ::core::result::Result::Ok(())
-        }
-        async fn dispatch(&mut self, _ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {
-            ::duract::__private::unknown_type(envelope)
-        }
+    }
+    impl ::duract::Gateway for Session {
     }
 };
 #[cfg(target_arch = "wasm32")]

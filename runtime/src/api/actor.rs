@@ -15,6 +15,31 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+/// What an address names: an actor (state and turns) or a gateway (a router for client
+/// sockets, with no state and no turns of its own). `#[actor]` implements it; hosts register
+/// and run types by it (`Host::with::<T>()`, the Durable Object class).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an actor or a gateway",
+    label = "not an `#[actor]` type",
+    note = "add `#[duract::actor]` (or `#[duract::actor(gateway(..))]`) to its declaration"
+)]
+pub trait Target: Sized + 'static {
+    /// Its static description (a gateway's has its routing table).
+    const INFO: &'static ActorInfo;
+
+    /// The turns of an instance on `port`: an actor's [`Instance`](crate::instance::Instance),
+    /// none for a gateway. Written by `#[actor]`.
+    #[doc(hidden)]
+    fn __turns(
+        port: std::rc::Rc<dyn crate::Port>,
+    ) -> Option<std::rc::Rc<dyn crate::instance::Turns>>;
+}
+
+/// A gateway: client sockets connect to it and it forwards their frames by its routing table
+/// (`#[actor(gateway(..))]`); actors push messages to its sockets through it. It is no
+/// [`Actor`]: it has no state and no turns.
+pub trait Gateway: Target {}
+
 /// An actor: state, persistence and dispatch of one envelope. Implemented by the macros:
 /// `#[actor]` writes [`Actor::load`] and [`Actor::save`], `#[route]` writes
 /// [`Actor::dispatch`] and the tables.
@@ -24,10 +49,7 @@ use std::sync::Arc;
     label = "not an `#[actor]` type",
     note = "add `#[duract::actor]` to its declaration"
 )]
-pub trait Actor: Sized + 'static {
-    /// The actor's static description.
-    const INFO: &'static ActorInfo;
-
+pub trait Actor: Target {
     /// Builds the instance `id` from its storage (defaults for what storage does not hold),
     /// with the snapshot [`Actor::save`] compares against.
     async fn load(id: &str, storage: &dyn Storage) -> Result<(Self, Saved), Error>;
@@ -61,7 +83,7 @@ pub trait Actor: Sized + 'static {
     label = "no handler of `{M}` in `{Self}`'s `#[route]` block",
     note = "add `async fn handler(&mut self, ctx: &mut Ctx, msg: {M}) -> Reply` to the `#[route]` impl of `{Self}`"
 )]
-pub trait Handles<M: crate::Message>: Actor {
+pub trait Handles<M: crate::Message>: Target {
     /// What the handler answers on success: `R` for a handler returning `R` or
     /// `Result<R, E>`, `()` for one returning nothing.
     type Reply: crate::Payload;
@@ -70,7 +92,7 @@ pub trait Handles<M: crate::Message>: Actor {
 impl Ctx {
     /// The actor of type `A` with instance id `id`, to [`send`](ActorRef::send) or
     /// [`ask`](ActorRef::ask): `ctx.actor::<Worker>("w1").send(&ProcessTask { .. })`.
-    pub fn actor<A: Actor>(&self, id: &str) -> ActorRef<'_, A> {
+    pub fn actor<A: Target>(&self, id: &str) -> ActorRef<'_, A> {
         let to = Address::new(A::INFO.kind, id).map_err(|e| Error::InvalidAddress {
             to: format!("{}:{id} ({e})", A::INFO.kind),
         });
@@ -84,7 +106,7 @@ impl Ctx {
 }
 
 /// An actor of type `A` to message, from [`Ctx::actor`]. Only messages `A` handles compile.
-pub struct ActorRef<'c, A: Actor> {
+pub struct ActorRef<'c, A: Target> {
     ctx: &'c Ctx,
     /// The target's address, built once (or why `kind:id` is not one).
     to: Result<Address, Error>,
@@ -93,7 +115,7 @@ pub struct ActorRef<'c, A: Actor> {
     actor: PhantomData<A>,
 }
 
-impl<A: Actor> ActorRef<'_, A> {
+impl<A: Target> ActorRef<'_, A> {
     /// The target's address, `kind:id`.
     pub fn address(&self) -> Result<Address, Error> {
         self.to.clone()

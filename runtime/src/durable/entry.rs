@@ -2,7 +2,7 @@
 
 use super::port::INSTANCE_HEADER;
 use super::random::random_bytes;
-use crate::actor::Actor;
+use crate::actor::Gateway;
 use crate::limit::MAX_SESSION_NAME_BYTES;
 use crate::principal::{scoped_name, Principal};
 use crate::upgrade::{bearer_token, random_name, session_name, verify_hs256, Refusal, Ticket};
@@ -65,12 +65,12 @@ impl Authenticate for JwtAuth {
 ///     duract::durable::gateway_entry::<Session>(req, &env).await
 /// }
 /// ```
-pub async fn gateway_entry<G: Actor>(req: Request, env: &Env) -> worker::Result<Response> {
+pub async fn gateway_entry<G: Gateway>(req: Request, env: &Env) -> worker::Result<Response> {
     gateway_entry_with::<G>(req, env, &JwtAuth).await
 }
 
 /// [`gateway_entry`] with your own [`Authenticate`] hook.
-pub async fn gateway_entry_with<G: Actor>(
+pub async fn gateway_entry_with<G: Gateway>(
     req: Request,
     env: &Env,
     auth: &dyn Authenticate,

@@ -1,11 +1,11 @@
 //! [`Object`]: what each generated Durable Object class wraps.
 
 use super::port::{DurablePort, INSTANCE_HEADER};
-use crate::actor::Actor;
+use crate::actor::Target;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::gateway::{self, Frame, GatewayInfo, Socket};
-use crate::instance::Instance;
+use crate::instance::Turns;
 use crate::port::Port;
 use crate::principal::Principal;
 use crate::storage::{ListOptions, Storage};
@@ -41,15 +41,17 @@ struct Attachment {
 ///   frame through [`gateway::handle_frame`]; an actor's envelope to the gateway
 ///   (`session:<id>`, e.g. through `Port::send`) is broadcast to every socket of the session
 ///   ([`Object::broadcast`]); anything else gets 400 `Expected WebSocket`.
-pub struct Object<A: Actor> {
+pub struct Object<A: Target> {
     state: State,
     port: Rc<DurablePort>,
-    instance: Rc<Instance<A>>,
+    /// The actor's turns (none for a gateway).
+    instance: Option<Rc<dyn Turns>>,
+    target: std::marker::PhantomData<A>,
     /// A gateway's requests awaiting replies, per socket (`Map<WebSocket, number>`).
     inflight: js_sys::Map,
 }
 
-impl<A: Actor> Object<A> {
+impl<A: Target> Object<A> {
     /// The object for a Durable Object's `state` and `env` (the class constructor).
     pub fn new(state: State, env: Env) -> Object<A> {
         let raw = wasm_bindgen::JsCast::unchecked_into(
@@ -73,11 +75,12 @@ impl<A: Actor> Object<A> {
             let name = name.as_deref().unwrap_or("(unnamed)");
             worker::console_log!("duract: activate {} {name}", A::INFO.class);
         }
-        let instance = Rc::new(Instance::<A>::new(port.clone()));
+        let instance = A::__turns(port.clone());
         Object {
             state,
             port,
             instance,
+            target: std::marker::PhantomData,
             inflight: js_sys::Map::new(),
         }
     }
@@ -109,12 +112,16 @@ impl<A: Actor> Object<A> {
                 return js_sys::Promise::reject(&reason).into();
             }
         };
-        let reply = match (A::INFO.gateway, self.check_target(&envelope)) {
+        let reply = match (&self.instance, self.check_target(&envelope)) {
             (_, Err(error)) => self.reply(&envelope, Err(error)),
-            (Some(_), Ok(())) => self.broadcast_envelope(envelope),
-            (None, Ok(())) => {
-                let instance = self.instance.clone();
-                let turn = async move { instance.handle_envelope(envelope).await.encode() };
+            (None, Ok(())) => self.broadcast_envelope(envelope),
+            (Some(turns), Ok(())) => {
+                let (turns, port) = (turns.clone(), self.port.clone());
+                let turn = async move {
+                    let result = turns.run(&envelope).await;
+                    let reply = envelope.into_reply(result, port.fresh_id(), port.now() as f64);
+                    reply.encode()
+                };
                 return now_or_later(turn);
             }
         };
@@ -274,7 +281,10 @@ impl<A: Actor> Object<A> {
                 None => return Response::ok("no timers"),
             }
         }
-        match self.instance.deliver_due_timers().await {
+        let Some(turns) = &self.instance else {
+            return Response::ok("a gateway has no timers");
+        };
+        match turns.deliver_due_timers().await {
             Ok(()) => Response::ok("ok"),
             // Failing the alarm makes workerd retry it.
             Err(e) => Err(worker::Error::RustError(e.to_string())),

@@ -10,13 +10,12 @@ use super::faults::FaultStorage;
 use super::hash::FxHashMap;
 use super::port::{Engine, HostPort};
 use super::sockets::Connections;
-use crate::actor::Actor;
 use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
-use crate::instance::Instance;
+use crate::instance::Turns;
 use crate::port::Port;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -30,71 +29,47 @@ pub const DEFAULT_STEP_BOUND: usize = 100_000;
 /// later, as Durable Objects retry failed alarms.
 pub const ALARM_RETRY_MS: u64 = 1_000;
 
-/// An instance as the host holds it, its actor type erased. Each method builds a whole
-/// task for the executor (one box per delivery: the typed turn is inlined into it).
-pub(crate) trait Hosted {
-    /// The task that handles `envelope` in its turn and puts the reply in `sink`.
-    fn deliver(
-        self: Rc<Self>,
-        host: Rc<HostInner>,
-        envelope: Envelope,
-        sink: Sink,
-    ) -> LocalBoxFuture<'static, ()>;
-    /// The task that delivers the due timers and, when a delivery failed, retries the alarm
-    /// [`ALARM_RETRY_MS`] later.
-    fn fire_timers(
-        self: Rc<Self>,
-        host: Rc<HostInner>,
-        port: Rc<HostPort>,
-    ) -> LocalBoxFuture<'static, ()>;
-    /// Drops the in-memory state; a turn in flight does not put it back.
-    fn unload(&self);
+/// The task that handles `envelope` in a turn of `turns` and puts the reply in `sink`.
+fn delivery(
+    turns: Rc<dyn Turns>,
+    host: Rc<HostInner>,
+    envelope: Envelope,
+    sink: Sink,
+) -> LocalBoxFuture<'static, ()> {
+    Box::pin(async move {
+        let result = turns.run(&envelope).await;
+        let reply = envelope.into_reply(result, host.fresh_id(), host.clock.now() as f64);
+        host.put_reply(sink, reply);
+    })
 }
 
-impl<A: Actor> Hosted for Instance<A> {
-    fn deliver(
-        self: Rc<Self>,
-        host: Rc<HostInner>,
-        envelope: Envelope,
-        sink: Sink,
-    ) -> LocalBoxFuture<'static, ()> {
-        Box::pin(async move {
-            let result = self.run_turn(&envelope).await;
-            let reply = envelope.into_reply(result, host.fresh_id(), host.clock.now() as f64);
-            host.put_reply(sink, reply);
-        })
-    }
-
-    fn fire_timers(
-        self: Rc<Self>,
-        host: Rc<HostInner>,
-        port: Rc<HostPort>,
-    ) -> LocalBoxFuture<'static, ()> {
-        Box::pin(async move {
-            if self.deliver_due_timers().await.is_err() {
-                host.retry_alarm(port.key());
-            }
-        })
-    }
-
-    fn unload(&self) {
-        Instance::unload(self);
-    }
+/// The task that delivers the due timers of `turns` and, when a delivery failed, retries the
+/// alarm [`ALARM_RETRY_MS`] later.
+fn timers_task(
+    turns: Rc<dyn Turns>,
+    host: Rc<HostInner>,
+    port: Rc<HostPort>,
+) -> LocalBoxFuture<'static, ()> {
+    Box::pin(async move {
+        if turns.deliver_due_timers().await.is_err() {
+            host.retry_alarm(port.key());
+        }
+    })
 }
 
-pub(crate) fn make_instance<A: Actor>(port: Rc<dyn Port>) -> Rc<dyn Hosted> {
-    Rc::new(Instance::<A>::new(port))
-}
+/// How a registered type makes an instance's turns: `Target::__turns`.
+pub(crate) type MakeTurns = fn(Rc<dyn Port>) -> Option<Rc<dyn Turns>>;
 
 pub(crate) struct Registration {
     pub(crate) info: &'static ActorInfo,
-    pub(crate) make: fn(Rc<dyn Port>) -> Rc<dyn Hosted>,
+    /// Its turns on a port (none for a gateway): `Target::__turns`.
+    pub(crate) make: MakeTurns,
 }
 
-/// A live instance: the actor and its port.
+/// A live instance: its turns (none for a gateway) and its port.
 #[derive(Clone)]
 pub(crate) struct Activation {
-    pub(crate) instance: Rc<dyn Hosted>,
+    pub(crate) instance: Option<Rc<dyn Turns>>,
     pub(crate) port: Rc<HostPort>,
     pub(crate) info: &'static ActorInfo,
 }
@@ -230,7 +205,9 @@ impl HostInner {
     pub(crate) fn reset(&self, address: &Address) {
         let removed = self.instances.borrow_mut().remove(address);
         if let Some(active) = &removed {
-            active.instance.unload();
+            if let Some(turns) = &active.instance {
+                turns.unload();
+            }
             self.executor.cancel_owned(&active.port.activation());
         }
         drop(removed);
@@ -323,7 +300,11 @@ impl HostInner {
     /// Queues the task that handles `envelope` in a turn of `active`.
     pub(crate) fn start_delivery(&self, active: Activation, envelope: Envelope, sink: Sink) {
         let owner = active.port.activation();
-        let task = active.instance.deliver(self.rc(), envelope, sink);
+        let Some(turns) = active.instance else {
+            // A gateway takes no turns: what reaches it goes to its sockets.
+            return self.push_to_sockets(&active.port.key().clone(), envelope, sink);
+        };
+        let task = delivery(turns, self.rc(), envelope, sink);
         self.executor.spawn(Some(owner), task);
     }
 
@@ -416,7 +397,10 @@ impl HostInner {
         match self.activate(&address) {
             Ok(active) => {
                 let owner = active.port.activation();
-                let task = active.instance.fire_timers(self.rc(), active.port);
+                let Some(turns) = active.instance else {
+                    return; // a gateway has no timers
+                };
+                let task = timers_task(turns, self.rc(), active.port);
                 self.executor.spawn(Some(owner), task);
             }
             Err(_) => self.retry_alarm(&address),

@@ -5,15 +5,14 @@ use super::ask::Asks;
 use super::clock::DEFAULT_EPOCH_MS;
 use super::clock::{Alarms, Clock};
 use super::engine::{
-    make_instance, parse, Activation, HostInner, Registration, Sink, Undelivered,
-    DEFAULT_STEP_BOUND,
+    parse, Activation, HostInner, Registration, Sink, Undelivered, DEFAULT_STEP_BOUND,
 };
 use super::error::HostError;
 use super::executor::{Executor, RunOutcome};
 use super::faults::{FaultPlan, FaultStorage};
 use super::hash::FxHashMap;
 use super::sockets::Connections;
-use crate::actor::Actor;
+use crate::actor::Target;
 use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::info::ActorInfo;
@@ -63,18 +62,18 @@ impl Host {
 
     /// Registers actor type `A` under its kind (`A::INFO.kind`). Registering another type
     /// with the same kind replaces it.
-    pub fn with<A: Actor>(self) -> Host {
+    pub fn with<A: Target>(self) -> Host {
         self.register::<A>();
         self
     }
 
     /// Registers actor type `A` under its kind.
-    pub fn register<A: Actor>(&self) {
+    pub fn register<A: Target>(&self) {
         self.inner.registry.borrow_mut().insert(
             A::INFO.kind,
             Registration {
                 info: A::INFO,
-                make: make_instance::<A>,
+                make: A::__turns,
             },
         );
     }

@@ -4,7 +4,7 @@
 use super::engine::parse;
 use super::error::HostError;
 use super::host::Host;
-use crate::actor::{Actor, Handles};
+use crate::actor::{Handles, Target};
 use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
@@ -71,7 +71,7 @@ impl Client {
 
     /// The actor of type `A` with instance id `id`, to ask with typed replies:
     /// `client.actor::<Coordinator>("main").ask(&GetStatus)` is a `Result<Status, Error>`.
-    pub fn actor<A: Actor>(&self, id: &str) -> ClientRef<'_, A> {
+    pub fn actor<A: Target>(&self, id: &str) -> ClientRef<'_, A> {
         ClientRef {
             client: self,
             to: format!("{}:{id}", A::INFO.kind),
@@ -98,7 +98,7 @@ pub struct ClientRef<'c, A> {
     actor: PhantomData<A>,
 }
 
-impl<A: Actor> ClientRef<'_, A> {
+impl<A: Target> ClientRef<'_, A> {
     /// Asks with `msg` and runs the host until the reply: the handler's reply, or the wire
     /// error the reply carries. Panics when the host itself fails (the address is not an
     /// actor of a registered kind, or the run exceeds its step bound): a broken test setup.

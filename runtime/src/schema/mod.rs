@@ -29,7 +29,7 @@
 
 mod typescript;
 
-use crate::actor::Actor;
+use crate::actor::Target;
 use crate::info::ActorInfo;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -106,7 +106,7 @@ impl Api {
     }
 
     /// Adds an actor with routes (its `#[route]` block's schemas).
-    pub fn actor<A: Actor + RouteSchemas>(mut self) -> Api {
+    pub fn actor<A: Target + RouteSchemas>(mut self) -> Api {
         assert!(
             A::INFO.gateway.is_none(),
             "{} is a gateway: add it with Api::gateway",
@@ -118,7 +118,7 @@ impl Api {
 
     /// Adds a gateway: the requests clients send through it, to the actors it forwards to
     /// (each added with [`Api::actor`]).
-    pub fn gateway<A: Actor>(mut self) -> Api {
+    pub fn gateway<A: Target>(mut self) -> Api {
         assert!(
             A::INFO.gateway.is_some(),
             "{} is not a gateway: add it with Api::actor",

@@ -17,6 +17,7 @@ use crate::actor::Actor;
 use crate::context::{Ctx, Outcome};
 use crate::envelope::Envelope;
 use crate::error::Error;
+use crate::future::LocalBoxFuture;
 use crate::persist::{SaveBatch, Saved};
 use crate::port::Port;
 use crate::timer::Timers;
@@ -225,4 +226,35 @@ async fn dispatch<A: Actor>(
     }
     let result = actor.dispatch(&mut ctx, envelope).await;
     (result, ctx.into_outcome())
+}
+
+/// An instance's turns, its actor type erased: what the hosts hold of an actor's instance
+/// (a gateway has none: [`Target::__turns`](crate::Target)).
+pub trait Turns {
+    /// [`Instance::run_turn`].
+    fn run<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+    ) -> LocalBoxFuture<'a, Result<Box<RawValue>, Error>>;
+    /// [`Instance::deliver_due_timers`].
+    fn deliver_due_timers(&self) -> LocalBoxFuture<'_, Result<(), Error>>;
+    /// [`Instance::unload`].
+    fn unload(&self);
+}
+
+impl<A: Actor> Turns for Instance<A> {
+    fn run<'a>(
+        &'a self,
+        envelope: &'a Envelope,
+    ) -> LocalBoxFuture<'a, Result<Box<RawValue>, Error>> {
+        Box::pin(self.run_turn(envelope))
+    }
+
+    fn deliver_due_timers(&self) -> LocalBoxFuture<'_, Result<(), Error>> {
+        Box::pin(Instance::deliver_due_timers(self))
+    }
+
+    fn unload(&self) {
+        Instance::unload(self);
+    }
 }

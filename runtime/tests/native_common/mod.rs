@@ -6,10 +6,14 @@ use duract::__private::serde::{Deserialize, Serialize};
 use duract::__private::RawValue;
 use duract::envelope::to_raw;
 use duract::gateway::{Forward, GatewayInfo, ReplyRoute};
+use duract::instance::{Instance, Turns};
 use duract::persist::{decode_field, field_key, SaveBatch, Saved};
-use duract::{Actor, ActorInfo, Ctx, Envelope, Error, Handles, Message, RouteInfo, Storage};
+use duract::{
+    Actor, ActorInfo, Ctx, Envelope, Error, Handles, Message, Port, RouteInfo, Storage, Target,
+};
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -189,9 +193,15 @@ fn schedule(ctx: &Ctx, s: &Schedule) -> Result<(), Error> {
     ctx.set_timer(&s.tag, Duration::from_millis(s.delay_ms), &tick)
 }
 
-impl Actor for Counter {
+impl Target for Counter {
     const INFO: &'static ActorInfo = &COUNTER;
 
+    fn __turns(port: Rc<dyn Port>) -> Option<Rc<dyn Turns>> {
+        Some(Rc::new(Instance::<Counter>::new(port)))
+    }
+}
+
+impl Actor for Counter {
     async fn load(_id: &str, storage: &dyn Storage) -> Result<(Self, Saved), Error> {
         let mut saved = Saved::new(FIELDS.len());
         let mut me = Counter::default();
@@ -344,23 +354,15 @@ pub static SESSION: ActorInfo = ActorInfo {
 /// A gateway to counters: no state, no routes of its own.
 pub struct Session;
 
-impl Actor for Session {
+impl Target for Session {
     const INFO: &'static ActorInfo = &SESSION;
 
-    async fn load(_id: &str, _storage: &dyn Storage) -> Result<(Self, Saved), Error> {
-        Ok((Session, Saved::new(0)))
-    }
-
-    fn save(&mut self, _saved: &Saved, _batch: &mut SaveBatch) -> Result<(), Error> {
-        Ok(())
-    }
-
-    async fn dispatch(&mut self, _ctx: &mut Ctx, env: &Envelope) -> Result<Box<RawValue>, Error> {
-        Err(Error::UnknownType {
-            message_type: env.message_type.clone(),
-        })
+    fn __turns(_port: Rc<dyn Port>) -> Option<Rc<dyn Turns>> {
+        None
     }
 }
+
+impl duract::Gateway for Session {}
 
 /// A host with the counter and the session gateway.
 pub fn host() -> duract::native::Host {

@@ -2,7 +2,7 @@
 #![deny(warnings)]
 
 use duract_hygiene::hygienic::{Counter, Echo, Gate};
-use renamed::{Actor, Envelope, MemoryStorage};
+use renamed::{Envelope, MemoryStorage, Target};
 
 fn envelope(to: &str, ty: &str, payload: &str) -> Envelope {
     let text = format!(

@@ -35,7 +35,7 @@ use crate::common::Rng;
 use duract::native::{Connection, Host, HostError, Stored, ALARM_RETRY_MS};
 use duract::persist::{SaveBatch, Saved};
 use duract::timer::PREFIX as TIMER_PREFIX;
-use duract::{Actor, ActorInfo, Ctx, Envelope, Error, Storage};
+use duract::{Actor, ActorInfo, Ctx, Envelope, Error, Storage, Target};
 use duract_example_system::{Coordinator, Session, Worker};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -83,9 +83,15 @@ thread_local! {
 /// the internal messages it dispatches.
 struct Spy<A>(A);
 
-impl<A: Actor> Actor for Spy<A> {
+impl<A: Actor> Target for Spy<A> {
     const INFO: &'static ActorInfo = A::INFO;
 
+    fn __turns(port: Rc<dyn duract::Port>) -> Option<Rc<dyn duract::instance::Turns>> {
+        Some(Rc::new(duract::instance::Instance::<Spy<A>>::new(port)))
+    }
+}
+
+impl<A: Actor> Actor for Spy<A> {
     async fn load(id: &str, storage: &dyn Storage) -> Result<(Self, Saved), Error> {
         let (actor, saved) = A::load(id, storage).await?;
         let address = format!("{}:{id}", A::INFO.kind);
