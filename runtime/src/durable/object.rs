@@ -75,6 +75,8 @@ impl<A: Target> Object<A> {
             let name = name.as_deref().unwrap_or("(unnamed)");
             worker::console_log!("duract: activate {} {name}", A::INFO.class);
         }
+        #[cfg(feature = "checklist")]
+        crate::checklist::register(A::INFO); // a gateway's hits too: it has no instance
         let instance = A::__turns(port.clone());
         Object {
             state,
