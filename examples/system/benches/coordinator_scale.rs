@@ -1,7 +1,7 @@
 //! The coordinator at scale (issue 8): the seed's algorithm beside duract's `Coordinator`, at
 //! (workers, queued tasks) = (10, 10), (100, 10k), (10k, 100k), through the same storage
-//! interface (duract's a `MemoryStorage`, the seed's a stand-in without the platform's value
-//! limit; both count what they are asked to write).
+//! interface (duract's a `MemoryStorage`, the seed's a `MemoryStorage::without_limits`, as its
+//! one value outgrows the platform's value limit; both count what they are asked to write).
 //!
 //! `cargo bench -p duract-example-system --bench coordinator_scale` prints Markdown tables:
 //! time per operation (register, assign, complete) and what each operation writes, then the
@@ -712,52 +712,12 @@ impl Coord for Duract {
 // ---------------------------------------------------------------------------------------------
 // The seed's algorithm.
 
-/// The seed's storage: `MemoryStorage`'s counting without Durable Object storage's limits.
-/// The seed puts its whole state as one value, over the 128 KiB a value may hold from
-/// (100, 10k) on: there the seed could not persist at all; here its cost is measured as if it
-/// could. Write-only: the seed never reads back.
-#[derive(Default)]
-struct SeedStorage {
-    map: RefCell<BTreeMap<String, String>>,
-    stats: Cell<WriteStats>,
-}
-
-impl SeedStorage {
-    fn stats(&self) -> WriteStats {
-        self.stats.get()
-    }
-}
-
-impl Storage for SeedStorage {
-    fn get<'a>(&'a self, _key: &'a str) -> duract::storage::StorageResult<'a, Option<String>> {
-        unreachable!("the seed never reads back")
-    }
-    fn list<'a>(
-        &'a self,
-        _options: &'a ListOptions,
-    ) -> duract::storage::StorageResult<'a, Vec<(String, String)>> {
-        unreachable!("the seed never reads back")
-    }
-    fn write<'a>(&'a self, batch: WriteBatch) -> duract::storage::StorageResult<'a, ()> {
-        let mut stats = self.stats.get();
-        let mut map = self.map.borrow_mut();
-        for (key, value) in batch.puts {
-            stats.puts += 1;
-            stats.bytes += (key.len() + value.len()) as u64;
-            map.insert(key, value);
-        }
-        for key in batch.deletes {
-            stats.deletes += 1;
-            map.remove(&key);
-        }
-        self.stats.set(stats);
-        Box::pin(async { Ok(()) })
-    }
-}
-
 struct Seed {
     model: SeedCoordinator,
-    storage: SeedStorage,
+    /// [`MemoryStorage::without_limits`]: the seed puts its whole state as one value, over
+    /// the 128 KiB a value may hold from (100, 10k) on. There the seed could not persist at
+    /// all; here its cost is measured as if it could.
+    storage: MemoryStorage,
     active: ActiveTasks,
     next_task: u64,
     next_worker: u64,
@@ -778,7 +738,7 @@ impl Seed {
             .collect();
         let model = SeedCoordinator::build(worker_ids, &active, queue);
         let footprint = live().since(before);
-        let storage = SeedStorage::default();
+        let storage = MemoryStorage::without_limits();
         let seed = Seed {
             model,
             storage,
@@ -792,7 +752,7 @@ impl Seed {
         (seed, footprint)
     }
 
-    fn timed<F: Future<Output = String>>(storage: &SeedStorage, op: F) -> (Sample, String) {
+    fn timed<F: Future<Output = String>>(storage: &MemoryStorage, op: F) -> (Sample, String) {
         let before = storage.stats();
         let cpu = thread_cpu_nanos();
         let start = Instant::now();

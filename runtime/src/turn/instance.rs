@@ -145,14 +145,8 @@ impl<A: Actor> Instance<A> {
         Ok(())
     }
 
-    /// Handles `envelope` in its turn and builds the reply.
-    pub async fn handle_envelope(&self, envelope: Envelope) -> Envelope {
-        let result = self.run_turn(&envelope).await;
-        envelope.into_reply(result, self.port.fresh_id(), self.port.now() as f64)
-    }
-
-    /// Waits for `envelope`'s turn and runs it: the reply's payload or error. For a host
-    /// that builds the reply itself, so the envelope is not moved into this future.
+    /// Waits for `envelope`'s turn and runs it: the reply's payload or error. The host builds
+    /// the reply ([`Envelope::into_reply`]), so the envelope is not moved into this future.
     pub async fn run_turn(&self, envelope: &Envelope) -> Result<Box<RawValue>, Error> {
         let _turn = self.gate.enter().await;
         self.turn(envelope, None).await
