@@ -49,39 +49,7 @@ pub fn model(
         );
         return Err(Rejected::Nothing);
     }
-    let mut handlers: Vec<Handler> = Vec::new();
-    let mut not_handlers = Vec::new();
-    let mut on_activate_found = None;
-    for method in item.items.iter_mut().filter_map(|i| match i {
-        ImplItem::Fn(f) => Some(f),
-        _ => None,
-    }) {
-        match take_role(method, errors) {
-            Role::Skip => continue,
-            Role::OnActivate => {
-                let hook = on_activate(method, errors);
-                if on_activate_found.is_some() && hook.is_some() {
-                    let text = "one `#[route(on_activate)]` method per actor";
-                    errors.at(&method.sig.ident, text);
-                }
-                on_activate_found = on_activate_found.or(hook);
-                continue;
-            }
-            Role::Handler => {}
-        }
-        // Read (and remove) the waivers first, so an invalid handler leaves none behind.
-        let waivers = super::waive::take_waivers(&mut method.attrs, HANDLER_WAIVERS, errors);
-        let Some(mut handler) = handler(method, errors) else {
-            not_handlers.push(method.sig.ident.clone());
-            continue;
-        };
-        handler.waivers = waivers;
-        // A handler is `async` by contract, whether or not its body awaits.
-        method
-            .attrs
-            .push(syn::parse_quote!(#[allow(clippy::unused_async)]));
-        handlers.push(handler);
-    }
+    let methods = read_methods(item, errors);
     let actor_name = match &*item.self_ty {
         Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
@@ -94,11 +62,58 @@ pub fn model(
         self_ty: (*item.self_ty).clone(),
         actor_name,
         impl_span: item.impl_token.span,
-        handlers,
-        not_handlers,
-        on_activate: on_activate_found,
+        handlers: methods.handlers,
+        not_handlers: methods.not_handlers,
+        on_activate: methods.on_activate,
         unknown_type_waiver,
     })
+}
+
+/// The methods of a `#[route]` block, by role.
+#[derive(Default)]
+struct Methods {
+    handlers: Vec<Handler>,
+    not_handlers: Vec<Ident>,
+    on_activate: Option<OnActivate>,
+}
+
+/// Reads every method's role: handlers (with their waivers), the hook, and the methods that are
+/// neither (already reported).
+fn read_methods(item: &mut ItemImpl, errors: &mut Errors) -> Methods {
+    let mut found = Methods::default();
+    for method in item.items.iter_mut().filter_map(|i| match i {
+        ImplItem::Fn(f) => Some(f),
+        _ => None,
+    }) {
+        match take_role(method, errors) {
+            Role::Skip => {}
+            Role::OnActivate => {
+                let hook = on_activate(method, errors);
+                if found.on_activate.is_some() && hook.is_some() {
+                    let text = "one `#[route(on_activate)]` method per actor";
+                    errors.at(&method.sig.ident, text);
+                }
+                found.on_activate = found.on_activate.take().or(hook);
+            }
+            Role::Handler => {
+                // Read (and remove) the waivers first, so an invalid handler leaves none behind.
+                let waivers =
+                    super::waive::take_waivers(&mut method.attrs, HANDLER_WAIVERS, errors);
+                match handler(method, errors) {
+                    Some(mut handler) => {
+                        handler.waivers = waivers;
+                        // A handler is `async` by contract, whether or not its body awaits.
+                        method
+                            .attrs
+                            .push(syn::parse_quote!(#[allow(clippy::unused_async)]));
+                        found.handlers.push(handler);
+                    }
+                    None => found.not_handlers.push(method.sig.ident.clone()),
+                }
+            }
+        }
+    }
+    found
 }
 
 fn read_args(args: TokenStream, errors: &mut Errors) -> syn::Path {
