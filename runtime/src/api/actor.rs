@@ -78,12 +78,16 @@ pub trait Actor: Target {
 /// `#[route]` from the handler's signature, so [`ActorRef::send`](crate::ActorRef::send)
 /// only compiles for messages the target handles and
 /// [`ActorRef::ask`](crate::ActorRef::ask) returns the reply's type.
+///
+/// `M` is always a [`Message`](crate::Message), but the trait does not say so: a handler
+/// taking a type without `#[message]` is then reported once, at the type, not a second time at
+/// this impl.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not handle `{M}`",
     label = "no handler of `{M}` in `{Self}`'s `#[route]` block",
     note = "add `async fn handler(&mut self, ctx: &mut Ctx, msg: {M}) -> Reply` to the `#[route]` impl of `{Self}`"
 )]
-pub trait Handles<M: crate::Message>: Target {
+pub trait Handles<M>: Target {
     /// What the handler answers on success: `R` for a handler returning `R` or
     /// `Result<R, E>`, `()` for one returning nothing.
     type Reply: crate::Payload;
