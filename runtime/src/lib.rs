@@ -65,6 +65,7 @@ pub use duract_macros::{actor, message, payload, route};
 /// What generated code uses. Not a public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::actor::Unsendable;
     pub use crate::branch::{Branch, BranchKind};
     #[cfg(feature = "checklist")]
     pub use crate::checklist::{hit, hit_in};

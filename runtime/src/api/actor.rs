@@ -93,6 +93,24 @@ pub trait Handles<M>: Target {
     type Reply: crate::Payload;
 }
 
+/// A type no one can send: every [`Actor`] handles two of them (`N` = 0 and 1), so no actor has
+/// a single `Handles` impl. With one, rustc would infer the `M` of
+/// `ctx.actor::<A>(..).send(&msg)` from that impl and report a message `A` does not handle as
+/// "expected `&Handled`, found `&Sent`"; with several, it takes `M` from the argument and says
+/// "`A` does not handle `Sent`".
+#[doc(hidden)]
+pub enum Unsendable<const N: u8> {}
+
+#[diagnostic::do_not_recommend]
+impl<A: Actor> Handles<Unsendable<0>> for A {
+    type Reply = ();
+}
+
+#[diagnostic::do_not_recommend]
+impl<A: Actor> Handles<Unsendable<1>> for A {
+    type Reply = ();
+}
+
 impl Ctx {
     /// The actor of type `A` with instance id `id`, to [`send`](ActorRef::send) or
     /// [`ask`](ActorRef::ask): `ctx.actor::<Worker>("w1").send(&ProcessTask { .. })`.
