@@ -3,7 +3,7 @@
 //! ```text
 //! duract new <dir> [--name <crate>] [--duract-path <path>]
 //! duract build [<dir>] [--checklist]
-//! duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE ...] [--no-build] [--checklist]
+//! duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE ...] [--no-build] [--checklist] [--run <command>]
 //! duract check [<dir>] [--fix]
 //! duract checklist [<dir>] [--require HOSTS] [--hits DIR ...]
 //! ```
@@ -40,8 +40,11 @@ usage:
       recorder, into <dir>/build-checklist); installs wasm-bindgen-cli and worker-build into
       ~/.cache/duract/tools once, from crates.io
   duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE]... [--no-build] [--checklist]
+             [--run <command>]
       builds, then serves the worker in workerd (Miniflare) on http://127.0.0.1:8787 with its
       Durable Object storage on disk (default <dir>/.duract/state); Ctrl-C stops it
+      (--run: on any free port with fresh storage, runs the shell command in <dir> with the
+      URL in DURACT_URL, e.g. an e2e suite, then stops; its exit status is the command's)
   duract check [<dir>] [--fix]
       compares wrangler.toml with the crate's actors: classes, bindings, SQLite migrations
       (--fix appends the missing bindings and a migration for the missing classes)
