@@ -99,6 +99,14 @@ pub fn hit_statement(krate: &syn::Path, id: TokenStream) -> TokenStream {
     }
 }
 
+/// Why tests need not reach a branch (`#[waive(..)]`), and the one host it holds on (`None`:
+/// every host).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiver {
+    pub reason: String,
+    pub host: Option<String>,
+}
+
 /// One branch to write into a table.
 pub struct BranchTokens {
     /// An expression of type `&'static str` (see [`id`]).
@@ -108,7 +116,7 @@ pub struct BranchTokens {
     /// The tokens that declared the branch: their line is recorded.
     pub span: Span,
     /// Why tests need not reach it (`#[waive("..")]`).
-    pub waiver: Option<String>,
+    pub waiver: Option<Waiver>,
     /// Without a waiver: a const `bool` expression that, when true, waives it for the
     /// reason given (a fact of the types, e.g. a message that takes any payload).
     pub waived_when: Option<(TokenStream, &'static str)>,
@@ -121,8 +129,12 @@ impl BranchTokens {
         let kind = self.kind.variant();
         let label = &self.label;
         let line = line_of(self.span);
+        let host = match self.waiver.as_ref().and_then(|w| w.host.as_deref()) {
+            Some(host) => quote!(::core::option::Option::Some(#host)),
+            None => quote!(::core::option::Option::None),
+        };
         let waiver = match (&self.waiver, &self.waived_when) {
-            (Some(reason), _) => quote!(::core::option::Option::Some(#reason)),
+            (Some(Waiver { reason, .. }), _) => quote!(::core::option::Option::Some(#reason)),
             (None, Some((when, reason))) => quote! {
                 if #when { ::core::option::Option::Some(#reason) } else { ::core::option::Option::None }
             },
@@ -136,6 +148,7 @@ impl BranchTokens {
                 file: ::core::file!(),
                 line: #line,
                 waiver: #waiver,
+                waiver_host: #host,
             }
         }
     }
