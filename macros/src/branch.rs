@@ -129,16 +129,30 @@ impl BranchTokens {
         let kind = self.kind.variant();
         let label = &self.label;
         let line = line_of(self.span);
-        let host = match self.waiver.as_ref().and_then(|w| w.host.as_deref()) {
-            Some(host) => quote!(::core::option::Option::Some(#host)),
-            None => quote!(::core::option::Option::None),
-        };
-        let waiver = match (&self.waiver, &self.waived_when) {
-            (Some(Waiver { reason, .. }), _) => quote!(::core::option::Option::Some(#reason)),
-            (None, Some((when, reason))) => quote! {
-                if #when { ::core::option::Option::Some(#reason) } else { ::core::option::Option::None }
-            },
-            (None, None) => quote!(::core::option::Option::None),
+        let none = quote!(::core::option::Option::None);
+        let some = |value: &str| quote!(::core::option::Option::Some(#value));
+        let (waiver, host) = match (&self.waiver, &self.waived_when) {
+            (Some(Waiver { reason, host }), None) => (
+                some(reason),
+                host.as_ref().map_or(none.clone(), |h| some(h)),
+            ),
+            (Some(Waiver { reason, host: None }), Some(_)) => (some(reason), none),
+            // A fact of the types waives on every host; else the source's waiver, on its host.
+            (
+                Some(Waiver {
+                    reason,
+                    host: Some(host),
+                }),
+                Some((when, fact)),
+            ) => (
+                quote!(if #when { ::core::option::Option::Some(#fact) } else { ::core::option::Option::Some(#reason) }),
+                quote!(if #when { ::core::option::Option::None } else { ::core::option::Option::Some(#host) }),
+            ),
+            (None, Some((when, fact))) => (
+                quote!(if #when { ::core::option::Option::Some(#fact) } else { ::core::option::Option::None }),
+                none,
+            ),
+            (None, None) => (none.clone(), none),
         };
         quote! {
             #krate::__private::Branch {

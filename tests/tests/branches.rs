@@ -203,6 +203,9 @@ mod host_waivers {
         pub n: u32,
     }
 
+    #[message]
+    pub struct Tick {}
+
     #[actor]
     #[derive(Default)]
     pub struct Pinger {
@@ -225,6 +228,9 @@ mod host_waivers {
             self.pings += 1;
             Ok(self.pings)
         }
+
+        #[waive(host = "workerd", reason = "a timer's, tested on virtual time")]
+        async fn tick(&mut self, _ctx: &mut Ctx, _msg: Tick) {}
     }
 }
 
@@ -256,6 +262,13 @@ fn a_waiver_may_hold_on_one_host() {
             ),
             ("pinger/ping/if:msg.n==u32::MAX", "every host", None),
             ("pinger/ping/else:msg.n==u32::MAX", "every host", None),
+            ("pinger/tick", "a timer's, tested on virtual time", workerd),
+            // No payload can fail to decode: waived on every host, whatever the source says.
+            (
+                "pinger/!invalid_payload:tick",
+                "a message without fields: every payload decodes",
+                None
+            ),
             (
                 "pinger/!unknown_type",
                 "clients go through a gateway",
