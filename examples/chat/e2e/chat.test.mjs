@@ -92,13 +92,17 @@ test("chat: what a client sends is bounded, each refusal with its code", async (
   await rejectsWith(join({ name: "x".repeat(33), session }), "invalid_name");
   await rejectsWith(join({ name: "a\u0007", session }), "invalid_name");
   await rejectsWith(join({ name, session: "s".repeat(300) }), "invalid_payload");
+  await rejectsWith(join({ name: 1, session }), "invalid_payload"); // does not decode
   await join({ name, session });
+  assert.deepEqual((await join({ name, session })).members, [name], "joining again changes nothing");
   await rejectsWith(join({ name, session: uid("other") }), "name_taken");
   const post = (text, as = { name, session }) => client.ask(room, { type: "post", payload: { ...as, text } });
   await rejectsWith(post("x".repeat(1001)), "message_too_long");
   await rejectsWith(post(" \n "), "empty_message");
   await rejectsWith(post("hi", { name, session: uid("other") }), "not_a_member");
   await rejectsWith(client.ask(room, { type: "leave", payload: { name: uid("n"), session } }), "not_a_member");
+  await rejectsWith(client.ask(room, { type: "post", payload: [] }), "invalid_payload");
+  await rejectsWith(client.ask(room, { type: "leave", payload: 7 }), "invalid_payload");
   assert.deepEqual(await post("x".repeat(1000)), { seq: 1 });
   // What rooms tell users, and a room's own timer, are internal.
   await rejectsWith(client.ask(`user:${name}`, { type: "count_post", payload: {} }), "forbidden");
@@ -119,4 +123,47 @@ test("chat: a user is in at most MAX_ROOMS_PER_USER rooms, a room has at most MA
   const names = Array.from({ length: 100 }, () => uid("m"));
   await Promise.all(names.map((n) => client.ask(full, { type: "join", payload: { name: n, session } })));
   await rejectsWith(client.ask(full, { type: "join", payload: { name: uid("m"), session } }), "room_full");
+});
+
+/** A raw WebSocket to a session: frames out, the frames that come back. */
+async function rawSocket() {
+  const socket = new WebSocket(`${URL_.replace(/^http/, "ws")}/ws?session=${uid("raw")}`);
+  const frames = [];
+  socket.addEventListener("message", (event) => frames.push(JSON.parse(event.data.toString())));
+  await until(() => frames.length === 1, "SessionEstablished");
+  assert.equal(frames[0].type, "SessionEstablished");
+  return { socket, frames };
+}
+
+const request = (id, to, type, payload) => JSON.stringify({ id, to, type, payload, from: "client:ui", timestamp: 0 });
+
+test("chat: the gateway answers bad frames with their codes, and a burst over MAX_INFLIGHT with overloaded", async (t) => {
+  const { socket, frames } = await rawSocket();
+  t.after(() => socket.close());
+  const cases = [
+    [new Uint8Array([1, 2, 3]), "unsupported_frame"],
+    ["x".repeat(1_048_577), "too_large"],
+    ["not json", "invalid_format"],
+    [request("a", "lobby", "join", {}), "invalid_address"],
+    [request("b", "hall:x", "join", {}), "unknown_actor"],
+    [request("c", "room:lobby", "shout", {}), "unknown_type"],
+  ];
+  for (const [frame, code] of cases) {
+    const before = frames.length;
+    socket.send(frame);
+    await until(() => frames.length > before, `the answer to a frame expecting ${code}`);
+    assert.equal(frames.at(-1).type, "Error");
+    assert.equal(frames.at(-1).payload.code, code);
+  }
+  // 150 joins at once on one socket: the room handles them one by one (each asks the user's
+  // actor and stores), so MAX_INFLIGHT (64) of them await their replies and the rest that come
+  // meanwhile are refused at once.
+  const room = `room:${uid("r")}`;
+  const ids = Array.from({ length: 150 }, (_, i) => `burst-${i}`);
+  for (const id of ids) socket.send(request(id, room, "join", { name: id, session: "raw" }));
+  const answered = () => ids.filter((id) => frames.some((f) => f.replyTo === id)).length;
+  await until(() => answered() === ids.length, "every request of the burst answered", 15000);
+  const overloaded = frames.filter((f) => f.payload?.code === "overloaded");
+  assert.ok(overloaded.length > 0, "some requests refused as overloaded");
+  assert.ok(overloaded.every((f) => ids.includes(f.replyTo)), "each with its request's replyTo");
 });

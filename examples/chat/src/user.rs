@@ -44,7 +44,15 @@ pub struct User {
 }
 
 #[route]
+#[waive(
+    host = "workerd",
+    unknown_type = "clients go through the gateway, which answers an unknown type itself"
+)]
 impl User {
+    #[waive(
+        host = "workerd",
+        invalid_payload = "internal: only rooms send it, typed"
+    )]
     async fn enter_room(&mut self, ctx: &mut Ctx, msg: EnterRoom) -> Result<(), Error> {
         let max = ctx.limit(MAX_ROOMS_PER_USER);
         if !self.rooms.contains(&msg.room) && self.rooms.len() as u64 >= max {
@@ -57,6 +65,10 @@ impl User {
         Ok(())
     }
 
+    #[waive(
+        host = "workerd",
+        invalid_payload = "internal: only rooms send it, typed"
+    )]
     async fn leave_room(&mut self, _ctx: &mut Ctx, msg: LeaveRoom) {
         self.rooms.remove(&msg.room);
     }

@@ -163,6 +163,14 @@ fn a_member_who_left_gets_no_more_pushes() {
     assert!(texts(&bob).is_empty());
     let code = post(&host, &bob, "bob", "b", "me?");
     assert_error_code(&code, "not_a_member");
+    let again = ask(
+        &host,
+        &bob,
+        "room:lobby",
+        "leave",
+        json!({ "name": "bob", "session": "b" }),
+    );
+    assert_error_code(&again, "not_a_member");
 }
 
 #[test]
@@ -297,4 +305,94 @@ fn clients_cannot_send_what_rooms_tell_users() {
         text: "x".into(),
     });
     assert_eq!(posted.err().unwrap().code(), "not_a_member");
+}
+
+/// A request frame with id `id`.
+fn frame(id: &str, to: &str, ty: &str, payload: &str) -> String {
+    let head = format!(r#""id":"{id}","timestamp":0,"from":"client:ui""#);
+    format!(r#"{{{head},"to":"{to}","type":"{ty}","payload":{payload}}}"#)
+}
+
+/// Sends a raw text frame; the last frame the connection received.
+fn send_raw(host: &Host, conn: &Connection, text: &str) -> Envelope {
+    conn.send_text(text).unwrap();
+    host.run_until_idle().unwrap();
+    conn.received().pop().expect("a frame")
+}
+
+#[test]
+fn bad_frames_and_payloads_get_their_codes() {
+    let host = host().var("MAX_FRAME_BYTES", "1000");
+    let conn = host.connect("session:a").unwrap();
+    conn.send_binary(vec![1, 2, 3]).unwrap();
+    host.run_until_idle().unwrap();
+    assert_error_code(&conn.received().pop().unwrap(), "unsupported_frame");
+    let cases = [
+        ("x".repeat(2000), "too_large"),
+        ("not json".to_owned(), "invalid_format"),
+        (frame("r", "lobby", "join", "{}"), "invalid_address"),
+        (frame("r", "hall:x", "join", "{}"), "unknown_actor"),
+        (
+            frame("r", "user:ann", "enter_room", r#"{"room":"x"}"#),
+            "forbidden",
+        ),
+        (frame("r", "room:lobby", "shout", "{}"), "unknown_type"),
+        (
+            frame("r", "room:lobby", "join", r#"{"name":1}"#),
+            "invalid_payload",
+        ),
+        (frame("r", "room:lobby", "post", "[]"), "invalid_payload"),
+        (frame("r", "room:lobby", "leave", "7"), "invalid_payload"),
+    ];
+    for (text, code) in cases {
+        assert_error_code(&send_raw(&host, &conn, &text), code);
+    }
+}
+
+#[test]
+fn what_only_actors_send_is_checked_too() {
+    // Types and payloads a gateway refuses first, sent by an actor (a test client here).
+    let host = host();
+    let client = host.client("client:ui").unwrap();
+    for to in ["room:lobby", "user:ann"] {
+        let reply = host
+            .ask(client.envelope(to, "shout", &()).unwrap())
+            .unwrap();
+        assert_error_code(&reply, "unknown_type");
+    }
+    for ty in ["enter_room", "leave_room"] {
+        let reply = host
+            .ask(client.envelope("user:ann", ty, &7).unwrap())
+            .unwrap();
+        assert_error_code(&reply, "invalid_payload");
+    }
+}
+
+#[test]
+fn a_burst_over_max_inflight_is_refused() {
+    let host = host().var("MAX_INFLIGHT", "1");
+    let conn = host.connect("session:a").unwrap();
+    let history = |id| frame(id, "room:lobby", "get_history", "{}");
+    conn.send_text(history("a")).unwrap();
+    conn.send_text(history("b")).unwrap();
+    host.run_until_idle().unwrap();
+    assert_eq!(
+        conn.reply_to("a").unwrap().message_type,
+        "get_historyResponse"
+    );
+    assert_error_code(&conn.reply_to("b").unwrap(), "overloaded");
+}
+
+#[test]
+fn a_session_that_is_no_address_cannot_join() {
+    let host = host();
+    let conn = host.connect("session:a").unwrap();
+    let reply = ask(
+        &host,
+        &conn,
+        "room:lobby",
+        "join",
+        json!({ "name": "ann", "session": "" }),
+    );
+    assert_error_code(&reply, "invalid_address");
 }
