@@ -147,7 +147,7 @@ fn workerd_hits(project: &Project, command: &str, vars: &[String]) -> Result<Pat
     let _ = std::fs::remove_dir_all(&dir); // an earlier run's file would be merged
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let out = build::build(project, true)?;
-    let persist = dev::Scratch::new(None)?;
+    let persist = dev::Scratch::new(None);
     let serve = dev::Serve {
         persist: persist.path.clone(),
         port: "0",

@@ -50,7 +50,7 @@ pub fn run(args: Vec<String>) -> Result<u8> {
         };
         return exec(launcher(&project, &out, &serve)?);
     };
-    let persist = Scratch::new(args.option("persist"))?;
+    let persist = Scratch::new(args.option("persist"));
     let serve = Serve {
         persist: persist.path.clone(),
         port: args.option("port").unwrap_or("0"),
@@ -214,18 +214,18 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    pub fn new(given: Option<&str>) -> Result<Scratch> {
+    pub fn new(given: Option<&str>) -> Scratch {
         if let Some(dir) = given {
-            return Ok(Scratch {
+            return Scratch {
                 path: PathBuf::from(dir),
                 remove: false,
-            });
+            };
         }
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let path = std::env::temp_dir().join(format!("duract-run-{}-{nanos}", std::process::id()));
-        Ok(Scratch { path, remove: true })
+        Scratch { path, remove: true }
     }
 }
 
@@ -392,7 +392,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn run_against_runs_the_command_with_the_url_then_stops_the_server() {
-        let dir = Scratch::new(None).unwrap();
+        let dir = Scratch::new(None);
         std::fs::create_dir_all(&dir.path).unwrap();
         let check = r#"test "$DURACT_URL" = http://127.0.0.1:1 && exit 7"#;
         let code = run_against(fake_launcher(&dir.path), check, &dir.path).unwrap();

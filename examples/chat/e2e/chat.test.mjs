@@ -13,8 +13,8 @@ import { DuractError, connect } from "../../../clients/ts/dist/index.js";
 // Node 20 has no WebSocket client: `ws`, from e2e/'s packages (scripts/install-tools).
 const WebSocket = globalThis.WebSocket ?? createRequire(new URL("../../../e2e/package.json", import.meta.url))("ws");
 
-const URL_ = process.env.DURACT_URL;
-if (!URL_) throw new Error("DURACT_URL is not set: run this through `duract dev --run` or `duract checklist --e2e`");
+const BASE_URL = process.env.DURACT_URL;
+if (!BASE_URL) throw new Error("DURACT_URL is not set: run this through `duract dev --run` or `duract checklist --e2e`");
 
 const uid = (prefix) => `${prefix}-${randomUUID().slice(0, 8)}`;
 const clients = [];
@@ -22,7 +22,7 @@ after(() => Promise.all(clients.map((c) => c.close())));
 
 /** A connected client on a session of its own, with the pushes it receives. */
 async function member() {
-  const client = await connect(URL_, { session: uid("s"), WebSocket });
+  const client = await connect(BASE_URL, { session: uid("s"), WebSocket });
   clients.push(client);
   const pushes = [];
   client.onPush((frame) => pushes.push(frame));
@@ -127,7 +127,7 @@ test("chat: a user is in at most MAX_ROOMS_PER_USER rooms, a room has at most MA
 
 /** A raw WebSocket to a session: frames out, the frames that come back. */
 async function rawSocket() {
-  const socket = new WebSocket(`${URL_.replace(/^http/, "ws")}/ws?session=${uid("raw")}`);
+  const socket = new WebSocket(`${BASE_URL.replace(/^http/, "ws")}/ws?session=${uid("raw")}`);
   const frames = [];
   socket.addEventListener("message", (event) => frames.push(JSON.parse(event.data.toString())));
   await until(() => frames.length === 1, "SessionEstablished");
