@@ -100,6 +100,16 @@ pub struct TableBranch {
     /// Why the branch need not be hit, when the source waives it.
     #[serde(default)]
     pub waiver: Option<String>,
+    /// The one host the waiver holds on (`native`, `workerd`); absent: every host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiver_host: Option<String>,
+}
+
+impl TableBranch {
+    /// Whether the source waives the branch on `host`.
+    pub fn waived_on(&self, host: &str) -> bool {
+        self.waiver.is_some() && self.waiver_host.as_deref().is_none_or(|h| h == host)
+    }
 }
 
 impl TableActor {
@@ -187,6 +197,7 @@ mod tests {
             file: "src/a.rs".to_owned(),
             line,
             waiver: None,
+            waiver_host: None,
         }
     }
 

@@ -354,12 +354,17 @@ fn status(branch: &TableBranch, hosts: &[HostHits; 2], required: &[&'static str]
             !hosts[i].hit()
         })
         .collect();
+    let unwaived: Vec<&'static str> = missing
+        .iter()
+        .copied()
+        .filter(|h| !branch.waived_on(h))
+        .collect();
     if missing.is_empty() {
         Status::Hit
-    } else if branch.waiver.is_some() {
+    } else if unwaived.is_empty() {
         Status::Waived
     } else {
-        Status::Missing(missing)
+        Status::Missing(unwaived)
     }
 }
 

@@ -53,7 +53,11 @@ fn status_cell(row: &Row) -> String {
     match &row.status {
         Status::Hit => "ok".to_owned(),
         Status::Waived => format!(
-            "waived: {}",
+            "waived{}: {}",
+            row.branch
+                .waiver_host
+                .as_ref()
+                .map_or(String::new(), |h| format!(" on {h}")),
             cell(row.branch.waiver.as_deref().unwrap_or(""))
         ),
         Status::Missing(hosts) => format!("**MISSING** ({})", hosts.join(", ")),
@@ -251,7 +255,7 @@ pub fn json(c: &Checklist, detail: Detail) -> String {
                 Status::Waived => ("waived", Vec::new()),
                 Status::Missing(h) => ("missing", h.clone()),
             };
-            json!({
+            let mut branch = json!({
                 "id": row.branch.id,
                 "actor": row.actor,
                 "kind": row.branch.kind,
@@ -262,7 +266,11 @@ pub fn json(c: &Checklist, detail: Detail) -> String {
                 "hits": hosts,
                 "status": status,
                 "missing_on": missing_on,
-            })
+            });
+            if let Some(host) = &row.branch.waiver_host {
+                branch["waiver_host"] = host.as_str().into();
+            }
+            branch
         })
         .collect();
     let mut value = json!({

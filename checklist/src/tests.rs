@@ -15,6 +15,7 @@ fn branch(id: &str, kind: &str, line: u32, waiver: Option<&str>) -> TableBranch 
         file: "src/a.rs".to_owned(),
         line,
         waiver: waiver.map(str::to_owned),
+        waiver_host: None,
     }
 }
 
@@ -385,4 +386,47 @@ fn arguments_parse_and_bad_ones_are_errors() {
         .contains("edge"));
     assert!(args(&["--table", "t", "--frobnicate"]).is_err());
     assert_eq!(args(&["--help"]).unwrap_err(), "");
+}
+
+#[test]
+fn a_waiver_for_one_host_holds_on_that_host_only() {
+    let mut t = table();
+    let arm = &mut t.actors[0].branches[2];
+    arm.waiver = Some("workerd cannot be made to".to_owned());
+    arm.waiver_host = Some("workerd".to_owned());
+    let on = |host: &str, hit: &[(&str, u64, &[&str])]| (host.to_owned(), hits(host, &t, hit));
+    // Hit natively, not in workerd: the waiver covers workerd.
+    let files = vec![on("native", ALL), on("workerd", &ALL[..2])];
+    let c = Checklist::merge(&t, &files, &HOSTS);
+    assert!(c.passed());
+    assert_eq!(c.rows[2].status, Status::Waived);
+    let md = render::markdown(&c, Detail::Stable);
+    assert!(
+        md.contains("| waived on workerd: workerd cannot be made to |"),
+        "{md}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&render::json(&c, Detail::Stable)).unwrap();
+    assert_eq!(json["branches"][2]["waiver_host"], "workerd");
+    assert!(json["branches"][1].get("waiver_host").is_none());
+    // Hit nowhere: native is still missing, and only native.
+    let files = vec![on("native", &ALL[..2]), on("workerd", &ALL[..2])];
+    let c = Checklist::merge(&t, &files, &HOSTS);
+    assert!(!c.passed());
+    assert_eq!(c.rows[2].status, Status::Missing(vec!["native"]));
+    // Only workerd required: waived.
+    assert!(Checklist::merge(&t, &files, &["workerd"]).passed());
+}
+
+#[test]
+fn a_table_without_host_waivers_writes_no_waiver_host() {
+    let json = table().to_json();
+    assert!(!json.contains("waiver_host"), "{json}");
+    let mut t = table();
+    t.actors[0].branches[0].waiver = Some("why".to_owned());
+    t.actors[0].branches[0].waiver_host = Some("native".to_owned());
+    let back: TableFile = serde_json::from_str(&t.to_json()).unwrap();
+    assert_eq!(
+        back.actors[0].branches[0].waiver_host.as_deref(),
+        Some("native")
+    );
 }

@@ -15,6 +15,7 @@ fn branch(id: &str, kind: &str, line: u32, waiver: Option<&str>) -> TableBranch 
         file: "src/shop.rs".to_owned(),
         line,
         waiver: waiver.map(str::to_owned),
+        waiver_host: None,
     }
 }
 

@@ -1,5 +1,6 @@
-//! `duract checklist [<dir>] [--require HOSTS] [--hits DIR]... [--table FILE] [--out DIR]
-//! [--detail-out DIR] [--skip-stale]`: the crate's branch checklist and its gate.
+//! `duract checklist [<dir>] [--e2e COMMAND] [--var KEY=VALUE]... [--require HOSTS]
+//! [--hits DIR]... [--table FILE] [--out DIR] [--detail-out DIR] [--skip-stale]`: the crate's
+//! branch checklist and its gate.
 //!
 //! 1. the branch table, `checklist/branches.json`, rewritten from the code: from the crate's
 //!    list of actors (`tests/actors.rs`, see [`actors`](crate::actors)), else by the test that
@@ -11,14 +12,18 @@
 //!    to `<target>/duract-checklist/<package>/`, exit 1 when a branch has no hit on a required
 //!    host (default: native) and no waiver.
 //!
-//! `--hits` adds hit files recorded elsewhere (workerd's, collected from a `--checklist` build's
-//! `GET /__duract/hits`); then `--require native,workerd`. Exit status: the gate's (0, 1, 2 for a
-//! refused input), 3 when the tests fail.
+//! `--e2e COMMAND` collects workerd's hits too: after the native tests, the crate is built with
+//! the recorder (`duract build --checklist`), served with fresh storage (`--var`s applied), the
+//! shell command run in the crate's folder with the URL in `DURACT_URL` (as `duract dev --run`),
+//! and the hits workerd recorded fetched (`GET /__duract/hits`) into
+//! `<target>/duract-hits/<package>/workerd` before it stops; the gate then requires both hosts
+//! unless `--require` says otherwise. `--hits` adds hit files recorded elsewhere. Exit status:
+//! the gate's (0, 1, 2 for a refused input), 3 when the tests or the e2e command fail.
 
 use crate::actors;
 use crate::args::Args;
 use crate::project::{show, Project};
-use crate::{say, Failure, Result};
+use crate::{build, dev, say, Failure, Result};
 use std::path::{Path, PathBuf};
 
 /// The cargo feature that turns the recorder on.
@@ -29,7 +34,15 @@ pub fn run(args: Vec<String>) -> Result<u8> {
         "checklist",
         args,
         &["skip-stale"],
-        &["require", "hits", "table", "out", "detail-out"],
+        &[
+            "require",
+            "hits",
+            "table",
+            "out",
+            "detail-out",
+            "e2e",
+            "var",
+        ],
         1,
     )?;
     let project = Project::open(&args.dir())?;
@@ -72,12 +85,23 @@ pub fn run(args: Vec<String>) -> Result<u8> {
 
     let mut gate: Vec<String> = vec!["--table".into(), table.display().to_string()];
     gate.extend(["--hits".into(), hits.display().to_string()]);
+    let e2e = args.option("e2e");
+    if let Some(command) = e2e {
+        let workerd = workerd_hits(&project, command, args.options("var"))?;
+        gate.extend(["--hits".into(), workerd.display().to_string()]);
+    }
     for extra in args.options("hits") {
         gate.extend(["--hits".into(), extra.clone()]);
     }
     gate.extend([
         "--require".into(),
-        args.option("require").unwrap_or("native").to_owned(),
+        args.option("require")
+            .unwrap_or(if e2e.is_some() {
+                "native,workerd"
+            } else {
+                "native"
+            })
+            .to_owned(),
         "--out".into(),
         out.display().to_string(),
         "--detail-out".into(),
@@ -110,6 +134,40 @@ pub fn run(args: Vec<String>) -> Result<u8> {
         ),
     }
     Ok(code)
+}
+
+/// Builds the crate with the recorder, serves it, runs the e2e `command` against it and
+/// collects workerd's hits: the folder of the hit file.
+fn workerd_hits(project: &Project, command: &str, vars: &[String]) -> Result<PathBuf> {
+    let dir = project
+        .target_dir
+        .join("duract-hits")
+        .join(&project.name)
+        .join("workerd");
+    let _ = std::fs::remove_dir_all(&dir); // an earlier run's file would be merged
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let out = build::build(project, true)?;
+    let persist = dev::Scratch::new(None);
+    let serve = dev::Serve {
+        persist: persist.path.clone(),
+        port: "0",
+        host: "127.0.0.1",
+        vars,
+        stop_on_stdin_end: true,
+        hits: Some((dir.join("e2e.json"), format!("e2e: {command}"))),
+    };
+    say(
+        "checklist",
+        format!("the e2e command in workerd -> {}", show(&dir)),
+    );
+    let code = dev::run_against(dev::launcher(project, &out, &serve)?, command, &project.dir)?;
+    if code != 0 {
+        return Err(Failure {
+            message: format!("the e2e command failed (status {code}): no checklist"),
+            code: 3,
+        });
+    }
+    Ok(dir)
 }
 
 /// Rewrites the branch table from the code.

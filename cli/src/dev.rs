@@ -1,7 +1,11 @@
 //! `duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE]... [--no-build]
-//! [--checklist]`: builds the crate, then serves it in workerd (Miniflare, through Node) with
-//! wrangler.toml's compatibility date and flags, variables and Durable Object bindings, and the
-//! storage on disk (default `<dir>/.duract/state`).
+//! [--checklist] [--run <command>]`: builds the crate, then serves it in workerd (Miniflare,
+//! through Node) with wrangler.toml's compatibility date and flags, variables and Durable Object
+//! bindings, and the storage on disk (default `<dir>/.duract/state`).
+//!
+//! `--run <command>`: serves on any free port (unless `--port`) with fresh storage (unless
+//! `--persist`), runs the shell command in `<dir>` with the URL in `DURACT_URL` (an e2e test
+//! suite), then stops workerd; the exit status is the command's.
 //!
 //! Variables: wrangler.toml's `[vars]`, then `<dir>/.dev.vars` (local secrets such as
 //! `AUTH_SECRET`), then `--var`. The launcher is [`LAUNCHER`], written to
@@ -10,11 +14,12 @@
 
 use crate::args::Args;
 use crate::project::{cache_dir, show, Project};
-use crate::{build, node, wrangler, Failure, Result};
+use crate::{build, node, say, wrangler, Failure, Result};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// The Node script that starts Miniflare.
 pub const LAUNCHER: &str = include_str!("../assets/launch.mjs");
@@ -24,7 +29,7 @@ pub fn run(args: Vec<String>) -> Result<u8> {
         "dev",
         args,
         &["no-build", "checklist"],
-        &["persist", "port", "var", "host"],
+        &["persist", "port", "var", "host", "run"],
         1,
     )?;
     let project = Project::open(&args.dir())?;
@@ -34,6 +39,56 @@ pub fn run(args: Vec<String>) -> Result<u8> {
     } else {
         build::build(&project, checklist)?
     };
+    let Some(command) = args.option("run") else {
+        let persist = args
+            .option("persist")
+            .map_or_else(|| project.dir.join(".duract").join("state"), PathBuf::from);
+        let serve = Serve {
+            persist,
+            port: args.option("port").unwrap_or("8787"),
+            ..Serve::from_args(&args)
+        };
+        return exec(launcher(&project, &out, &serve)?);
+    };
+    let persist = Scratch::new(args.option("persist"));
+    let serve = Serve {
+        persist: persist.path.clone(),
+        port: args.option("port").unwrap_or("0"),
+        ..Serve::from_args(&args)
+    };
+    run_against(launcher(&project, &out, &serve)?, command, &project.dir)
+}
+
+/// How to serve a build.
+pub struct Serve<'a> {
+    pub persist: PathBuf,
+    pub port: &'a str,
+    pub host: &'a str,
+    /// `KEY=VALUE` variables over wrangler.toml's and `.dev.vars`'.
+    pub vars: &'a [String],
+    /// Stop workerd when the launcher's stdin ends (set by [`run_against`]'s callers).
+    pub stop_on_stdin_end: bool,
+    /// Where to write workerd's branch hits when stopping, and the test they are counted to.
+    pub hits: Option<(PathBuf, String)>,
+}
+
+impl<'a> Serve<'a> {
+    /// `--host`, `--var` and defaults for the rest.
+    pub fn from_args(args: &'a Args) -> Serve<'a> {
+        Serve {
+            persist: PathBuf::new(),
+            port: "0",
+            host: args.option("host").unwrap_or("127.0.0.1"),
+            vars: args.options("var"),
+            stop_on_stdin_end: args.option("run").is_some(),
+            hits: None,
+        }
+    }
+}
+
+/// The node command that serves `project`'s build in `out` as `serve` says.
+pub fn launcher(project: &Project, out: &Path, serve: &Serve) -> Result<Command> {
+    let checklist = out.ends_with("build-checklist");
     for file in ["index.js", "index_bg.wasm"] {
         if !out.join(file).is_file() {
             return Err(Failure::new(format!(
@@ -56,44 +111,130 @@ pub fn run(args: Vec<String>) -> Result<u8> {
     if let Ok(text) = std::fs::read_to_string(project.dir.join(".dev.vars")) {
         vars.extend(dev_vars(&text));
     }
-    for kv in args.options("var") {
+    for kv in serve.vars {
         let (key, value) = kv
             .split_once('=')
             .filter(|(k, _)| !k.is_empty())
             .ok_or_else(|| Failure::usage(format!("duract dev: --var {kv}: expected KEY=VALUE")))?;
         vars.insert(key.to_owned(), value.to_owned());
     }
-    let persist = match args.option("persist") {
-        Some(dir) => PathBuf::from(dir),
-        None => project.dir.join(".duract").join("state"),
-    };
-    std::fs::create_dir_all(&persist).map_err(|e| format!("{}: {e}", persist.display()))?;
+    let persist = &serve.persist;
+    std::fs::create_dir_all(persist).map_err(|e| format!("{}: {e}", persist.display()))?;
     let persist = persist
         .canonicalize()
         .map_err(|e| format!("{}: {e}", persist.display()))?;
-    let port: u16 =
-        args.option("port").unwrap_or("8787").parse().map_err(|_| {
-            Failure::usage("duract dev: --port takes a port number (0: any free port)")
-        })?;
+    let port: u16 = serve
+        .port
+        .parse()
+        .map_err(|_| Failure::usage("duract dev: --port takes a port number (0: any free port)"))?;
 
     let node = node::node()?;
     let node_modules = node::node_modules_with(&project.dir, "miniflare")?;
     let launcher = write_launcher()?;
-    let launch = launch_config(
+    let mut launch = launch_config(
         &config,
         &vars,
         &LaunchPaths {
             name: config.name.clone().unwrap_or_else(|| project.name.clone()),
             node_modules,
-            build_dir: out,
+            build_dir: out.to_owned(),
             persist,
-            host: args.option("host").unwrap_or("127.0.0.1").to_owned(),
+            host: serve.host.to_owned(),
             port,
         },
     );
+    launch["stopOnStdinEnd"] = serve.stop_on_stdin_end.into();
+    if let Some((file, test)) = &serve.hits {
+        launch["hitsOut"] = file.display().to_string().into();
+        launch["hitsTest"] = test.clone().into();
+    }
     let mut command = Command::new(node);
     command.arg(&launcher).arg(launch.to_string());
-    exec(command)
+    Ok(command)
+}
+
+/// Starts `launcher`, runs `command` (a shell command, in `dir`) with the served URL in
+/// `DURACT_URL` once workerd listens, then stops workerd (closing the launcher's stdin). The
+/// command's exit status; a failure when workerd does not start or its stop fails (the hits).
+pub fn run_against(mut launcher: Command, command: &str, dir: &Path) -> Result<u8> {
+    let mut child = launcher
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| Failure::new(format!("cannot run node: {e}")))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let url = BufReader::new(stdout)
+        .lines()
+        .map_while(|l| l.ok())
+        .find_map(|line| {
+            serde_json::from_str::<Value>(&line)
+                .ok()
+                .and_then(|v| v["url"].as_str().map(str::to_owned))
+        });
+    let Some(url) = url else {
+        let status = child.wait().map_err(|e| format!("node: {e}"))?;
+        return Err(Failure::new(format!(
+            "workerd did not start ({status}; its log is above)"
+        )));
+    };
+    say("dev", format!("running `{command}` with DURACT_URL={url}"));
+    let status = shell(command)
+        .current_dir(dir)
+        .env("DURACT_URL", &url)
+        .status()
+        .map_err(|e| Failure::new(format!("cannot run `{command}`: {e}")));
+    drop(child.stdin.take()); // the launcher stops workerd when its stdin ends
+    let stopped = child.wait().map_err(|e| format!("node: {e}"))?;
+    let status = status?;
+    if !stopped.success() {
+        return Err(Failure::new(format!(
+            "stopping workerd failed ({stopped}; its log is above)"
+        )));
+    }
+    Ok(status.code().map_or(1, |c| c.clamp(0, 255) as u8))
+}
+
+/// `command` run by the platform's shell.
+fn shell(command: &str) -> Command {
+    if cfg!(windows) {
+        let mut shell = Command::new("cmd");
+        shell.args(["/C", command]);
+        shell
+    } else {
+        let mut shell = Command::new("sh");
+        shell.args(["-c", command]);
+        shell
+    }
+}
+
+/// Storage for one `--run`: the folder given, else a fresh temporary one removed afterwards.
+pub struct Scratch {
+    pub path: PathBuf,
+    remove: bool,
+}
+
+impl Scratch {
+    pub fn new(given: Option<&str>) -> Scratch {
+        if let Some(dir) = given {
+            return Scratch {
+                path: PathBuf::from(dir),
+                remove: false,
+            };
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = std::env::temp_dir().join(format!("duract-run-{}-{nanos}", std::process::id()));
+        Scratch { path, remove: true }
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.remove {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
 }
 
 /// `.dev.vars`: `KEY=VALUE` lines (values optionally quoted), `#` comments.
@@ -234,5 +375,37 @@ mod tests {
     fn the_launcher_reads_its_argument() {
         assert!(LAUNCHER.contains("JSON.parse(process.argv[2])"));
         assert!(LAUNCHER.contains("durableObjectsPersist: config.persist"));
+    }
+
+    /// A stand-in launcher: prints the URL line, then waits for its stdin to end and writes
+    /// `stopped` into `dir`.
+    #[cfg(unix)]
+    fn fake_launcher(dir: &Path) -> Command {
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(format!(
+            "echo starting; echo '{{\"url\":\"http://127.0.0.1:1\"}}'; cat >/dev/null; touch {}/stopped",
+            dir.display()
+        ));
+        command
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn run_against_runs_the_command_with_the_url_then_stops_the_server() {
+        let dir = Scratch::new(None);
+        std::fs::create_dir_all(&dir.path).unwrap();
+        let check = r#"test "$DURACT_URL" = http://127.0.0.1:1 && exit 7"#;
+        let code = run_against(fake_launcher(&dir.path), check, &dir.path).unwrap();
+        assert_eq!(code, 7, "the command's status, and it saw DURACT_URL");
+        assert!(dir.path.join("stopped").is_file(), "stdin closed: stopped");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn run_against_fails_when_the_server_does_not_start() {
+        let mut launcher = Command::new("sh");
+        launcher.args(["-c", "echo no url; exit 1"]);
+        let error = run_against(launcher, "true", Path::new(".")).unwrap_err();
+        assert!(error.message.contains("did not start"), "{error}");
     }
 }

@@ -3,9 +3,9 @@
 //! ```text
 //! duract new <dir> [--name <crate>] [--duract-path <path>]
 //! duract build [<dir>] [--checklist]
-//! duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE ...] [--no-build] [--checklist]
+//! duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE ...] [--no-build] [--checklist] [--run <command>]
 //! duract check [<dir>] [--fix]
-//! duract checklist [<dir>] [--require HOSTS] [--hits DIR ...]
+//! duract checklist [<dir>] [--e2e <command>] [--var KEY=VALUE ...] [--require HOSTS] [--hits DIR ...]
 //! ```
 //!
 //! See [`USAGE`] and the README's "Your own system, step by step".
@@ -40,14 +40,20 @@ usage:
       recorder, into <dir>/build-checklist); installs wasm-bindgen-cli and worker-build into
       ~/.cache/duract/tools once, from crates.io
   duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE]... [--no-build] [--checklist]
+             [--run <command>]
       builds, then serves the worker in workerd (Miniflare) on http://127.0.0.1:8787 with its
       Durable Object storage on disk (default <dir>/.duract/state); Ctrl-C stops it
+      (--run: on any free port with fresh storage, runs the shell command in <dir> with the
+      URL in DURACT_URL, e.g. an e2e suite, then stops; its exit status is the command's)
   duract check [<dir>] [--fix]
       compares wrangler.toml with the crate's actors: classes, bindings, SQLite migrations
       (--fix appends the missing bindings and a migration for the missing classes)
-  duract checklist [<dir>] [--require native|workerd|native,workerd|none] [--hits <dir>]...
+  duract checklist [<dir>] [--e2e <command>] [--var KEY=VALUE]...
+                   [--require native|workerd|native,workerd|none] [--hits <dir>]...
       writes the branch table (checklist/branches.json), runs the crate's tests with the hit
       recorder, writes the checklist (checklist/checklist.md, .json, lcov.info) and gates
+      (--e2e: also builds with the recorder, serves it, runs the command with the URL in
+      DURACT_URL and collects workerd's hits; then both hosts are required)
 
 <dir> defaults to the current directory. Environment: DURACT_TOOLS (tools folder),
 DURACT_NODE_MODULES (a node_modules with miniflare and esbuild to use), ESBUILD_BIN,

@@ -99,6 +99,14 @@ pub fn hit_statement(krate: &syn::Path, id: TokenStream) -> TokenStream {
     }
 }
 
+/// Why tests need not reach a branch (`#[waive(..)]`), and the one host it holds on (`None`:
+/// every host).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiver {
+    pub reason: String,
+    pub host: Option<String>,
+}
+
 /// One branch to write into a table.
 pub struct BranchTokens {
     /// An expression of type `&'static str` (see [`id`]).
@@ -108,7 +116,7 @@ pub struct BranchTokens {
     /// The tokens that declared the branch: their line is recorded.
     pub span: Span,
     /// Why tests need not reach it (`#[waive("..")]`).
-    pub waiver: Option<String>,
+    pub waiver: Option<Waiver>,
     /// Without a waiver: a const `bool` expression that, when true, waives it for the
     /// reason given (a fact of the types, e.g. a message that takes any payload).
     pub waived_when: Option<(TokenStream, &'static str)>,
@@ -121,12 +129,30 @@ impl BranchTokens {
         let kind = self.kind.variant();
         let label = &self.label;
         let line = line_of(self.span);
-        let waiver = match (&self.waiver, &self.waived_when) {
-            (Some(reason), _) => quote!(::core::option::Option::Some(#reason)),
-            (None, Some((when, reason))) => quote! {
-                if #when { ::core::option::Option::Some(#reason) } else { ::core::option::Option::None }
-            },
-            (None, None) => quote!(::core::option::Option::None),
+        let none = quote!(::core::option::Option::None);
+        let some = |value: &str| quote!(::core::option::Option::Some(#value));
+        let (waiver, host) = match (&self.waiver, &self.waived_when) {
+            (Some(Waiver { reason, host }), None) => (
+                some(reason),
+                host.as_ref().map_or(none.clone(), |h| some(h)),
+            ),
+            (Some(Waiver { reason, host: None }), Some(_)) => (some(reason), none),
+            // A fact of the types waives on every host; else the source's waiver, on its host.
+            (
+                Some(Waiver {
+                    reason,
+                    host: Some(host),
+                }),
+                Some((when, fact)),
+            ) => (
+                quote!(if #when { ::core::option::Option::Some(#fact) } else { ::core::option::Option::Some(#reason) }),
+                quote!(if #when { ::core::option::Option::None } else { ::core::option::Option::Some(#host) }),
+            ),
+            (None, Some((when, fact))) => (
+                quote!(if #when { ::core::option::Option::Some(#fact) } else { ::core::option::Option::None }),
+                none,
+            ),
+            (None, None) => (none.clone(), none),
         };
         quote! {
             #krate::__private::Branch {
@@ -136,6 +162,7 @@ impl BranchTokens {
                 file: ::core::file!(),
                 line: #line,
                 waiver: #waiver,
+                waiver_host: #host,
             }
         }
     }

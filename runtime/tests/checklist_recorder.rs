@@ -23,6 +23,7 @@ const fn branch(
         file: "tests/checklist_recorder.rs",
         line,
         waiver,
+        waiver_host: None,
     }
 }
 

@@ -193,3 +193,89 @@ fn the_table_prints_as_json() {
     assert_eq!(json[1]["kind"], "decode_error");
     assert!(json[0]["line"].as_u64().unwrap() > 0);
 }
+
+/// An actor whose waivers hold on one host each.
+mod host_waivers {
+    use duract::{actor, message, route, Ctx, Error};
+
+    #[message]
+    pub struct Ping {
+        pub n: u32,
+    }
+
+    #[message]
+    pub struct Tick {}
+
+    #[actor]
+    #[derive(Default)]
+    pub struct Pinger {
+        pings: u32,
+    }
+
+    #[route]
+    #[waive(host = "workerd", unknown_type = "clients go through a gateway")]
+    impl Pinger {
+        #[waive(host = "native", invalid_payload = "tests send typed messages")]
+        async fn ping(&mut self, _ctx: &mut Ctx, msg: Ping) -> Result<u32, Error> {
+            #[waive(host = "workerd", reason = "no e2e test sends 0")]
+            if msg.n == 0 {
+                return Err(Error::handler("zero", "0"));
+            }
+            #[waive("every host")]
+            if msg.n == u32::MAX {
+                self.pings = 0;
+            }
+            self.pings += 1;
+            Ok(self.pings)
+        }
+
+        #[waive(host = "workerd", reason = "a timer's, tested on virtual time")]
+        async fn tick(&mut self, _ctx: &mut Ctx, _msg: Tick) {}
+    }
+}
+
+#[test]
+fn a_waiver_may_hold_on_one_host() {
+    use host_waivers::Pinger;
+    let waived: Vec<(&str, &str, Option<&str>)> = Pinger::INFO
+        .branches
+        .iter()
+        .filter_map(|b| b.waiver.map(|w| (b.id, w, b.waiver_host)))
+        .collect();
+    let native = Some("native");
+    let workerd = Some("workerd");
+    let zero = "no e2e test sends 0";
+    assert_eq!(
+        waived,
+        [
+            (
+                "pinger/!invalid_payload:ping",
+                "tests send typed messages",
+                native
+            ),
+            ("pinger/ping/if:msg.n==0", zero, workerd),
+            ("pinger/ping/else:msg.n==0", zero, workerd),
+            (
+                "pinger/ping/return:Err(Error::handler(\"zero\",\"0\"))",
+                zero,
+                workerd
+            ),
+            ("pinger/ping/if:msg.n==u32::MAX", "every host", None),
+            ("pinger/ping/else:msg.n==u32::MAX", "every host", None),
+            ("pinger/tick", "a timer's, tested on virtual time", workerd),
+            // No payload can fail to decode: waived on every host, whatever the source says.
+            (
+                "pinger/!invalid_payload:tick",
+                "a message without fields: every payload decodes",
+                None
+            ),
+            (
+                "pinger/!unknown_type",
+                "clients go through a gateway",
+                workerd
+            ),
+        ]
+    );
+    let table = duract::checklist::table_json(&[Pinger::INFO]);
+    assert!(table.contains(r#""waiver_host": "workerd""#), "{table}");
+}

@@ -12,11 +12,12 @@
 //! `#[waive("reason")]` on an `if` (both its branches), a `match` (all arms), one match arm, or
 //! a `return`; on the handler method it waives all of the handler's branches. Generated branches
 //! are waived by key: `#[waive(invalid_payload = "..", handler_error = "..")]` on a handler,
-//! `#[waive(unknown_type = "..")]` on the impl block (after `#[route]`). The attributes are
+//! `#[waive(unknown_type = "..")]` on the impl block (after `#[route]`). `host = "native"` or
+//! `host = "workerd"` beside the reasons makes them hold on that host only. The attributes are
 //! removed here, so rustc never sees them.
 
 use super::model::{BodyBranch, RouteModel};
-use super::waive::take_waiver;
+use super::waive::{take_waiver, Waiver};
 use crate::branch::{BranchKind, Site};
 use crate::errors::Errors;
 use proc_macro2::{Span, TokenStream};
@@ -145,7 +146,7 @@ impl Finder<'_, '_> {
         hit
     }
 
-    fn waive_since(&mut self, from: usize, waiver: Option<String>) {
+    fn waive_since(&mut self, from: usize, waiver: Option<Waiver>) {
         if let Some(reason) = waiver {
             for b in &mut self.out[from..] {
                 b.waiver.get_or_insert_with(|| reason.clone());
@@ -316,7 +317,10 @@ mod tests {
         )
         .unwrap();
         let found = branches(&mut block, None, &mut Errors::new());
-        let waivers: Vec<Option<&str>> = found.iter().map(|b| b.waiver.as_deref()).collect();
+        let waivers: Vec<Option<&str>> = found
+            .iter()
+            .map(|b| b.waiver.as_ref().map(|w| w.reason.as_str()))
+            .collect();
         assert_eq!(
             waivers,
             [

@@ -1,6 +1,6 @@
 //! The model of a `#[route]` block: what the stages after parsing read and fill.
 
-use super::waive::Waivers;
+use super::waive::{Waiver, Waivers};
 use crate::branch::BranchKind;
 use proc_macro2::Span;
 use syn::{Ident, Type};
@@ -15,7 +15,7 @@ pub struct RouteModel {
     /// The `impl` token: where the dispatch's own branches are declared.
     pub impl_span: Span,
     /// `#[waive(unknown_type = "..")]` on the impl block.
-    pub unknown_type_waiver: Option<String>,
+    pub unknown_type_waiver: Option<Waiver>,
     pub handlers: Vec<Handler>,
     /// Methods that are neither handlers nor skipped (already reported).
     pub not_handlers: Vec<Ident>,
@@ -65,5 +65,5 @@ pub struct BodyBranch {
     pub label: String,
     pub span: Span,
     /// Why tests need not reach it, when waived.
-    pub waiver: Option<String>,
+    pub waiver: Option<Waiver>,
 }

@@ -115,7 +115,7 @@ const _: () = {
         }
         ];
         const BRANCHES: &'static[::duract::__private::Branch] = &[::duract::__private::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::Route, label: "RegisterWorker -> Coordinator::register_worker", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::Route, label: "RegisterWorker -> Coordinator::register_worker", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None, waiver_host: ::core::option::Option::None,
         },
         ::duract::__private::Branch {
             id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::DECODE_ERROR, <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::DecodeError, label: "payload does not decode as RegisterWorker", file: ::core::file!(), line: 24u32, waiver: if<RegisterWorker as ::duract::Message>::ANY_PAYLOAD {
@@ -124,21 +124,22 @@ const _: () = {
             else {
                 ::core::option::Option::None
             },
+            waiver_host: ::core::option::Option::None,
         },
         ::duract::__private::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::HANDLER_ERROR, <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::HandlerError, label: "Coordinator::register_worker returns Err", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None,
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::HANDLER_ERROR, <RegisterWorker as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::HandlerError, label: "Coordinator::register_worker returns Err", file: ::core::file!(), line: 24u32, waiver: ::core::option::Option::None, waiver_host: ::core::option::Option::None,
         },
         ::duract::__private::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE, ::duract::branch::id::BODY, "if:self.workers.contains(&worker_id)"), kind: ::duract::__private::BranchKind::IfThen, label: "Coordinator::register_worker: if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None,
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE, ::duract::branch::id::BODY, "if:self.workers.contains(&worker_id)"), kind: ::duract::__private::BranchKind::IfThen, label: "Coordinator::register_worker: if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None, waiver_host: ::core::option::Option::None,
         },
         ::duract::__private::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE, ::duract::branch::id::BODY, "else:self.workers.contains(&worker_id)"), kind: ::duract::__private::BranchKind::IfElse, label: "Coordinator::register_worker: implicit else of if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None,
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE, ::duract::branch::id::BODY, "else:self.workers.contains(&worker_id)"), kind: ::duract::__private::BranchKind::IfElse, label: "Coordinator::register_worker: implicit else of if self.workers.contains(&worker_id)", file: ::core::file!(), line: 26u32, waiver: ::core::option::Option::None, waiver_host: ::core::option::Option::None,
         },
         ::duract::__private::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE, ::duract::branch::id::BODY, "return:Err(Error::handler(\"duplicate\",\"already registered\"))"), kind: ::duract::__private::BranchKind::EarlyReturn, label: "Coordinator::register_worker: return Err(Error::handler(\"duplicate\",\"already registered\"))", file: ::core::file!(), line: 27u32, waiver: ::core::option::Option::None,
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <RegisterWorker as ::duract::Message>::TYPE, ::duract::branch::id::BODY, "return:Err(Error::handler(\"duplicate\",\"already registered\"))"), kind: ::duract::__private::BranchKind::EarlyReturn, label: "Coordinator::register_worker: return Err(Error::handler(\"duplicate\",\"already registered\"))", file: ::core::file!(), line: 27u32, waiver: ::core::option::Option::None, waiver_host: ::core::option::Option::None,
         },
         ::duract::__private::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <GetStatus as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::Route, label: "GetStatus -> Coordinator::get_status", file: ::core::file!(), line: 33u32, waiver: ::core::option::Option::None,
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::ROUTE, <GetStatus as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::Route, label: "GetStatus -> Coordinator::get_status", file: ::core::file!(), line: 33u32, waiver: ::core::option::Option::None, waiver_host: ::core::option::Option::None,
         },
         ::duract::__private::Branch {
             id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::DECODE_ERROR, <GetStatus as ::duract::Message>::TYPE), kind: ::duract::__private::BranchKind::DecodeError, label: "payload does not decode as GetStatus", file: ::core::file!(), line: 33u32, waiver: if<GetStatus as ::duract::Message>::ANY_PAYLOAD {
@@ -147,9 +148,10 @@ const _: () = {
             else {
                 ::core::option::Option::None
             },
+            waiver_host: ::core::option::Option::None,
         },
         ::duract::__private::Branch {
-            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::UNKNOWN_TYPE), kind: ::duract::__private::BranchKind::UnknownType, label: "no route of Coordinator for the type", file: ::core::file!(), line: 23u32, waiver: ::core::option::Option::None,
+            id: ::duract::__concat_str!(<Coordinator as ::duract::__private::ActorKind>::KIND, ::duract::branch::id::UNKNOWN_TYPE), kind: ::duract::__private::BranchKind::UnknownType, label: "no route of Coordinator for the type", file: ::core::file!(), line: 23u32, waiver: ::core::option::Option::None, waiver_host: ::core::option::Option::None,
         }
         ];
         async fn dispatch(&mut self, ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {

@@ -10,10 +10,10 @@ const _: () = {
         const INFO: &'static::duract::ActorInfo = &::duract::__private::ActorInfo {
             kind: "session", class: "SessionActor", binding: "SESSION_ACTOR", routes: &[], branches: ::duract::__gateway_branches!("session", 1u32;
             ::duract::__private::Branch {
-                id: ::duract::__concat_str!("session", ::duract::branch::id::GATEWAY_ROUTE, "coordinator"), kind: ::duract::__private::BranchKind::GatewayRoute, label: "coordinator:* -> Coordinator", file: ::core::file!(), line: 2u32, waiver: ::core::option::Option::None,
+                id: ::duract::__concat_str!("session", ::duract::branch::id::GATEWAY_ROUTE, "coordinator"), kind: ::duract::__private::BranchKind::GatewayRoute, label: "coordinator:* -> Coordinator", file: ::core::file!(), line: 2u32, waiver: ::core::option::Option::None, waiver_host: ::core::option::Option::None,
             },
             ::duract::__private::Branch {
-                id: ::duract::__concat_str!("session", ::duract::branch::id::GATEWAY_ROUTE, "worker"), kind: ::duract::__private::BranchKind::GatewayRoute, label: "worker:* -> Worker", file: ::core::file!(), line: 2u32, waiver: ::core::option::Option::None,
+                id: ::duract::__concat_str!("session", ::duract::branch::id::GATEWAY_ROUTE, "worker"), kind: ::duract::__private::BranchKind::GatewayRoute, label: "worker:* -> Worker", file: ::core::file!(), line: 2u32, waiver: ::core::option::Option::None, waiver_host: ::core::option::Option::None,
             }
             ), gateway: ::core::option::Option::Some(&::duract::__private::GatewayInfo {
                 forwards: &[::duract::__private::Forward {

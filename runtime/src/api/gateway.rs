@@ -292,6 +292,7 @@ macro_rules! __gateway_error_branch {
             file: ::core::file!(),
             line: $line,
             waiver: ::core::option::Option::None,
+            waiver_host: ::core::option::Option::None,
         }
     };
 }

@@ -84,6 +84,7 @@ pub fn table(actors: &[&ActorInfo]) -> TableFile {
                         file: b.file.to_owned(),
                         line: b.line,
                         waiver: b.waiver.map(str::to_owned),
+                        waiver_host: b.waiver_host.map(str::to_owned),
                     })
                     .collect();
                 TableActor::new(info.kind, info.class, branches)
@@ -120,6 +121,7 @@ mod tests {
         file: "src/a.rs",
         line: 3,
         waiver: None,
+        waiver_host: None,
     };
     const B: Branch = Branch {
         id: "a/!unknown_type",
@@ -128,6 +130,7 @@ mod tests {
         file: "src/a.rs",
         line: 1,
         waiver: None,
+        waiver_host: None,
     };
 
     #[test]

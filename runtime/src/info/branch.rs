@@ -51,6 +51,9 @@ pub struct Branch {
     pub line: u32,
     /// Why the branch need not be hit, when the source waives it.
     pub waiver: Option<&'static str>,
+    /// The one host the waiver holds on (`native` or `workerd`: `#[waive(host = "..", ..)]`);
+    /// `None`: every host.
+    pub waiver_host: Option<&'static str>,
 }
 
 /// How branch ids are spelled: `<actor kind><separator><rest>`. The macros build every id
