@@ -52,6 +52,7 @@ pub fn model(
     let mut handlers: Vec<Handler> = Vec::new();
     let mut not_handlers = Vec::new();
     let mut on_activate_found = None;
+    let mut migrate_found = None;
     for method in item.items.iter_mut().filter_map(|i| match i {
         ImplItem::Fn(f) => Some(f),
         _ => None,
@@ -65,6 +66,21 @@ pub fn model(
                     errors.at(&method.sig.ident, text);
                 }
                 on_activate_found = on_activate_found.or(hook);
+                continue;
+            }
+            Role::Migrate => {
+                let hook = migrate(method, errors);
+                if migrate_found.is_some() && hook.is_some() {
+                    errors.at(
+                        &method.sig.ident,
+                        "one `#[route(migrate)]` function per actor",
+                    );
+                }
+                migrate_found = migrate_found.or(hook);
+                // `async` by contract, like a handler.
+                method
+                    .attrs
+                    .push(syn::parse_quote!(#[allow(clippy::unused_async)]));
                 continue;
             }
             Role::Handler => {}
@@ -97,6 +113,7 @@ pub fn model(
         handlers,
         not_handlers,
         on_activate: on_activate_found,
+        migrate: migrate_found,
         unknown_type_waiver,
     })
 }
@@ -121,6 +138,8 @@ enum Role {
     Skip,
     /// `#[route(on_activate)]`: the activation hook.
     OnActivate,
+    /// `#[route(migrate)]`: the migration of an older store.
+    Migrate,
 }
 
 /// Removes `#[route(..)]` from a method; what it says the method is.
@@ -133,9 +152,10 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Errors) -> Role {
         role = match attr.parse_args::<Ident>() {
             Ok(word) if word == "on_activate" => Role::OnActivate,
             Ok(word) if word == "skip" => Role::Skip,
+            Ok(word) if word == "migrate" => Role::Migrate,
             _ => {
                 let text = "inside a `#[route]` block, a method takes only `#[route(skip)]` (not \
-                            a handler) or `#[route(on_activate)]`";
+                            a handler), `#[route(on_activate)]` or `#[route(migrate)]`";
                 errors.at(attr, text);
                 // A misspelt skip still skips: the method is not also reported as a bad handler.
                 Role::Skip
@@ -158,6 +178,37 @@ fn on_activate(method: &ImplItemFn, errors: &mut Errors) -> Option<OnActivate> {
         let name = &sig.ident;
         let text =
             format!("`#[route(on_activate)]` takes `async fn {name}(&mut self, ctx: &mut Ctx)`");
+        errors.at(name, text);
+        return None;
+    }
+    let err = match output(&sig.output) {
+        Output::Fallible { err, .. } => Some(err),
+        Output::Reply(_) => None,
+    };
+    Some(OnActivate {
+        name: sig.ident.clone(),
+        err,
+    })
+}
+
+/// Reads the migration hook: `async fn name(from: u32, store: &mut Migration<'_>)`, returning
+/// nothing or `Result<(), E>`.
+fn migrate(method: &ImplItemFn, errors: &mut Errors) -> Option<OnActivate> {
+    let sig = &method.sig;
+    let shaped = sig.asyncness.is_some()
+        && sig.inputs.len() == 2
+        && sig.inputs.iter().all(|a| matches!(a, FnArg::Typed(_)))
+        && sig
+            .generics
+            .params
+            .iter()
+            .all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
+    if !shaped {
+        let name = &sig.ident;
+        let text = format!(
+            "`#[route(migrate)]` takes `async fn {name}(from: u32, store: &mut Migration<'_>)` \
+             (no `self`: it runs before the state loads)"
+        );
         errors.at(name, text);
         return None;
     }

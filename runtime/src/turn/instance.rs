@@ -11,6 +11,10 @@
 //!   in-memory state is dropped too, so the next turn sees the state before the failed one.
 //!   (Fields marked `#[persist(skip)]` are not stored and keep their changes.)
 //!
+//! Loading may stage writes of its own (a migration of an older store, renamed keys moved:
+//! [`crate::storage::migrate`]); they go with the first committed turn's batch, so they too
+//! are stored with a turn or not at all.
+//!
 //! Both hosts run actors through [`Instance`], so these rules exist once.
 
 use crate::actor::Actor;
@@ -63,7 +67,8 @@ impl<A: Actor> Instance<A> {
             return Ok(());
         }
         let storage = self.port.storage();
-        let (actor, saved) = A::load(self.port.address().id(), storage).await?;
+        let (actor, saved) =
+            crate::storage::migrate::load::<A>(self.port.address().id(), storage).await?;
         let timers = Timers::load(storage).await?;
         // No timer is ever stranded: whatever became of the alarm (workerd gives up on one
         // that keeps failing), each activation arms it for the earliest stored timer.
@@ -131,9 +136,13 @@ impl<A: Actor> Instance<A> {
     async fn commit(&self, loaded: &mut Loaded<A>, batch: SaveBatch) -> Result<(), Error> {
         let (mut writes, recorded) = batch.into_parts();
         loaded.timers.stage_writes(&mut writes);
-        if !writes.is_empty() {
+        // What loading staged (a migration, renamed keys) goes with the first commit.
+        let writes = loaded.saved.commit_writes(writes);
+        let wrote = !writes.is_empty();
+        if wrote {
             self.port.storage().write(writes).await?;
         }
+        loaded.saved.committed(wrote);
         loaded.saved.record_all(recorded);
         if loaded.timers.is_changed() {
             let before = loaded.timers.next_due();
