@@ -105,7 +105,11 @@ impl<A: Actor> Instance<A> {
         );
         let activate = !loaded.activated;
         let (result, outcome) = dispatch(&mut loaded.actor, ctx, envelope, activate).await;
-        let Outcome { sends, timers } = outcome;
+        let Outcome {
+            sends,
+            timers,
+            effects,
+        } = outcome;
         loaded.timers = timers;
         let mut batch = SaveBatch::new();
         let staged = loaded.actor.save(&loaded.saved, &mut batch);
@@ -115,6 +119,9 @@ impl<A: Actor> Instance<A> {
                 loaded.activated = true;
                 for (target, envelope) in sends {
                     self.port.send(target, envelope);
+                }
+                for work in effects {
+                    self.port.spawn(work);
                 }
                 true
             }
