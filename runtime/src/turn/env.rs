@@ -1,7 +1,7 @@
 //! [`Env`]: the environment's bindings as a handler reaches them, `ctx.env()`: variables,
 //! secrets and KV namespaces on both hosts (the native host's are test doubles given to its
 //! builder), and on the Durable Object host the `worker` crate's R2, service and Durable
-//! Object namespace bindings (any other through [`Env::raw`]).
+//! Object namespace bindings (any other through `Env::raw`).
 //!
 //! Reads go out at once; writes through a [`Kv`] are held until the turn commits, as sends
 //! are, and dropped when it fails: a turn's effects happen all together or not at all.
