@@ -10,6 +10,37 @@
 //! does not undo it. Run writes after every check that can fail, or in
 //! [`Ctx::after_commit`](crate::Ctx::after_commit). duract's own state keys (`f/..`, `e/..`)
 //! live in the same object's key-value storage and are unaffected by SQL.
+//!
+//! ```
+//! use duract::{actor, message, payload, route, Ctx, Error, SqlValue};
+//!
+//! #[message]
+//! pub struct Count { pub tag: String }
+//!
+//! #[payload]
+//! pub struct Row { pub n: u64 }
+//!
+//! #[actor]
+//! #[derive(Default)]
+//! pub struct Tags;
+//!
+//! #[route]
+//! impl Tags {
+//!     async fn count(&mut self, ctx: &mut Ctx, msg: Count) -> Result<u64, Error> {
+//!         let sql = ctx.sql()?;
+//!         sql.execute("CREATE TABLE IF NOT EXISTS tags (tag TEXT NOT NULL)", &[])?;
+//!         let rows: Vec<Row> =
+//!             sql.query("SELECT count(*) AS n FROM tags WHERE tag = ?", &[SqlValue::from(msg.tag)])?;
+//!         Ok(rows.first().map_or(0, |r| r.n))
+//!     }
+//! }
+//!
+//! // In workerd this counts; the native host has no SQL storage, and says so.
+//! let host = duract::native::Host::new().with::<Tags>();
+//! let client = host.client("client:ui").unwrap();
+//! let error = client.actor::<Tags>("t").ask(&Count { tag: "a".into() }).unwrap_err();
+//! assert!(error.to_string().contains("SQL storage is not on this host"));
+//! ```
 
 use crate::error::Error;
 use serde::de::DeserializeOwned;
