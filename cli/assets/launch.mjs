@@ -2,8 +2,8 @@
 // storage in a folder on disk (a restart on the same folder keeps the state). The duract command
 // writes this file and runs it with node, with one argument, a JSON object:
 //   { nodeModules, buildDir, persist, host, port, compatibilityDate, compatibilityFlags,
-//     bindings: { NAME: "value" }, durableObjects: { BINDING: { className, useSQLite } }, name,
-//     stopOnStdinEnd?, hitsOut?, hitsTest? }
+//     bindings: { NAME: "value" }, durableObjects: { BINDING: { className, useSQLite } },
+//     kvNamespaces: ["BINDING"], name, stopOnStdinEnd?, hitsOut?, hitsTest? }
 // It prints one JSON line on stdout once workerd listens, {"url":"http://127.0.0.1:8787"}, logs
 // workerd's output on stderr, and stops workerd on SIGINT or SIGTERM, or when its stdin ends
 // with `stopOnStdinEnd` (`duract dev --run`). With `hitsOut` (a checklist build), it first
@@ -42,6 +42,8 @@ const mf = new Miniflare({
   bindings: config.bindings,
   durableObjects: config.durableObjects,
   durableObjectsPersist: config.persist,
+  kvNamespaces: config.kvNamespaces ?? [],
+  kvPersist: config.persist,
   handleRuntimeStdio: (stdout, stderr) => {
     lines(stdout, (line) => console.error(line));
     lines(stderr, (line) => console.error(line));

@@ -1,7 +1,8 @@
 //! `duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE]... [--no-build]
 //! [--checklist] [--run <command>]`: builds the crate, then serves it in workerd (Miniflare,
-//! through Node) with wrangler.toml's compatibility date and flags, variables and Durable Object
-//! bindings, and the storage on disk (default `<dir>/.duract/state`).
+//! through Node) with wrangler.toml's compatibility date and flags, variables, Durable Object
+//! bindings and KV namespaces (local, empty at first), and the storage on disk (default
+//! `<dir>/.duract/state`, KV included).
 //!
 //! `--run <command>`: serves on any free port (unless `--port`) with fresh storage (unless
 //! `--persist`), runs the shell command in `<dir>` with the URL in `DURACT_URL` (an e2e test
@@ -296,6 +297,7 @@ pub fn launch_config(
         "compatibilityFlags": config.compatibility_flags,
         "bindings": vars,
         "durableObjects": durable,
+        "kvNamespaces": config.kv_namespaces,
     })
 }
 
@@ -348,7 +350,8 @@ mod tests {
              [vars]\nA = \"1\"\nN = 5\n\
              [[durable_objects.bindings]]\nname = \"C_ACTOR\"\nclass_name = \"CActor\"\n\
              [[durable_objects.bindings]]\nname = \"R\"\nclass_name = \"X\"\nscript_name = \"other\"\n\
-             [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"CActor\"]\n",
+             [[migrations]]\ntag = \"v1\"\nnew_sqlite_classes = [\"CActor\"]\n\
+             [[kv_namespaces]]\nbinding = \"CACHE\"\nid = \"abc\"\n",
         )
         .unwrap();
         let launch = launch_config(
@@ -369,12 +372,14 @@ mod tests {
             launch["durableObjects"],
             json!({ "C_ACTOR": { "className": "CActor", "useSQLite": true } })
         );
+        assert_eq!(launch["kvNamespaces"], json!(["CACHE"]));
     }
 
     #[test]
     fn the_launcher_reads_its_argument() {
         assert!(LAUNCHER.contains("JSON.parse(process.argv[2])"));
         assert!(LAUNCHER.contains("durableObjectsPersist: config.persist"));
+        assert!(LAUNCHER.contains("kvPersist: config.persist"));
     }
 
     /// A stand-in launcher: prints the URL line, then waits for its stdin to end and writes

@@ -1,5 +1,5 @@
 //! `wrangler.toml`: what the command reads of it (the worker's name, entry, compatibility date
-//! and flags, variables, Durable Object bindings and migrations), the file `duract new` writes
+//! and flags, variables, Durable Object bindings and migrations, KV namespaces), the file `duract new` writes
 //! from the actors, and the comparison `duract check` makes.
 
 use crate::actors::Actor;
@@ -42,6 +42,8 @@ pub struct Wrangler {
     pub vars: BTreeMap<String, String>,
     pub bindings: Vec<Binding>,
     pub migrations: Vec<Migration>,
+    /// The bindings of `[[kv_namespaces]]`.
+    pub kv_namespaces: Vec<String>,
 }
 
 fn strings(value: Option<&Value>, what: &str) -> Result<Vec<String>, String> {
@@ -140,6 +142,14 @@ pub fn parse(text: &str) -> Result<Wrangler, String> {
             class_name,
             script_name: string(binding, "script_name", &what)?,
         });
+    }
+    for (i, kv) in tables(table.get("kv_namespaces"), "kv_namespaces")?
+        .into_iter()
+        .enumerate()
+    {
+        let what = format!("kv_namespaces[{i}].");
+        let binding = string(kv, "binding", &what)?.ok_or(format!("{what}binding is missing"))?;
+        out.kv_namespaces.push(binding);
     }
     for (i, migration) in tables(table.get("migrations"), "migrations")?
         .into_iter()

@@ -17,6 +17,8 @@ pub enum Value {
     Flag,
     /// `key = "text"`.
     Str(LitStr),
+    /// `key = 2`.
+    Int(syn::LitInt),
     /// `key = Type` (no macro takes one now; parsed so a mistake is reported at its key).
     Type,
     /// `key(...)`: the tokens inside the parentheses.
@@ -38,6 +40,8 @@ impl Parse for Arg {
             input.parse::<Token![=]>()?;
             if input.peek(LitStr) {
                 Value::Str(input.parse()?)
+            } else if input.peek(syn::LitInt) {
+                Value::Int(input.parse()?)
             } else {
                 input.parse::<Type>()?;
                 Value::Type
@@ -106,6 +110,31 @@ pub fn expect_str(arg: Arg, errors: &mut Errors) -> Option<LitStr> {
         _ => {
             let key = &arg.key;
             errors.at(key, format!("expected `{key} = \"...\"`"));
+            None
+        }
+    }
+}
+
+/// The integer of `key = 2` as a `u32` of at least `min`, or an error at the value (at the key
+/// when the value is no integer).
+pub fn expect_u32(arg: Arg, min: u32, errors: &mut Errors) -> Option<(u32, syn::LitInt)> {
+    let key = &arg.key;
+    match &arg.value {
+        Value::Int(lit) => match lit.base10_parse::<u32>() {
+            Ok(n) if n >= min => Some((n, lit.clone())),
+            _ => {
+                errors.at(
+                    lit,
+                    format!("`{key}` is a whole number from {min} to {}", u32::MAX),
+                );
+                None
+            }
+        },
+        _ => {
+            errors.at(
+                key,
+                format!("expected `{key} = <number>`, as in `{key} = 2`"),
+            );
             None
         }
     }

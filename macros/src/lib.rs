@@ -85,6 +85,11 @@ pub fn actor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `Result<(), E>`) marks the activation hook: it runs first in the first turn of each
 /// activation, after the state loaded, and commits (or fails) with that turn.
 ///
+/// `#[route(migrate)] async fn upgrade(from: u32, store: &mut Migration<'_>)` (returning
+/// nothing or `Result<(), E>`; no `self`: it runs before the state loads) rewrites a store of
+/// version `from` into the version the actor declares (`#[actor(version = N)]`); see
+/// `duract::storage::migrate`.
+///
 /// Every method is a handler unless marked `#[route(skip)]`. A handler is
 /// `async fn name(&mut self, ctx: &mut Ctx, msg: M) -> R` where `M` is a `#[message]` and `R`
 /// is the reply (a `#[payload]` type, or any serde type), or `Result<R, E>` with

@@ -23,6 +23,7 @@ pub mod future;
 mod info; // static descriptions: ActorInfo, RouteInfo, GatewayInfo, branches
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native; // the native host (tests)
+pub mod platform; // bindings: KV, secrets
 mod port; // what a host provides
 #[cfg(feature = "schema")]
 pub mod schema; // JSON Schema and TypeScript of an API
@@ -56,9 +57,11 @@ pub use limit::{
 };
 pub use message::{Message, Payload};
 pub use persist::{EntryField, PMap, PQueue, PSet};
+pub use platform::{MemoryKv, Secret, Sql, SqlValue};
 pub use port::Port;
 pub use principal::{scoped_name, Principal};
 pub use storage::{ListOptions, MemoryStorage, Storage, StorageError, WriteBatch};
+pub use turn::env::{Env, Kv};
 
 pub use duract_macros::{actor, message, payload, route};
 

@@ -7,7 +7,9 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
+use crate::platform::KvStore;
 use crate::storage::Storage;
+use std::rc::Rc;
 
 /// What a host provides to the actors it runs. One `Port` per actor instance.
 pub trait Port {
@@ -35,6 +37,23 @@ pub trait Port {
     /// The durable timers changed; `next` is the earliest due time (ms since the epoch). The
     /// host arms its alarm for it (or clears it).
     fn arm_alarm(&self, next: Option<u64>);
-    /// A configuration variable (`WORK_MS`, ...).
+    /// A configuration variable (`WORK_MS`, ...) or secret: an environment value as text.
     fn var(&self, name: &str) -> Option<String>;
+    /// The KV namespace bound as `name` in the environment, `None` when there is none.
+    fn kv(&self, name: &str) -> Option<Rc<dyn KvStore>> {
+        let _ = name;
+        None
+    }
+    /// The worker's environment, for the bindings duract has no handle type of its own for
+    /// (R2, D1, services, Durable Object namespaces): the Durable Object host's.
+    #[cfg(any(target_arch = "wasm32", feature = "docs"))]
+    fn worker_env(&self) -> Option<&worker::Env> {
+        None
+    }
+    /// The instance's SQLite storage (a Durable Object class created by a
+    /// `new_sqlite_classes` migration): the Durable Object host's.
+    #[cfg(any(target_arch = "wasm32", feature = "docs"))]
+    fn sql(&self) -> Option<worker::SqlStorage> {
+        None
+    }
 }

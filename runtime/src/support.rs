@@ -51,6 +51,11 @@ pub trait Routes: ActorKind {
         let _ = ctx;
         Ok(())
     }
+    /// The `#[route(migrate)]` function, if the block has one.
+    async fn migrate(from: u32, store: &mut crate::persist::Migration<'_>) -> Result<(), Error> {
+        let _ = (from, store);
+        Ok(())
+    }
 }
 
 /// A context outside any turn, for benchmarks of dispatch alone: what a handler sends or
@@ -149,17 +154,64 @@ pub fn record_absent<T: Serialize>(
     Ok(())
 }
 
-/// Restores an entries field from the rows stored under `prefix` (`e/<field>/`).
+/// A plain field renamed from `old_key` (`#[persist(renamed_from = "..")]`) whose old key
+/// storage holds as `json`: when the new key was not stored, the field takes the old value and
+/// the next commit moves it to `key`; either way the old key is deleted with that commit.
+pub fn load_renamed<T: DeserializeOwned>(
+    saved: &mut Saved,
+    index: usize,
+    key: &str,
+    old_key: &'static str,
+    json: String,
+    field: &mut T,
+) -> Result<(), Error> {
+    if saved.is_recorded(index) {
+        saved.stage(None, Some(old_key.to_owned())); // the new key wins; the old is stale
+        return Ok(());
+    }
+    *field = decode_field(crate::persist::field_name(old_key), &json)?;
+    saved.record(index, json.clone());
+    saved.stage(Some((key.to_owned(), json)), Some(old_key.to_owned()));
+    Ok(())
+}
+
+/// Restores an entries field renamed from `old_prefix` (`e/<old>/`): when nothing is stored
+/// under `prefix`, the old rows load and the next commit moves them; either way the old rows
+/// are deleted with that commit.
+pub async fn load_renamed_entries(
+    storage: &dyn Storage,
+    saved: &mut Saved,
+    prefix: &str,
+    old_prefix: &str,
+    field: &mut dyn DynEntries,
+) -> Result<(), Error> {
+    let loaded_new = load_entries(storage, prefix, field).await?;
+    for (old_key, json) in list(storage, old_prefix).await? {
+        let entry = &old_key[old_prefix.len()..];
+        let moved = if loaded_new {
+            None
+        } else {
+            field.load_entry(entry, &json)?;
+            Some((format!("{prefix}{entry}"), json))
+        };
+        saved.stage(moved, Some(old_key));
+    }
+    Ok(())
+}
+
+/// Restores an entries field from the rows stored under `prefix` (`e/<field>/`); whether
+/// there were any.
 pub async fn load_entries(
     storage: &dyn Storage,
     prefix: &str,
     field: &mut dyn DynEntries,
-) -> Result<(), Error> {
-    for (key, json) in list(storage, prefix).await? {
-        let entry = key.strip_prefix(prefix).unwrap_or(&key);
-        field.load_entry(entry, &json)?;
+) -> Result<bool, Error> {
+    let rows = list(storage, prefix).await?;
+    for (key, json) in &rows {
+        let entry = key.strip_prefix(prefix).unwrap_or(key);
+        field.load_entry(entry, json)?;
     }
-    Ok(())
+    Ok(!rows.is_empty())
 }
 
 /// The total length of `parts`, for [`concat_bytes`].

@@ -1,6 +1,6 @@
 //! The rules of `#[actor]` that span several attributes or need the values, in one place.
 
-use super::model::{ActorModel, GatewayModel};
+use super::model::{ActorModel, GatewayModel, Persist};
 use crate::case::{address_problem, is_valid_kind};
 use crate::errors::Errors;
 use quote::ToTokens;
@@ -22,6 +22,45 @@ pub fn check(model: &ActorModel, item: &ItemStruct, errors: &mut Errors) {
     }
     if let Some(gateway) = &model.gateway {
         check_gateway(gateway, item, errors);
+        if let Some((_, lit)) = &model.version {
+            errors.at(lit, "a gateway holds no state: it has no version");
+        }
+    }
+    check_renames(model, errors);
+}
+
+/// `renamed_from = "old"`: a field name that no other field has or had.
+fn check_renames(model: &ActorModel, errors: &mut Errors) {
+    let mut old_names: Vec<String> = Vec::new();
+    for field in &model.fields {
+        let Some(old) = &field.renamed_from else {
+            continue;
+        };
+        let name = old.value();
+        let problem = if field.persist == Persist::Skip {
+            Some(
+                "a `#[persist(skip)]` field is not stored: it has no stored name to read"
+                    .to_owned(),
+            )
+        } else if syn::parse_str::<syn::Ident>(&name).is_err() {
+            Some(format!(
+                "`{name}` is not a field name: `renamed_from` takes the field's old name"
+            ))
+        } else if field.ident == name {
+            Some(format!("`{name}` is this field's own name"))
+        } else if model.fields.iter().any(|f| f.ident == name) {
+            Some(format!(
+                "`{name}` is the name of another field, stored under its own key"
+            ))
+        } else if old_names.contains(&name) {
+            Some(format!("two fields are renamed from `{name}`"))
+        } else {
+            None
+        };
+        match problem {
+            Some(text) => errors.at(old, text),
+            None => old_names.push(name),
+        }
     }
 }
 

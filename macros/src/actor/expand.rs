@@ -115,16 +115,25 @@ fn entries_fn(model: &ActorModel, entries: &[&FieldModel]) -> TokenStream {
     let krate = &model.krate;
     let ident = &model.ident;
     let n = entries.len();
+    let prefix_of =
+        |name: String| quote!(#krate::__concat_str!(#krate::__private::ENTRIES_PREFIX, #name, "/"));
     let items = entries.iter().map(|f| {
-        let name = f.ident.to_string();
-        let prefix = quote!(#krate::__concat_str!(#krate::__private::ENTRIES_PREFIX, #name, "/"));
+        let prefix = prefix_of(f.ident.to_string());
+        let old = match &f.renamed_from {
+            Some(old) => {
+                let old = prefix_of(old.value());
+                quote!(::core::option::Option::Some(#old))
+            }
+            None => quote!(::core::option::Option::None),
+        };
         let span = f.ty.span();
         let field = respan(&f.ident, span);
         let dyn_entries = respan(&quote!(#krate::__private::DynEntries), span);
-        quote_spanned!(span=> (#prefix, { let field: &mut dyn #dyn_entries = &mut this.#field; field }))
+        quote_spanned!(span=> (#prefix, #old, { let field: &mut dyn #dyn_entries = &mut this.#field; field }))
     });
     quote! {
-        fn __duract_entries(this: &mut #ident) -> [(&'static str, &mut dyn #krate::__private::DynEntries); #n] {
+        #[allow(clippy::type_complexity)]
+        fn __duract_entries(this: &mut #ident) -> [(&'static str, ::core::option::Option<&'static str>, &mut dyn #krate::__private::DynEntries); #n] {
             [#(#items),*]
         }
     }
@@ -144,11 +153,24 @@ fn state_methods(model: &ActorModel) -> (TokenStream, TokenStream) {
     let dispatch = respan(&quote!(#dispatch(self, ctx, envelope).await), ident.span());
     let on_activate = routes_item(model, "on_activate");
     let on_activate = respan(&quote!(#on_activate(self, ctx).await), ident.span());
+    let migrate = routes_item(model, "migrate");
+    let migrate = respan(&quote!(#migrate(from, store).await), ident.span());
+    let version = model.version.as_ref().map(|(n, lit)| {
+        let n = syn::LitInt::new(&n.to_string(), lit.span());
+        quote!(const VERSION: u32 = #n;)
+    });
     (
         quote!(#entries_fn #key_consts),
         quote! {
+            #version
             #load
             #save
+            async fn migrate(
+                from: u32,
+                store: &mut #krate::persist::Migration<'_>,
+            ) -> ::core::result::Result<(), #krate::Error> {
+                #migrate
+            }
             async fn dispatch(
                 &mut self,
                 ctx: &mut #krate::Ctx,
@@ -172,29 +194,51 @@ fn state_methods(model: &ActorModel) -> (TokenStream, TokenStream) {
 struct Stored<'m> {
     plain: Vec<&'m syn::Ident>,
     keys: Vec<syn::Ident>,
+    /// Plain fields renamed: index into `plain`, the const of the old key, the old name.
+    renamed: Vec<(usize, syn::Ident, String)>,
     entries: Vec<&'m FieldModel>,
 }
 
 impl<'m> Stored<'m> {
     fn of(model: &'m ActorModel) -> Stored<'m> {
-        let plain: Vec<_> = stored(model, Persist::Plain).map(|f| &f.ident).collect();
+        let plain_fields: Vec<_> = stored(model, Persist::Plain).collect();
+        let plain: Vec<_> = plain_fields.iter().map(|f| &f.ident).collect();
         let keys = (0..plain.len())
             .map(|i| format_ident!("__DURACT_KEY_{i}"))
+            .collect();
+        let renamed = plain_fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let old = f.renamed_from.as_ref()?.value();
+                Some((i, format_ident!("__DURACT_OLD_{i}"), old))
+            })
             .collect();
         let entries = stored(model, Persist::Entries).collect();
         Stored {
             plain,
             keys,
+            renamed,
             entries,
         }
     }
 
-    /// Each plain field's key as a const built from the runtime's prefix (a match pattern).
+    /// Each plain field's key (and old key) as a const built from the runtime's prefix (a
+    /// match pattern).
     fn key_consts(&self, krate: &syn::Path) -> TokenStream {
         let (keys, names) = (&self.keys, self.plain.iter().map(|f| f.to_string()));
+        let (olds, old_names) = (
+            self.renamed.iter().map(|(_, c, _)| c),
+            self.renamed.iter().map(|(_, _, n)| n),
+        );
         quote! {
             #(const #keys: &str = #krate::__concat_str!(#krate::__private::FIELD_PREFIX, #names);)*
+            #(const #olds: &str = #krate::__concat_str!(#krate::__private::FIELD_PREFIX, #old_names);)*
         }
+    }
+
+    fn has_renamed_entries(&self) -> bool {
+        self.entries.iter().any(|f| f.renamed_from.is_some())
     }
 }
 
@@ -204,23 +248,51 @@ fn load_fn(model: &ActorModel, stored: &Stored<'_>) -> TokenStream {
     let (plain, keys) = (&stored.plain, &stored.keys);
     let (n, idx) = (plain.len(), 0..plain.len());
     let this_mut = (!plain.is_empty() || !stored.entries.is_empty()).then(|| quote!(mut));
-    let saved_mut = (!plain.is_empty()).then(|| quote!(mut));
+    let saved_mut = (!plain.is_empty() || stored.has_renamed_entries()).then(|| quote!(mut));
     let idx2 = idx.clone();
+    let olds: Vec<_> = stored.renamed.iter().map(|(_, c, _)| c).collect();
+    let old_vars: Vec<_> = stored
+        .renamed
+        .iter()
+        .map(|(i, _, _)| format_ident!("__duract_old_{i}"))
+        .collect();
+    let renamed_idx = stored.renamed.iter().map(|(i, _, _)| *i);
+    let renamed_keys = stored.renamed.iter().map(|(i, _, _)| &keys[*i]);
+    let renamed_fields = stored.renamed.iter().map(|(i, _, _)| plain[*i]);
     let load_plain = (!plain.is_empty()).then(|| {
         quote! {
+            #(let mut #old_vars: ::core::option::Option<::std::string::String> = ::core::option::Option::None;)*
             for (key, json) in #krate::__private::list(storage, #krate::__private::FIELD_PREFIX).await? {
                 match key.as_str() {
                     #(#keys => this.#plain = #krate::__private::load_field(&mut saved, #idx, #keys, json)?,)*
+                    #(#olds => #old_vars = ::core::option::Option::Some(json),)*
                     _ => {}
                 }
             }
+            #(if let ::core::option::Option::Some(json) = #old_vars {
+                #krate::__private::load_renamed(&mut saved, #renamed_idx, #renamed_keys, #olds, json, &mut this.#renamed_fields)?;
+            })*
             #(#krate::__private::record_absent(&mut saved, #idx2, &this.#plain)?;)*
         }
     });
     let load_entries = (!stored.entries.is_empty()).then(|| {
+        let load_one = if stored.has_renamed_entries() {
+            quote! {
+                match old {
+                    ::core::option::Option::Some(old) => {
+                        #krate::__private::load_renamed_entries(storage, &mut saved, prefix, old, field).await?;
+                    }
+                    ::core::option::Option::None => {
+                        #krate::__private::load_entries(storage, prefix, field).await?;
+                    }
+                }
+            }
+        } else {
+            quote!(let _ = old; #krate::__private::load_entries(storage, prefix, field).await?;)
+        };
         quote! {
-            for (prefix, field) in __duract_entries(&mut this) {
-                #krate::__private::load_entries(storage, prefix, field).await?;
+            for (prefix, old, field) in __duract_entries(&mut this) {
+                #load_one
             }
         }
     });
@@ -245,7 +317,7 @@ fn save_fn(model: &ActorModel, stored: &Stored<'_>) -> TokenStream {
     let (plain, keys, idx) = (&stored.plain, &stored.keys, 0..stored.plain.len());
     let save_entries = (!stored.entries.is_empty()).then(|| {
         quote! {
-            for (prefix, field) in __duract_entries(self) {
+            for (prefix, _, field) in __duract_entries(self) {
                 batch.entries(prefix, field)?;
             }
         }

@@ -16,6 +16,8 @@ pub struct ActorModel {
     /// The struct's fields (empty for a unit struct).
     pub fields: Vec<FieldModel>,
     pub gateway: Option<GatewayModel>,
+    /// `version = N`: the stored schema's version (with the literal, for spans).
+    pub version: Option<(u32, syn::LitInt)>,
 }
 
 /// How a field is persisted.
@@ -34,6 +36,8 @@ pub struct FieldModel {
     pub ident: Ident,
     pub ty: Type,
     pub persist: Persist,
+    /// `#[persist(renamed_from = "old")]`: the name it was stored under before.
+    pub renamed_from: Option<LitStr>,
 }
 
 /// The routing table of `#[actor(gateway(...))]`.

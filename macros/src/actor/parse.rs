@@ -42,6 +42,7 @@ pub fn model(args: TokenStream, item: &mut ItemStruct, errors: &mut Errors) -> O
         binding: LitStr::new(&binding_of(&default_kind), item.ident.span()),
         fields: fields.unwrap_or_default(),
         gateway: None,
+        version: None,
     };
     read_args(args, &mut model, errors);
     if !item.generics.params.is_empty() {
@@ -60,7 +61,7 @@ fn read_args(args: TokenStream, model: &mut ActorModel, errors: &mut Errors) {
     };
     let mut keys = Keys::new(
         "#[actor]",
-        &["kind", "class", "binding", "gateway", "crate"],
+        &["kind", "class", "binding", "gateway", "version", "crate"],
     );
     let mut krate = None;
     let mut binding = None;
@@ -83,6 +84,7 @@ fn read_args(args: TokenStream, model: &mut ActorModel, errors: &mut Errors) {
                     model.gateway = gateway::parse(tokens, span, errors);
                 }
             }
+            Some("version") => model.version = args::expect_u32(arg, 1, errors),
             Some("crate") => krate = args::expect_str(arg, errors),
             _ => {}
         }
@@ -108,11 +110,12 @@ fn fields(item: &mut ItemStruct, errors: &mut Errors) -> Option<Vec<FieldModel>>
                 .named
                 .iter_mut()
                 .filter_map(|field| {
-                    let persist = take_persist(&mut field.attrs, errors);
+                    let (persist, renamed_from) = take_persist(&mut field.attrs, errors);
                     Some(FieldModel {
                         ident: field.ident.clone()?,
                         ty: field.ty.clone(),
                         persist,
+                        renamed_from,
                     })
                 })
                 .collect(),
@@ -120,9 +123,14 @@ fn fields(item: &mut ItemStruct, errors: &mut Errors) -> Option<Vec<FieldModel>>
     }
 }
 
-/// Removes the field's `#[persist(..)]` attributes and reads them.
-fn take_persist(attrs: &mut Vec<syn::Attribute>, errors: &mut Errors) -> Persist {
+const PERSIST_EXPECTED: &str =
+    "expected `#[persist(entries)]`, `#[persist(skip)]` or `#[persist(renamed_from = \"old\")]`";
+
+/// Removes the field's `#[persist(..)]` attributes and reads them: how the field is stored,
+/// and the name it was stored under before.
+fn take_persist(attrs: &mut Vec<syn::Attribute>, errors: &mut Errors) -> (Persist, Option<LitStr>) {
     let mut persist = Persist::Plain;
+    let mut renamed_from = None;
     let mut seen = false;
     attrs.retain(|attr| {
         if !attr.path().is_ident("persist") {
@@ -133,20 +141,50 @@ fn take_persist(attrs: &mut Vec<syn::Attribute>, errors: &mut Errors) -> Persist
             return false;
         }
         seen = true;
-        let parsed = attr.parse_args_with(|input: syn::parse::ParseStream| {
-            let mode: syn::Ident = input.parse()?;
-            Ok(mode)
-        });
-        match errors.ok(parsed) {
-            Some(mode) if mode == "entries" => persist = Persist::Entries,
-            Some(mode) if mode == "skip" => persist = Persist::Skip,
-            Some(mode) => errors.at(
-                &mode,
-                format!("unknown `#[persist({mode})]`; expected `#[persist(entries)]` or `#[persist(skip)]`"),
-            ),
-            None => {}
+        let tokens = match &attr.meta {
+            syn::Meta::List(list) => list.tokens.clone(),
+            _ => {
+                errors.at(attr, PERSIST_EXPECTED);
+                return false;
+            }
+        };
+        let Some(list) = errors.ok(args::parse_args(tokens)) else {
+            return false;
+        };
+        let mut mode: Option<syn::Ident> = None;
+        for arg in list {
+            let key = arg.key.clone();
+            match key.to_string().as_str() {
+                "entries" | "skip" => {
+                    if !args::expect_flag(arg, errors) {
+                        continue;
+                    }
+                    if let Some(first) = &mode {
+                        let text = format!("`{key}` and `{first}` cannot go together");
+                        errors.at(&key, text);
+                        continue;
+                    }
+                    persist = if key == "entries" {
+                        Persist::Entries
+                    } else {
+                        Persist::Skip
+                    };
+                    mode = Some(key);
+                }
+                "renamed_from" => {
+                    if renamed_from.is_some() {
+                        errors.at(&key, "duplicate key `renamed_from` in `#[persist(..)]`");
+                    } else {
+                        renamed_from = args::expect_str(arg, errors);
+                    }
+                }
+                _ => errors.at(
+                    &key,
+                    format!("unknown `#[persist({key})]`; {PERSIST_EXPECTED}"),
+                ),
+            }
         }
         false
     });
-    persist
+    (persist, renamed_from)
 }

@@ -28,6 +28,7 @@ pub fn expand(model: &RouteModel) -> TokenStream {
     let unique = unique_wire_types(model);
     let hit_unknown = branch::hit_statement(krate, site_id(model, None, Site::UnknownType));
     let on_activate = on_activate(model);
+    let migrate = migrate(model);
     let schemas = route_schemas(model);
     quote! {
         const _: () = {
@@ -47,6 +48,7 @@ pub fn expand(model: &RouteModel) -> TokenStream {
                     #krate::__private::unknown_type(envelope)
                 }
                 #on_activate
+                #migrate
             }
             #unique
             #schemas
@@ -156,6 +158,32 @@ fn on_activate(model: &RouteModel) -> TokenStream {
         async fn on_activate(
             &mut self,
             ctx: &mut #krate::Ctx,
+        ) -> ::core::result::Result<(), #krate::Error> {
+            #body
+        }
+    }
+}
+
+/// `Routes::migrate` calling the block's `#[route(migrate)]` function, if it has one.
+fn migrate(model: &RouteModel) -> TokenStream {
+    let krate = &model.krate;
+    let Some(hook) = &model.migrate else {
+        return TokenStream::new();
+    };
+    let name = &hook.name;
+    let body = match &hook.err {
+        Some(err) => quote! {
+            Self::#name(from, store).await.map_err(#krate::__private::handler_error::<#err>)
+        },
+        None => quote! {
+            Self::#name(from, store).await;
+            ::core::result::Result::Ok(())
+        },
+    };
+    quote! {
+        async fn migrate(
+            from: u32,
+            store: &mut #krate::persist::Migration<'_>,
         ) -> ::core::result::Result<(), #krate::Error> {
             #body
         }

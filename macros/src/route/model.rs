@@ -21,9 +21,12 @@ pub struct RouteModel {
     pub not_handlers: Vec<Ident>,
     /// The method marked `#[route(on_activate)]`, run first in an activation's first turn.
     pub on_activate: Option<OnActivate>,
+    /// The function marked `#[route(migrate)]`, run on a store of an older version.
+    pub migrate: Option<OnActivate>,
 }
 
-/// `#[route(on_activate)] async fn name(&mut self, ctx: &mut Ctx) [-> Result<(), E>]`.
+/// A hook: `#[route(on_activate)] async fn name(&mut self, ctx: &mut Ctx) [-> Result<(), E>]`,
+/// or `#[route(migrate)] async fn name(from: u32, store: &mut Migration<'_>) [-> Result<(), E>]`.
 pub struct OnActivate {
     pub name: Ident,
     /// `E`, when it returns a `Result`.

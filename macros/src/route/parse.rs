@@ -65,6 +65,7 @@ pub fn model(
         handlers: methods.handlers,
         not_handlers: methods.not_handlers,
         on_activate: methods.on_activate,
+        migrate: methods.migrate,
         unknown_type_waiver,
     })
 }
@@ -75,6 +76,7 @@ struct Methods {
     handlers: Vec<Handler>,
     not_handlers: Vec<Ident>,
     on_activate: Option<OnActivate>,
+    migrate: Option<OnActivate>,
 }
 
 /// Reads every method's role: handlers (with their waivers), the hook, and the methods that are
@@ -94,6 +96,18 @@ fn read_methods(item: &mut ItemImpl, errors: &mut Errors) -> Methods {
                     errors.at(&method.sig.ident, text);
                 }
                 found.on_activate = found.on_activate.take().or(hook);
+            }
+            Role::Migrate => {
+                let hook = migrate(method, errors);
+                if found.migrate.is_some() && hook.is_some() {
+                    let text = "one `#[route(migrate)]` function per actor";
+                    errors.at(&method.sig.ident, text);
+                }
+                found.migrate = found.migrate.take().or(hook);
+                // `async` by contract, like a handler.
+                method
+                    .attrs
+                    .push(syn::parse_quote!(#[allow(clippy::unused_async)]));
             }
             Role::Handler => {
                 // Read (and remove) the waivers first, so an invalid handler leaves none behind.
@@ -136,6 +150,8 @@ enum Role {
     Skip,
     /// `#[route(on_activate)]`: the activation hook.
     OnActivate,
+    /// `#[route(migrate)]`: the migration of an older store.
+    Migrate,
 }
 
 /// Removes `#[route(..)]` from a method; what it says the method is.
@@ -148,9 +164,10 @@ fn take_role(method: &mut ImplItemFn, errors: &mut Errors) -> Role {
         role = match attr.parse_args::<Ident>() {
             Ok(word) if word == "on_activate" => Role::OnActivate,
             Ok(word) if word == "skip" => Role::Skip,
+            Ok(word) if word == "migrate" => Role::Migrate,
             _ => {
                 let text = "inside a `#[route]` block, a method takes only `#[route(skip)]` (not \
-                            a handler) or `#[route(on_activate)]`";
+                            a handler), `#[route(on_activate)]` or `#[route(migrate)]`";
                 errors.at(attr, text);
                 // A misspelt skip still skips: the method is not also reported as a bad handler.
                 Role::Skip
@@ -173,6 +190,37 @@ fn on_activate(method: &ImplItemFn, errors: &mut Errors) -> Option<OnActivate> {
         let name = &sig.ident;
         let text =
             format!("`#[route(on_activate)]` takes `async fn {name}(&mut self, ctx: &mut Ctx)`");
+        errors.at(name, text);
+        return None;
+    }
+    let err = match output(&sig.output) {
+        Output::Fallible { err, .. } => Some(err),
+        Output::Reply(_) => None,
+    };
+    Some(OnActivate {
+        name: sig.ident.clone(),
+        err,
+    })
+}
+
+/// Reads the migration hook: `async fn name(from: u32, store: &mut Migration<'_>)`, returning
+/// nothing or `Result<(), E>`.
+fn migrate(method: &ImplItemFn, errors: &mut Errors) -> Option<OnActivate> {
+    let sig = &method.sig;
+    let shaped = sig.asyncness.is_some()
+        && sig.inputs.len() == 2
+        && sig.inputs.iter().all(|a| matches!(a, FnArg::Typed(_)))
+        && sig
+            .generics
+            .params
+            .iter()
+            .all(|p| matches!(p, syn::GenericParam::Lifetime(_)));
+    if !shaped {
+        let name = &sig.ident;
+        let text = format!(
+            "`#[route(migrate)]` takes `async fn {name}(from: u32, store: &mut Migration<'_>)` \
+             (no `self`: it runs before the state loads)"
+        );
         errors.at(name, text);
         return None;
     }

@@ -24,9 +24,10 @@ pub struct Coordinator {
     workers: Vec<String>, queue: PQueue<String>, scratch: u32,
 }
 const _: () = {
-    fn __duract_entries(this: &mut Coordinator) ->[(&'static str, &mut dyn ::duract::__private::DynEntries);
+    #[allow(clippy::type_complexity)]
+    fn __duract_entries(this: &mut Coordinator) ->[(&'static str, ::core::option::Option<&'static str>, &mut dyn ::duract::__private::DynEntries);
     1usize] {
-        [(::duract::__concat_str!(::duract::__private::ENTRIES_PREFIX, "queue", "/"), {
+        [(::duract::__concat_str!(::duract::__private::ENTRIES_PREFIX, "queue", "/"), ::core::option::Option::None, {
             let field: &mut dyn ::duract::__private::DynEntries = &mut this.queue;
             field
         }
@@ -56,7 +57,8 @@ const _: () = {
                 }
             }
             ::duract::__private::record_absent(&mut saved, 0usize, &this.workers)?;
-            for (prefix, field) in __duract_entries(&mut this) {
+            for (prefix, old, field) in __duract_entries(&mut this) {
+                let _ = old;
                 ::duract::__private::load_entries(storage, prefix, field).await?;
             }
             ::core::result::Result::Ok((this, saved))
@@ -64,10 +66,13 @@ const _: () = {
         fn save(&mut self, saved: &::duract::__private::Saved, batch: &mut ::duract::__private::SaveBatch,) -> ::duract::__private::SaveResult {
             let _ = (saved, &batch);
             batch.field(saved, 0usize, __DURACT_KEY_0, &self.workers)?;
-            for (prefix, field) in __duract_entries(self) {
+            for (prefix, _, field) in __duract_entries(self) {
                 batch.entries(prefix, field)?;
             }
             ::core::result::Result::Ok(())
+        }
+        async fn migrate(from: u32, store: &mut ::duract::persist::Migration<'_>,) -> ::core::result::Result<(), ::duract::Error> {
+            <Coordinator as ::duract::__private::Routes>::migrate(from, store).await
         }
         async fn dispatch(&mut self, ctx: &mut ::duract::Ctx, envelope: &::duract::Envelope,) -> ::duract::__private::DispatchResult {
             <Coordinator as ::duract::__private::Routes>::dispatch(self, ctx, envelope).await

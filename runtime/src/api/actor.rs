@@ -7,7 +7,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 pub use crate::info::{ActorInfo, RouteInfo};
 use crate::message::Message;
-use crate::persist::{SaveBatch, Saved};
+use crate::persist::{Migration, SaveBatch, Saved};
 use crate::principal::Principal;
 use crate::storage::Storage;
 use serde_json::value::RawValue;
@@ -50,6 +50,20 @@ pub trait Gateway: Target {}
     note = "add `#[duract::actor]` to its declaration"
 )]
 pub trait Actor: Target {
+    /// The version of the stored state's schema (`#[actor(version = N)]`; 1 by default). An
+    /// activation that finds a store of an older version runs [`Actor::migrate`] first.
+    const VERSION: u32 = 1;
+
+    /// Rewrites a store of version `from` (older than [`Actor::VERSION`]; a store written
+    /// before the actor declared a version is version 1) into the current schema, through
+    /// `store`, before the state loads; its writes commit with the activation's first
+    /// committed turn (see [`crate::storage::migrate`]). `#[route(migrate)]` on an associated
+    /// function writes it.
+    async fn migrate(from: u32, store: &mut Migration<'_>) -> Result<(), Error> {
+        let _ = (from, store);
+        Ok(())
+    }
+
     /// Builds the instance `id` from its storage (defaults for what storage does not hold),
     /// with the snapshot [`Actor::save`] compares against.
     async fn load(id: &str, storage: &dyn Storage) -> Result<(Self, Saved), Error>;

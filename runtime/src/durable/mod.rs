@@ -50,6 +50,7 @@
 //! ```
 
 mod entry;
+mod kv;
 mod object;
 mod port;
 mod random;
@@ -62,6 +63,7 @@ pub use entry::HITS_PATH;
 pub use entry::{
     gateway_entry, gateway_entry_with, Authenticate, JwtAuth, AUTH_SECRET_VAR, WS_PATH,
 };
+pub use kv::WorkerKv;
 pub use object::{Object, TRACE_VAR};
 pub use port::{DurablePort, INSTANCE_HEADER};
 pub use rpc::RPC_METHOD;

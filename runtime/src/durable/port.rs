@@ -1,5 +1,6 @@
 //! [`Port`] over a Durable Object's state and environment.
 
+use super::kv::WorkerKv;
 use super::rpc::Stubs;
 use super::storage::{describe, DurableStorage};
 use super::timeout::Timeout;
@@ -8,6 +9,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
+use crate::platform::KvStore;
 use crate::port::Port;
 use crate::principal::{scoped_name, Principal};
 use crate::storage::Storage;
@@ -43,8 +45,8 @@ pub struct DurablePort {
     /// This instance's id prefix, from the platform's cryptographic source.
     id_prefix: String,
     sequence: Cell<u64>,
-    /// The variables read so far.
-    vars: RefCell<HashMap<String, Option<String>>>,
+    /// The environment's values read so far, by name (fixed for the object's life).
+    env_cache: RefCell<HashMap<String, Cached>>,
     /// The Durable Objects this instance calls.
     stubs: Rc<Stubs>,
 }
@@ -79,7 +81,7 @@ impl DurablePort {
                 .map(|b| format!("{b:02x}"))
                 .collect(),
             sequence: Cell::new(0),
-            vars: RefCell::new(HashMap::new()),
+            env_cache: RefCell::new(HashMap::new()),
             stubs: Rc::new(Stubs::new(env.clone())),
         }
     }
@@ -244,16 +246,52 @@ impl Port for DurablePort {
     }
 
     fn var(&self, name: &str) -> Option<String> {
-        // The environment is fixed for the object's life: read each variable from JS once.
-        if let Some(known) = self.vars.borrow().get(name) {
+        // The environment is fixed for the object's life: read each name from JS once.
+        if let Some(Cached::Text(known)) = self.env_cache.borrow().get(name) {
             return known.clone();
         }
         let value = read_var(&self.env, name);
-        self.vars
+        self.env_cache
             .borrow_mut()
-            .insert(name.to_owned(), value.clone());
+            .insert(name.to_owned(), Cached::Text(value.clone()));
         value
     }
+
+    fn kv(&self, name: &str) -> Option<Rc<dyn KvStore>> {
+        if let Some(Cached::Kv(known)) = self.env_cache.borrow().get(name) {
+            return known.clone();
+        }
+        let store = self
+            .env
+            .kv(name)
+            .ok()
+            .map(|kv| Rc::new(WorkerKv(kv)) as Rc<dyn KvStore>);
+        self.env_cache
+            .borrow_mut()
+            .insert(name.to_owned(), Cached::Kv(store.clone()));
+        store
+    }
+
+    fn worker_env(&self) -> Option<&Env> {
+        Some(&self.env)
+    }
+
+    fn sql(&self) -> Option<worker::SqlStorage> {
+        // `ctx.storage.sql` exists only on classes created by `new_sqlite_classes`.
+        let sql = js_sys::Reflect::get(self.storage.raw(), &JsValue::from_str("sql")).ok()?;
+        if sql.is_undefined() {
+            return None;
+        }
+        let state: DurableObjectState =
+            wasm_bindgen::JsCast::unchecked_into(JsValue::from(&self.state));
+        Some(worker::State::from(state).storage().sql())
+    }
+}
+
+/// A value of the environment as read once: a text (variable, secret) or a KV namespace.
+enum Cached {
+    Text(Option<String>),
+    Kv(Option<Rc<dyn KvStore>>),
 }
 
 /// A variable of the environment as text (a number or boolean in `[vars]` arrives as such).

@@ -16,6 +16,7 @@ use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
 use crate::instance::Turns;
+use crate::platform::{KvStore, MemoryKv};
 use crate::port::Port;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -97,6 +98,14 @@ pub struct Undelivered {
     pub reason: String,
 }
 
+/// What a name of the native host's environment is bound to: a text (a variable or a
+/// secret) or a KV namespace.
+#[derive(Clone)]
+pub(crate) enum Bound {
+    Text(String),
+    Kv(MemoryKv),
+}
+
 pub(crate) struct HostInner {
     pub(crate) me: Weak<HostInner>,
     /// Tasks are owned by the activation (its serial) they run for.
@@ -104,7 +113,8 @@ pub(crate) struct HostInner {
     pub(crate) clock: Clock,
     pub(crate) alarms: Alarms,
     pub(crate) asks: Rc<Asks>,
-    pub(crate) vars: RefCell<HashMap<String, String>>,
+    /// The environment: variables, secrets and bindings by name.
+    pub(crate) env: RefCell<HashMap<String, Bound>>,
     pub(crate) connections: Connections,
     pub(crate) registry: RefCell<FxHashMap<&'static str, Registration>>,
     pub(crate) instances: RefCell<FxHashMap<Address, Activation>>,
@@ -320,7 +330,7 @@ impl HostInner {
 
     /// Routes an ask; the returned future resolves to the reply or `timeout`.
     pub(crate) fn route_ask(&self, kind: &'static str, envelope: Envelope) -> Reply {
-        let set = self.vars.borrow().get(crate::ASK_TIMEOUT_MS.var).cloned();
+        let set = self.var(crate::ASK_TIMEOUT_MS.var);
         let timeout = match set {
             Some(value) => crate::ASK_TIMEOUT_MS.parse(Some(&value)),
             None => self.ask_timeout.get(),
@@ -440,6 +450,16 @@ impl Engine for HostInner {
     }
 
     fn var(&self, name: &str) -> Option<String> {
-        self.vars.borrow().get(name).cloned()
+        match self.env.borrow().get(name)? {
+            Bound::Text(text) => Some(text.clone()),
+            Bound::Kv(_) => None,
+        }
+    }
+
+    fn kv(&self, name: &str) -> Option<Rc<dyn KvStore>> {
+        match self.env.borrow().get(name)? {
+            Bound::Kv(kv) => Some(Rc::new(kv.clone())),
+            Bound::Text(_) => None,
+        }
     }
 }

@@ -5,7 +5,7 @@ use super::ask::Asks;
 use super::clock::DEFAULT_EPOCH_MS;
 use super::clock::{Alarms, Clock};
 use super::engine::{
-    parse, Activation, HostInner, Registration, Sink, Undelivered, DEFAULT_STEP_BOUND,
+    parse, Activation, Bound, HostInner, Registration, Sink, Undelivered, DEFAULT_STEP_BOUND,
 };
 use super::error::HostError;
 use super::executor::{Executor, RunOutcome};
@@ -16,6 +16,7 @@ use crate::actor::Target;
 use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::info::ActorInfo;
+use crate::platform::MemoryKv;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -42,7 +43,7 @@ impl Host {
             clock: Clock::new(DEFAULT_EPOCH_MS),
             alarms: Alarms::default(),
             asks: Rc::new(Asks::default()),
-            vars: RefCell::new(HashMap::new()),
+            env: RefCell::new(HashMap::new()),
             connections: Connections::default(),
             registry: RefCell::new(FxHashMap::default()),
             instances: RefCell::new(FxHashMap::default()),
@@ -89,10 +90,25 @@ impl Host {
 
     /// Sets a configuration variable on a running host.
     pub fn set_var(&self, name: &str, value: &str) {
-        self.inner
-            .vars
-            .borrow_mut()
-            .insert(name.to_owned(), value.to_owned());
+        self.bind(name, Bound::Text(value.to_owned()));
+    }
+
+    /// Sets a secret ([`Env::secret`](crate::Env::secret)): on this host a variable, as in
+    /// workerd, where secrets and variables are both environment texts.
+    pub fn secret(self, name: &str, value: &str) -> Host {
+        self.set_var(name, value);
+        self
+    }
+
+    /// Binds the KV namespace `kv` as `name` ([`Env::kv`](crate::Env::kv)). Keep a clone
+    /// of it to seed and inspect its entries.
+    pub fn kv(self, name: &str, kv: MemoryKv) -> Host {
+        self.bind(name, Bound::Kv(kv));
+        self
+    }
+
+    fn bind(&self, name: &str, bound: Bound) {
+        self.inner.env.borrow_mut().insert(name.to_owned(), bound);
     }
 
     /// Sets the virtual clock (ms since the Unix epoch). Only forward: the clock never goes back.

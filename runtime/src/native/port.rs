@@ -8,6 +8,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
+use crate::platform::KvStore;
 use crate::port::Port;
 use crate::storage::Storage;
 use std::rc::{Rc, Weak};
@@ -29,6 +30,8 @@ pub(crate) trait Engine {
     fn arm_alarm(&self, key: &Address, at: Option<u64>);
     /// A configuration variable.
     fn var(&self, name: &str) -> Option<String>;
+    /// The KV namespace bound as `name`.
+    fn kv(&self, name: &str) -> Option<Rc<dyn KvStore>>;
 }
 
 /// One instance's view of the host.
@@ -134,5 +137,9 @@ impl Port for HostPort {
 
     fn var(&self, name: &str) -> Option<String> {
         self.host.upgrade()?.var(name)
+    }
+
+    fn kv(&self, name: &str) -> Option<Rc<dyn KvStore>> {
+        self.host.upgrade()?.kv(name)
     }
 }

@@ -10,10 +10,14 @@
 //! | `e/<field>/<entry>` | one entry of a `#[persist(entries)]` field (see [`crate::persist`]) |
 //! | `__duract/timer/<due ms, 20 digits>/<name>` | the durable timer `name`: the envelope it delivers |
 //!
-//! Fields marked `#[persist(skip)]` are not stored. Renaming a field changes its key.
+//! | `__duract/version` | the stored version of an `#[actor(version = N)]` (N > 1; see [`migrate`]) |
+//!
+//! Fields marked `#[persist(skip)]` are not stored. Renaming a field changes its key: mark it
+//! `#[persist(renamed_from = "old")]` and the first turn moves the old key's value to the new.
 
 pub mod collections;
 mod memory;
+pub mod migrate;
 pub mod persist;
 
 pub use memory::{MemoryStorage, WriteStats};

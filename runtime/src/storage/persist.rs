@@ -6,6 +6,7 @@
 //! indexes): each entry has its own key `e/<field>/<entry>`, and a turn writes only the
 //! entries it changed, so changing one entry of a 100,000-entry queue writes one key.
 
+pub use super::migrate::{Migration, VERSION_KEY};
 use crate::error::Error;
 use crate::storage::WriteBatch;
 use serde::de::DeserializeOwned;
@@ -28,10 +29,17 @@ pub fn entries_prefix(field: &str) -> String {
     format!("{ENTRIES_PREFIX}{field}/")
 }
 
-/// What was last saved of each plain field, so unchanged fields are not rewritten.
+/// What was last saved of each plain field, so unchanged fields are not rewritten; and the
+/// writes the loaded state still needs (a migration's, renamed keys moved), which the next
+/// committed turn writes with its own.
 #[derive(Debug, Clone, Default)]
 pub struct Saved {
     fields: Vec<Option<String>>,
+    /// Writes loading staged: the state in memory is what storage holds once they are stored.
+    pending: WriteBatch,
+    /// The version key of a versioned actor whose store was empty: written with the first
+    /// commit that writes anything.
+    stamp: Option<(String, String)>,
 }
 
 impl Saved {
@@ -39,6 +47,72 @@ impl Saved {
     pub fn new(n: usize) -> Saved {
         Saved {
             fields: vec![None; n],
+            ..Saved::default()
+        }
+    }
+
+    /// Stages a write the loaded state needs (a renamed key's move).
+    pub(crate) fn stage(&mut self, put: Option<(String, String)>, delete: Option<String>) {
+        if let Some((key, json)) = put {
+            self.pending.put(key, json);
+        }
+        if let Some(key) = delete {
+            self.pending.delete(key);
+        }
+    }
+
+    /// Stages `batch` before the writes already staged.
+    pub(crate) fn stage_before(&mut self, mut batch: WriteBatch) {
+        let later = std::mem::take(&mut self.pending);
+        batch.puts.extend(later.puts);
+        batch.deletes.extend(later.deletes);
+        self.pending = batch;
+    }
+
+    /// Writes `key` = `value` with the first commit that writes anything.
+    pub(crate) fn stamp(&mut self, key: &str, value: String) {
+        self.stamp = Some((key.to_owned(), value));
+    }
+
+    /// What a commit writes: the staged writes, then the turn's `writes` (the later write of a
+    /// key wins). Without staged writes, `writes` as they are.
+    pub(crate) fn commit_writes(&self, writes: WriteBatch) -> WriteBatch {
+        let stamp = self.stamp.as_ref().filter(|_| !writes.is_empty());
+        if self.pending.is_empty() && stamp.is_none() {
+            return writes;
+        }
+        let mut last: BTreeMap<String, Option<String>> = BTreeMap::new();
+        let mut apply = |batch: &WriteBatch| {
+            for (key, value) in &batch.puts {
+                last.insert(key.clone(), Some(value.clone()));
+            }
+            for key in &batch.deletes {
+                last.insert(key.clone(), None);
+            }
+        };
+        apply(&self.pending);
+        if let Some((key, value)) = stamp {
+            apply(&WriteBatch {
+                puts: vec![(key.clone(), value.clone())],
+                deletes: Vec::new(),
+            });
+        }
+        apply(&writes);
+        let mut merged = WriteBatch::default();
+        for (key, value) in last {
+            match value {
+                Some(value) => merged.put(key, value),
+                None => merged.delete(key),
+            }
+        }
+        merged
+    }
+
+    /// The staged writes are stored: forget them (and the stamp, once anything was written).
+    pub(crate) fn committed(&mut self, wrote: bool) {
+        self.pending = WriteBatch::default();
+        if wrote {
+            self.stamp = None;
         }
     }
 

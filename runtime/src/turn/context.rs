@@ -4,6 +4,7 @@
 use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
+use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
 use crate::limit::{Limit, MAX_ID_BYTES};
 use crate::message::Message;
@@ -31,12 +32,16 @@ pub struct Ctx {
     principal: Option<Arc<Principal>>,
     outbox: RefCell<Vec<(&'static ActorInfo, Envelope)>>,
     timers: RefCell<Timers>,
+    /// Work that runs once the turn committed ([`Ctx::after_commit`]): KV writes, say.
+    effects: RefCell<Vec<LocalBoxFuture<'static, ()>>>,
 }
 
-/// What a turn leaves for its commit: its sends, in order, and its timers with their changes.
+/// What a turn leaves for its commit: its sends, in order, its timers with their changes, and
+/// the work to start once it committed.
 pub(crate) struct Outcome {
     pub(crate) sends: Vec<(&'static ActorInfo, Envelope)>,
     pub(crate) timers: Timers,
+    pub(crate) effects: Vec<LocalBoxFuture<'static, ()>>,
 }
 
 impl Ctx {
@@ -54,6 +59,7 @@ impl Ctx {
             principal,
             outbox: RefCell::new(Vec::new()),
             timers: RefCell::new(timers),
+            effects: RefCell::new(Vec::new()),
         }
     }
 
@@ -62,6 +68,7 @@ impl Ctx {
         Outcome {
             sends: self.outbox.into_inner(),
             timers: self.timers.into_inner(),
+            effects: self.effects.into_inner(),
         }
     }
 
@@ -179,6 +186,14 @@ impl Ctx {
     /// no such timer is set. A timer being delivered is no longer set in its own turn.
     pub fn timer(&self, name: &str) -> Option<u64> {
         self.timers.borrow().due_of(name)
+    }
+
+    /// Runs `work` in the background once the turn committed (after its sends left), and
+    /// never if the turn fails: for effects outside the actor's storage (a write to an R2
+    /// bucket or a D1 database, a call to a service) that must follow the turn's rule, all or
+    /// nothing. KV writes through [`Ctx::env`] go this way.
+    pub fn after_commit(&self, work: impl Future<Output = ()> + 'static) {
+        self.effects.borrow_mut().push(Box::pin(work));
     }
 
     /// Runs `work` in the background; the reply does not wait for it.

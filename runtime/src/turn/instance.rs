@@ -11,6 +11,10 @@
 //!   in-memory state is dropped too, so the next turn sees the state before the failed one.
 //!   (Fields marked `#[persist(skip)]` are not stored and keep their changes.)
 //!
+//! Loading may stage writes of its own (a migration of an older store, renamed keys moved:
+//! [`crate::storage::migrate`]); they go with the first committed turn's batch, so they too
+//! are stored with a turn or not at all.
+//!
 //! Both hosts run actors through [`Instance`], so these rules exist once.
 
 use crate::actor::Actor;
@@ -63,7 +67,8 @@ impl<A: Actor> Instance<A> {
             return Ok(());
         }
         let storage = self.port.storage();
-        let (actor, saved) = A::load(self.port.address().id(), storage).await?;
+        let (actor, saved) =
+            crate::storage::migrate::load::<A>(self.port.address().id(), storage).await?;
         let timers = Timers::load(storage).await?;
         // No timer is ever stranded: whatever became of the alarm (workerd gives up on one
         // that keeps failing), each activation arms it for the earliest stored timer.
@@ -100,7 +105,11 @@ impl<A: Actor> Instance<A> {
         );
         let activate = !loaded.activated;
         let (result, outcome) = dispatch(&mut loaded.actor, ctx, envelope, activate).await;
-        let Outcome { sends, timers } = outcome;
+        let Outcome {
+            sends,
+            timers,
+            effects,
+        } = outcome;
         loaded.timers = timers;
         let mut batch = SaveBatch::new();
         let staged = loaded.actor.save(&loaded.saved, &mut batch);
@@ -110,6 +119,9 @@ impl<A: Actor> Instance<A> {
                 loaded.activated = true;
                 for (target, envelope) in sends {
                     self.port.send(target, envelope);
+                }
+                for work in effects {
+                    self.port.spawn(work);
                 }
                 true
             }
@@ -131,9 +143,13 @@ impl<A: Actor> Instance<A> {
     async fn commit(&self, loaded: &mut Loaded<A>, batch: SaveBatch) -> Result<(), Error> {
         let (mut writes, recorded) = batch.into_parts();
         loaded.timers.stage_writes(&mut writes);
-        if !writes.is_empty() {
+        // What loading staged (a migration, renamed keys) goes with the first commit.
+        let writes = loaded.saved.commit_writes(writes);
+        let wrote = !writes.is_empty();
+        if wrote {
             self.port.storage().write(writes).await?;
         }
+        loaded.saved.committed(wrote);
         loaded.saved.record_all(recorded);
         if loaded.timers.is_changed() {
             let before = loaded.timers.next_due();

@@ -2,6 +2,7 @@
 //! and [`Instance`](instance::Instance), the one place that knows how a turn runs.
 
 pub(crate) mod context;
+pub mod env;
 mod gate;
 pub mod instance;
 pub mod timer;

@@ -115,6 +115,36 @@ pub mod hygienic {
         }
     }
 
+    /// A versioned actor with renamed fields and a migration.
+    #[actor(crate = "::renamed", version = 3)]
+    #[derive(Default)]
+    pub struct Tally {
+        #[persist(renamed_from = "count")]
+        total: u32,
+        #[persist(entries, renamed_from = "seen_by")]
+        seen: PMap<String, u32>,
+    }
+
+    #[route(crate = "::renamed")]
+    impl Tally {
+        #[route(migrate)]
+        async fn upgrade(
+            from: u32,
+            store: &mut ::renamed::persist::Migration<'_>,
+        ) -> Result<(), Error> {
+            if from < 3 {
+                store.remove_field("legacy");
+            }
+            Result::Ok(())
+        }
+
+        async fn ping(&mut self, _ctx: &mut Ctx, msg: Ping) -> u32 {
+            self.total += msg.count;
+            self.seen.insert(String::new(), self.total);
+            self.total
+        }
+    }
+
     /// A gateway.
     #[actor(crate = "::renamed", gateway(
         forward(counter = Counter, "echo-er" = Echo),

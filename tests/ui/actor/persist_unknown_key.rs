@@ -1,0 +1,20 @@
+use duract::{actor, message, route, Ctx};
+
+#[message]
+pub struct Ping;
+
+#[actor]
+#[derive(Default)]
+pub struct Counter {
+    #[persist(renamed = "old")]
+    count: u32,
+}
+
+#[route]
+impl Counter {
+    async fn ping(&mut self, _ctx: &mut Ctx, _msg: Ping) {
+        self.count += 1;
+    }
+}
+
+fn main() {}
