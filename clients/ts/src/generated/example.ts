@@ -65,6 +65,8 @@ export interface DashboardView {
   active: ActiveRow[];
   /** Tasks being worked on. */
   activeCount: number;
+  /** The tasks completed last, the latest first. */
+  completed: Finished[];
   /** Recent incidents (refused requests, expired leases), the latest first. */
   incidents: Incident[];
   /** The `activeCursor` of the next page of active tasks; `null` after the last. */
@@ -86,6 +88,16 @@ export interface DashboardView {
   workerCount: number;
   /** A page of workers, in registration order. */
   workers: WorkerRow[];
+}
+
+/** A task completed, on the dashboard. */
+export interface Finished {
+  /** When its report arrived (ms since the epoch). */
+  at: number;
+  /** The task. */
+  taskId: string;
+  /** The worker that did it. */
+  workerId: string;
 }
 
 /**

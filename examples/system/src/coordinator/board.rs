@@ -8,7 +8,7 @@
 //! of operations (changes in between are coalesced into the next push); 60 one-second
 //! throughput buckets; 20 incidents.
 
-use super::messages::{Incident, Throughput};
+use super::messages::{Finished, Incident, Throughput};
 use duract::{Ctx, Error, Limit, Principal};
 use std::collections::VecDeque;
 
@@ -28,6 +28,8 @@ const BUCKET_MS: u64 = 1_000;
 const BUCKETS: usize = 60;
 /// Incidents kept, the latest.
 const INCIDENTS: usize = 20;
+/// Completed tasks kept, the latest.
+const FINISHED: usize = 20;
 
 /// Where a watcher's page starts: its lists' cursors and length.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,7 @@ pub struct Board {
     watchers: Vec<Watcher>,
     throughput: VecDeque<Throughput>,
     incidents: VecDeque<Incident>,
+    finished: VecDeque<Finished>,
     last_push: u64,
 }
 
@@ -121,9 +124,22 @@ impl Board {
         self.bucket(now).assigned += 1;
     }
 
-    /// Counts a completion at `now`.
-    pub fn completed(&mut self, now: u64) {
+    /// Counts the completion of `task_id` by `worker_id` at `now`.
+    pub fn completed(&mut self, now: u64, task_id: &str, worker_id: &str) {
         self.bucket(now).completed += 1;
+        if self.finished.len() == FINISHED {
+            self.finished.pop_front();
+        }
+        self.finished.push_back(Finished {
+            task_id: task_id.to_owned(),
+            worker_id: worker_id.to_owned(),
+            at: now,
+        });
+    }
+
+    /// The tasks completed last, the latest first.
+    pub fn finished(&self) -> Vec<Finished> {
+        self.finished.iter().rev().cloned().collect()
     }
 
     fn bucket(&mut self, now: u64) -> &mut Throughput {
@@ -182,15 +198,18 @@ mod tests {
     fn throughput_keeps_one_bucket_per_second_of_the_last_minute() {
         let mut board = Board::default();
         board.assigned(1_000);
-        board.completed(1_500);
-        board.completed(2_100);
+        board.completed(1_500, "t", "w");
+        board.completed(2_100, "t", "w");
         for second in 3..100 {
-            board.completed(second * 1_000);
+            board.completed(second * 1_000, &format!("t{second}"), "w");
         }
         assert_eq!(board.throughput.len(), BUCKETS);
         let recent = board.throughput(99_999);
         assert_eq!(recent.first().map(|b| b.at), Some(40_000));
         assert!(recent.iter().all(|b| b.completed == 1 && b.assigned == 0));
+        let finished = board.finished();
+        assert_eq!(finished.len(), FINISHED);
+        assert_eq!(finished[0].task_id, "t99", "the latest first");
     }
 
     #[test]

@@ -247,6 +247,8 @@ pub struct DashboardView {
     pub throughput: Vec<Throughput>,
     /// Recent incidents (refused requests, expired leases), the latest first.
     pub incidents: Vec<Incident>,
+    /// The tasks completed last, the latest first.
+    pub completed: Vec<Finished>,
     /// How long the watch lasts (ms): send `watch_dashboard` again within it.
     pub watch_ms: u64,
 }
@@ -297,6 +299,18 @@ pub struct Incident {
     pub code: String,
     /// What happened.
     pub message: String,
+}
+
+/// A task completed, on the dashboard.
+#[payload]
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The task.
+    pub task_id: String,
+    /// The worker that did it.
+    pub worker_id: String,
+    /// When its report arrived (ms since the epoch).
+    pub at: u64,
 }
 
 /// `dashboard_update`: what a watching session's sockets are pushed, a [`DashboardView`].

@@ -159,7 +159,7 @@ impl Coordinator {
             return Ok(completed(msg.task_id));
         };
         // The lease timer stays: when it fires it finds this lease gone and re-arms.
-        self.board.completed(ctx.now());
+        (self.board).completed(ctx.now(), &msg.task_id, &msg.worker_id);
         self.free_worker(ctx, &msg.worker_id)?;
         self.publish(ctx)?;
         Ok(completed(msg.task_id))
@@ -315,6 +315,7 @@ impl Coordinator {
             next_active,
             throughput: self.board.throughput(now),
             incidents: self.board.incidents(),
+            completed: self.board.finished(),
             watch_ms: Board::watch_ms(ctx),
         }
     }

@@ -82,6 +82,13 @@ fn a_watcher_sees_workers_queue_active_tasks_and_throughput_pushed() {
             .sum()
     };
     assert_eq!((sum("assigned"), sum("completed")), (2, 2));
+    let done: Vec<&Value> = latest["completed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["taskId"])
+        .collect();
+    assert_eq!(done, [&json!("t2"), &json!("t1")], "the latest first");
     assert!(
         updates(&other).is_empty(),
         "only the watching session is pushed"
