@@ -115,6 +115,12 @@ impl Board {
         &self.watchers
     }
 
+    /// Forgets `watcher`.
+    pub fn unwatch(&mut self, watcher: &Watcher) {
+        let same = |w: &Watcher| w.session == watcher.session && w.principal == watcher.principal;
+        self.watchers.retain(|w| !same(w));
+    }
+
     fn drop_expired(&mut self, now: u64) {
         self.watchers.retain(|w| w.until > now);
     }
@@ -210,6 +216,30 @@ mod tests {
         let finished = board.finished();
         assert_eq!(finished.len(), FINISHED);
         assert_eq!(finished[0].task_id, "t99", "the latest first");
+    }
+
+    #[test]
+    fn unwatch_forgets_that_session_of_that_principal_only() {
+        let page = PageAt {
+            limit: 1,
+            worker_seq: 0,
+            lease: (0, 0),
+        };
+        let watcher = |session: &str, principal: Option<Principal>| Watcher {
+            session: session.into(),
+            principal,
+            until: 10,
+            page: page.clone(),
+        };
+        let alice = Some(Principal::new("alice", "acme"));
+        let mut board = Board {
+            watchers: vec![watcher("s", None), watcher("s", alice.clone())],
+            ..Board::default()
+        };
+        board.unwatch(&watcher("s", None));
+        assert_eq!(board.watchers.len(), 1);
+        assert_eq!(board.watchers[0].principal, alice);
+        assert!(board.is_watched(9) && !board.is_watched(10));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::session::Session;
 use crate::worker::{ProcessTask, Worker};
 use duract::{actor, route, Ctx, Error, Limit, Table};
 use smol_str::SmolStr;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::iter::once;
 
 /// Registered workers per coordinator; registering a new id beyond it is `limit_exceeded`.
@@ -212,12 +212,9 @@ impl Coordinator {
         Ok(self.view(ctx, &page))
     }
 
-    #[waive(
-        invalid_payload = "a unit message: every payload decodes",
-        handler_error = "fails only if a push or timer of its own cannot be encoded, which never happens"
-    )]
-    async fn push_dashboard(&mut self, ctx: &mut Ctx, _msg: PushDashboard) -> Result<(), Error> {
-        self.push_views(ctx)
+    #[waive(invalid_payload = "a unit message: every payload decodes")]
+    async fn push_dashboard(&mut self, ctx: &mut Ctx, _msg: PushDashboard) {
+        self.push_views(ctx);
     }
 }
 
@@ -232,92 +229,101 @@ impl Coordinator {
         }
         let due = self.board.next_push(ctx);
         if due <= ctx.now() {
-            return self.push_views(ctx);
-        }
-        if ctx.timer(BOARD_TIMER).is_none() {
+            self.push_views(ctx);
+        } else if ctx.timer(BOARD_TIMER).is_none() {
             ctx.set_timer_at(BOARD_TIMER, due, &PushDashboard)?;
         }
         Ok(())
     }
 
-    /// Sends each live watcher its page, to its principal's session.
-    fn push_views(&mut self, ctx: &Ctx) -> Result<(), Error> {
+    /// Sends each live watcher its page, to its principal's session. A push that cannot leave
+    /// drops its watcher: a watcher never fails the turn of a change.
+    fn push_views(&mut self, ctx: &Ctx) {
         let watchers = self.board.take_turn(ctx.now()).to_vec();
         for watcher in watchers {
             let update = DashboardUpdate(self.view(ctx, &watcher.page));
             let session = ctx.actor::<Session>(&watcher.session);
-            session
-                .for_principal(watcher.principal.as_ref())
-                .send(&update)?;
+            let pushed = (session.for_principal(watcher.principal.as_ref())).send(&update);
+            if pushed.is_err() {
+                self.board.unwatch(&watcher);
+            }
         }
-        Ok(())
     }
 
     /// The dashboard's page at `page`.
     fn view(&self, ctx: &Ctx, page: &PageAt) -> DashboardView {
-        let registered = (self
-            .workers
-            .range_from(WorkerIndex::Registered, page.worker_seq))
-        .take_while(|w| *w.index == WorkerIndex::Registered);
-        let mut workers: Vec<_> = registered.take(page.limit + 1).collect();
-        let next_workers =
-            (workers.len() > page.limit).then(|| workers[page.limit].seq.to_string());
-        workers.truncate(page.limit);
-        let (at, seq) = page.lease;
-        let mut active: Vec<_> = self
-            .active
-            .range_from(at, seq)
-            .take(page.limit + 1)
-            .collect();
-        let next_active = (active.len() > page.limit)
-            .then(|| format!("{}/{}", active[page.limit].index, active[page.limit].seq));
-        active.truncate(page.limit);
-        // The tasks of the busy workers listed: one pass over the active tasks.
-        let listed: HashMap<&str, Option<String>> = (workers.iter())
-            .filter(|w| !w.value().idle)
-            .map(|w| (w.key.as_str(), None))
-            .collect();
-        let mut tasks = listed;
-        if !tasks.is_empty() {
-            for (task_id, lease) in self.active.iter() {
-                if let Some(task) = tasks.get_mut(lease.worker_id.as_str()) {
-                    *task = Some(task_id.to_string());
-                }
-            }
-        }
         let now = ctx.now();
+        let (workers, next_workers) = self.worker_rows(page);
+        let (active, next_active) = self.active_rows(page);
         DashboardView {
             now,
             worker_count: self.workers.len(),
             queued_tasks: self.queue.len(),
             active_count: self.active.len(),
-            workers: (workers.iter())
-                .map(|w| WorkerRow {
-                    worker_id: w.key.to_string(),
-                    state: if w.value().idle { "idle" } else { "busy" }.into(),
-                    task: tasks.get(w.key.as_str()).cloned().flatten(),
-                    capabilities: w
-                        .value()
-                        .capabilities
-                        .iter()
-                        .map(|c| c.to_string())
-                        .collect(),
-                })
-                .collect(),
+            workers,
             next_workers,
-            active: (active.iter())
-                .map(|l| ActiveRow {
-                    task_id: l.key.to_string(),
-                    worker_id: l.value().worker_id.to_string(),
-                    lease_expires_at: l.value().expires_at,
-                })
-                .collect(),
+            active,
             next_active,
             throughput: self.board.throughput(now),
             incidents: self.board.incidents(),
             completed: self.board.finished(),
             watch_ms: Board::watch_ms(ctx),
         }
+    }
+
+    /// A page of workers in registration order, each with its task, and the next page's
+    /// cursor (its first worker's registration seq).
+    fn worker_rows(&self, page: &PageAt) -> (Vec<WorkerRow>, Option<String>) {
+        let registered = (self.workers)
+            .range_from(WorkerIndex::Registered, page.worker_seq)
+            .take_while(|w| *w.index == WorkerIndex::Registered);
+        let mut listed: Vec<_> = registered.take(page.limit + 1).collect();
+        let next = listed.get(page.limit).map(|w| w.seq.to_string());
+        listed.truncate(page.limit);
+        let busy = listed.iter().filter(|w| !w.value().idle);
+        let tasks = self.tasks_of(busy.map(|w| w.key.as_str()).collect());
+        let rows = listed.iter().map(|w| WorkerRow {
+            worker_id: w.key.to_string(),
+            state: if w.value().idle { "idle" } else { "busy" }.into(),
+            task: tasks.get(w.key.as_str()).cloned(),
+            capabilities: (w.value().capabilities.iter())
+                .map(SmolStr::to_string)
+                .collect(),
+        });
+        (rows.collect(), next)
+    }
+
+    /// The task of each of the `busy` workers: one pass over the active tasks, none when no
+    /// worker is busy.
+    fn tasks_of<'a>(&'a self, busy: HashSet<&str>) -> HashMap<&'a str, String> {
+        if busy.is_empty() {
+            return HashMap::new();
+        }
+        let held = self
+            .active
+            .iter()
+            .filter(|(_, l)| busy.contains(l.worker_id.as_str()));
+        held.map(|(task, l)| (l.worker_id.as_str(), task.to_string()))
+            .collect()
+    }
+
+    /// A page of active tasks, the earliest lease expiry first, and the next page's cursor
+    /// (`<expiry>/<seq>` of its first task).
+    fn active_rows(&self, page: &PageAt) -> (Vec<ActiveRow>, Option<String>) {
+        let (at, seq) = page.lease;
+        let mut listed: Vec<_> = self
+            .active
+            .range_from(at, seq)
+            .take(page.limit + 1)
+            .collect();
+        let next = (listed.get(page.limit)).map(|l| format!("{}/{}", l.index, l.seq));
+        listed.truncate(page.limit);
+        let rows = listed.iter().map(|l| ActiveRow {
+            task_id: l.key.to_string(),
+            worker_id: l.value().worker_id.to_string(),
+            lease_expires_at: l.value().expires_at,
+        });
+        (rows.collect(), next)
     }
 }
 
