@@ -19,6 +19,9 @@ const VARS: &[&str] = &[
     "MAX_INFLIGHT",
     "MAX_ID_BYTES",
     "MAX_SESSION_NAME_BYTES",
+    "MAX_DASHBOARD_WATCHERS",
+    "DASHBOARD_PUSH_MS",
+    "DASHBOARD_WATCH_MS",
 ];
 
 #[derive(Default, Debug)]

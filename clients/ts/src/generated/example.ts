@@ -2,6 +2,16 @@
 // do not edit.
 // Regenerate: scripts/generate-types
 
+/** An active task on the dashboard. */
+export interface ActiveRow {
+  /** When its lease runs out (ms since the epoch): then it goes back to the queue. */
+  leaseExpiresAt: number;
+  /** The task. */
+  taskId: string;
+  /** Its worker. */
+  workerId: string;
+}
+
 /** `assign_task`: a non-empty task id string, or `{taskId, priority?, requires?}`. */
 export type AssignTask =
   /** `"t1"`. */
@@ -47,6 +57,50 @@ export interface Completed {
 }
 
 /**
+ * One page of the dashboard: the reply to [`WatchDashboard`] and the payload of each
+ * `dashboard_update` push.
+ */
+export interface DashboardView {
+  /** A page of active tasks, the earliest lease expiry first. */
+  active: ActiveRow[];
+  /** Tasks being worked on. */
+  activeCount: number;
+  /** The tasks completed last, the latest first. */
+  completed: Finished[];
+  /** Recent incidents (refused requests, expired leases), the latest first. */
+  incidents: Incident[];
+  /** The `activeCursor` of the next page of active tasks; `null` after the last. */
+  nextActive: string | null;
+  /** The `workersCursor` of the next page of workers; `null` after the last. */
+  nextWorkers: string | null;
+  /** The coordinator's clock (ms since the epoch), for lease countdowns. */
+  now: number;
+  /** Tasks waiting in the queue. */
+  queuedTasks: number;
+  /**
+   * Assignments and completions per second of the last minute, oldest first (seconds
+   * without any are absent).
+   */
+  throughput: Throughput[];
+  /** How long the watch lasts (ms): send `watch_dashboard` again within it. */
+  watchMs: number;
+  /** Registered workers. */
+  workerCount: number;
+  /** A page of workers, in registration order. */
+  workers: WorkerRow[];
+}
+
+/** A task completed, on the dashboard. */
+export interface Finished {
+  /** When its report arrived (ms since the epoch). */
+  at: number;
+  /** The task. */
+  taskId: string;
+  /** The worker that did it. */
+  workerId: string;
+}
+
+/**
  * `get_status`: its payload is ignored, unless it is `{limit, cursor?}` (one page). A
  * `limit` that is not a non-negative integer, or a `cursor` that is not a string, is
  * `invalid_payload`.
@@ -61,6 +115,16 @@ export type GetStatus =
     }
   /** Anything else: the whole status. */
   | unknown;
+
+/** Something that went wrong: a refused request or an expired lease. */
+export interface Incident {
+  /** When (ms since the epoch). */
+  at: number;
+  /** The error code (`duplicate_task`, `limit_exceeded`, `lease_expired`, ...). */
+  code: string;
+  /** What happened. */
+  message: string;
+}
 
 /** `process_task` (internal: only the coordinator sends it). */
 export interface ProcessTask {
@@ -133,10 +197,50 @@ export interface TaskComplete {
   workerId: string;
 }
 
+/** A second of throughput. */
+export interface Throughput {
+  /** Tasks assigned to a worker in it. */
+  assigned: number;
+  /** Its start (ms since the epoch). */
+  at: number;
+  /** Tasks completed in it. */
+  completed: number;
+}
+
+/**
+ * `watch_dashboard`: the live dashboard. The client's session (`session`: the `sessionId` of
+ * its `SessionEstablished`) is pushed a `dashboard_update` (a [`DashboardView`] of the same
+ * page) after changes, at most one per `DASHBOARD_PUSH_MS` (500 ms), for
+ * `DASHBOARD_WATCH_MS` (60 s) unless sent again; with authentication, the principal's own
+ * session only. Sending it again with other cursors moves the page.
+ */
+export interface WatchDashboard {
+  /** The first active task to list: a `nextActive` of an earlier view (default: the first). */
+  activeCursor?: string | null;
+  /** Rows per list, 1 to 100 (default 20). */
+  limit?: number | null;
+  /** The session to push to. */
+  session: string;
+  /** The first worker to list: a `nextWorkers` of an earlier view (default: the first). */
+  workersCursor?: string | null;
+}
+
 /** `work_done` (internal, a timer the worker sets itself): the work on a task is over. */
 export interface WorkDone {
   /** The task. */
   taskId: string;
+}
+
+/** A worker on the dashboard. */
+export interface WorkerRow {
+  /** What it can do. */
+  capabilities: string[];
+  /** `idle` or `busy`. */
+  state: string;
+  /** Its task, when busy. */
+  task: string | null;
+  /** Its id. */
+  workerId: string;
 }
 
 /** The reply to [`GetState`]: `{workerId, currentTask, processedCount}`. */
@@ -160,6 +264,8 @@ export type CoordinatorRoutes = {
   task_complete: { payload: TaskComplete; reply: Completed; internal: true };
   get_status: { payload: GetStatus; reply: Status; internal: false };
   check_leases: { payload: unknown; reply: null; internal: true };
+  watch_dashboard: { payload: WatchDashboard; reply: DashboardView; internal: false };
+  push_dashboard: { payload: unknown; reply: null; internal: true };
 };
 
 /**

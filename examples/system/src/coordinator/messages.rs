@@ -201,3 +201,123 @@ pub struct Page {
 /// goes back to the head of the queue.
 #[message(internal)]
 pub struct CheckLeases;
+
+/// `watch_dashboard`: the live dashboard. The client's session (`session`: the `sessionId` of
+/// its `SessionEstablished`) is pushed a `dashboard_update` (a [`DashboardView`] of the same
+/// page) after changes, at most one per `DASHBOARD_PUSH_MS` (500 ms), for
+/// `DASHBOARD_WATCH_MS` (60 s) unless sent again; with authentication, the principal's own
+/// session only. Sending it again with other cursors moves the page.
+#[message]
+pub struct WatchDashboard {
+    /// The session to push to.
+    pub session: String,
+    /// Rows per list, 1 to 100 (default 20).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// The first worker to list: a `nextWorkers` of an earlier view (default: the first).
+    #[serde(default)]
+    pub workers_cursor: Option<String>,
+    /// The first active task to list: a `nextActive` of an earlier view (default: the first).
+    #[serde(default)]
+    pub active_cursor: Option<String>,
+}
+
+/// One page of the dashboard: the reply to [`WatchDashboard`] and the payload of each
+/// `dashboard_update` push.
+#[payload]
+pub struct DashboardView {
+    /// The coordinator's clock (ms since the epoch), for lease countdowns.
+    pub now: u64,
+    /// Registered workers.
+    pub worker_count: usize,
+    /// Tasks waiting in the queue.
+    pub queued_tasks: usize,
+    /// Tasks being worked on.
+    pub active_count: usize,
+    /// A page of workers, in registration order.
+    pub workers: Vec<WorkerRow>,
+    /// The `workersCursor` of the next page of workers; `null` after the last.
+    pub next_workers: Option<String>,
+    /// A page of active tasks, the earliest lease expiry first.
+    pub active: Vec<ActiveRow>,
+    /// The `activeCursor` of the next page of active tasks; `null` after the last.
+    pub next_active: Option<String>,
+    /// Assignments and completions per second of the last minute, oldest first (seconds
+    /// without any are absent).
+    pub throughput: Vec<Throughput>,
+    /// Recent incidents (refused requests, expired leases), the latest first.
+    pub incidents: Vec<Incident>,
+    /// The tasks completed last, the latest first.
+    pub completed: Vec<Finished>,
+    /// How long the watch lasts (ms): send `watch_dashboard` again within it.
+    pub watch_ms: u64,
+}
+
+/// A worker on the dashboard.
+#[payload]
+pub struct WorkerRow {
+    /// Its id.
+    pub worker_id: String,
+    /// `idle` or `busy`.
+    pub state: String,
+    /// Its task, when busy.
+    pub task: Option<String>,
+    /// What it can do.
+    pub capabilities: Vec<String>,
+}
+
+/// An active task on the dashboard.
+#[payload]
+pub struct ActiveRow {
+    /// The task.
+    pub task_id: String,
+    /// Its worker.
+    pub worker_id: String,
+    /// When its lease runs out (ms since the epoch): then it goes back to the queue.
+    pub lease_expires_at: u64,
+}
+
+/// A second of throughput.
+#[payload]
+#[derive(Debug, Clone)]
+pub struct Throughput {
+    /// Its start (ms since the epoch).
+    pub at: u64,
+    /// Tasks assigned to a worker in it.
+    pub assigned: u32,
+    /// Tasks completed in it.
+    pub completed: u32,
+}
+
+/// Something that went wrong: a refused request or an expired lease.
+#[payload]
+#[derive(Debug, Clone)]
+pub struct Incident {
+    /// When (ms since the epoch).
+    pub at: u64,
+    /// The error code (`duplicate_task`, `limit_exceeded`, `lease_expired`, ...).
+    pub code: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// A task completed, on the dashboard.
+#[payload]
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The task.
+    pub task_id: String,
+    /// The worker that did it.
+    pub worker_id: String,
+    /// When its report arrived (ms since the epoch).
+    pub at: u64,
+}
+
+/// `dashboard_update`: what a watching session's sockets are pushed, a [`DashboardView`].
+#[message]
+#[serde(transparent)]
+pub struct DashboardUpdate(pub DashboardView);
+
+/// `push_dashboard` (internal, the coordinator's timer): changes since the last push go out.
+#[message(internal)]
+pub struct PushDashboard;

@@ -9,16 +9,24 @@
 //! number of workers or queued tasks. One durable timer, set for the earliest expiry, serves
 //! every lease (`check_leases`), so completing a task writes three keys: its lease, the next
 //! task's lease and that task's queue entry.
+//!
+//! The live dashboard (`watch_dashboard`, [`board`]): watching sessions are pushed a page of
+//! workers and active tasks, the throughput and recent incidents after changes, throttled;
+//! nothing of it is stored, and a coordinator nobody watches pushes nothing.
 
+pub mod board;
 mod messages;
 mod state;
 
+use board::{Board, PageAt, DEFAULT_DASHBOARD_ROWS, MAX_DASHBOARD_ROWS};
 pub use messages::*;
 use state::{Lease, Member, Waiting, WorkerIndex};
 
+use crate::session::Session;
 use crate::worker::{ProcessTask, Worker};
 use duract::{actor, route, Ctx, Error, Limit, Table};
 use smol_str::SmolStr;
+use std::collections::{HashMap, HashSet};
 use std::iter::once;
 
 /// Registered workers per coordinator; registering a new id beyond it is `limit_exceeded`.
@@ -29,6 +37,8 @@ pub const MAX_QUEUED_TASKS: Limit = Limit::new("MAX_QUEUED_TASKS", 100_000);
 
 /// The name of the one timer that serves every lease.
 const LEASE_TIMER: &str = "leases";
+/// The name of the timer of the next dashboard push.
+const BOARD_TIMER: &str = "dashboard";
 
 /// The coordinator's state.
 #[actor]
@@ -43,6 +53,9 @@ pub struct Coordinator {
     /// Active tasks, by id: their leases, the earliest expiry first.
     #[persist(entries)]
     active: Table<SmolStr, Lease>,
+    /// The live dashboard's watchers and figures (not stored).
+    #[persist(skip)]
+    board: Board,
 }
 
 #[route]
@@ -69,13 +82,15 @@ impl Coordinator {
         let limit = ctx.limit(MAX_WORKERS);
         if !self.workers.contains_key(worker_id.as_str()) && self.workers.len() as u64 >= limit {
             let what = "workers are registered".into();
-            return Err(Error::LimitExceeded { what, limit });
+            let error = Error::LimitExceeded { what, limit };
+            return Err(self.board.refused(ctx.now(), error));
         }
         let id = SmolStr::new(&worker_id);
         self.enroll(&id, msg.capabilities);
         if self.workers.get(&id).is_some_and(|w| w.idle) {
             self.free_worker(ctx, &id)?; // new capabilities may match queued tasks
         }
+        self.publish(ctx)?;
         Ok(Registered {
             status: "registered".into(),
             worker_id,
@@ -98,21 +113,25 @@ impl Coordinator {
         (task.requires.as_deref()).map_or(Ok(()), |need| ctx.check_id("requires", need))?;
         if self.queue.contains_key(task_id.as_str()) || self.active.contains_key(task_id.as_str()) {
             let message = format!("Task {task_id} is already queued or active");
-            return Err(Error::handler("duplicate_task", message));
+            let error = Error::handler("duplicate_task", message);
+            return Err(self.board.refused(ctx.now(), error));
         }
         if let Some(worker_id) = self.take_idle(task.requires.clone()) {
             self.start(ctx, SmolStr::new(&task_id), task, worker_id.clone())?;
+            self.publish(ctx)?;
             let worker_id = worker_id.into();
             return Ok(Assignment::Assigned { task_id, worker_id });
         }
         let limit = ctx.limit(MAX_QUEUED_TASKS);
         if self.queue.len() as u64 >= limit {
             let what = "tasks are queued".into();
-            return Err(Error::LimitExceeded { what, limit });
+            let error = Error::LimitExceeded { what, limit };
+            return Err(self.board.refused(ctx.now(), error));
         }
         let class = task.class();
         self.queue.insert(SmolStr::new(&task_id), task);
         let position = self.queue.count(&class);
+        self.publish(ctx)?;
         Ok(Assignment::Queued { task_id, position })
     }
 
@@ -140,7 +159,9 @@ impl Coordinator {
             return Ok(completed(msg.task_id));
         };
         // The lease timer stays: when it fires it finds this lease gone and re-arms.
+        (self.board).completed(ctx.now(), &msg.task_id, &msg.worker_id);
         self.free_worker(ctx, &msg.worker_id)?;
+        self.publish(ctx)?;
         Ok(completed(msg.task_id))
     }
 
@@ -169,10 +190,167 @@ impl Coordinator {
     )]
     async fn check_leases(&mut self, ctx: &mut Ctx, _msg: CheckLeases) -> Result<(), Error> {
         while let Some((task_id, lease)) = self.active.pop_first(..=ctx.now()) {
+            let message = format!(
+                "the lease of {task_id} on {} ran out: queued again",
+                lease.worker_id
+            );
+            self.board.incident(ctx.now(), "lease_expired", message);
             self.requeue(ctx, task_id, lease)?;
         }
+        self.publish(ctx)?;
         self.arm_lease_timer(ctx)
     }
+
+    async fn watch_dashboard(
+        &mut self,
+        ctx: &mut Ctx,
+        msg: WatchDashboard,
+    ) -> Result<DashboardView, Error> {
+        ctx.check_id("session", &msg.session)?;
+        let page = page_at(&msg)?;
+        self.board.watch(ctx, msg.session, page.clone())?;
+        Ok(self.view(ctx, &page))
+    }
+
+    #[waive(invalid_payload = "a unit message: every payload decodes")]
+    async fn push_dashboard(&mut self, ctx: &mut Ctx, _msg: PushDashboard) {
+        self.push_views(ctx);
+    }
+}
+
+/// The live dashboard: views and pushes.
+impl Coordinator {
+    /// After a change: pushes the watchers' views now if the last push is `DASHBOARD_PUSH_MS`
+    /// old, else sets the timer of the next push (changes until then go out together). Does
+    /// nothing while nobody watches.
+    fn publish(&mut self, ctx: &Ctx) -> Result<(), Error> {
+        if !self.board.is_watched(ctx.now()) {
+            return Ok(());
+        }
+        let due = self.board.next_push(ctx);
+        if due <= ctx.now() {
+            self.push_views(ctx);
+        } else if ctx.timer(BOARD_TIMER).is_none() {
+            ctx.set_timer_at(BOARD_TIMER, due, &PushDashboard)?;
+        }
+        Ok(())
+    }
+
+    /// Sends each live watcher its page, to its principal's session. A push that cannot leave
+    /// drops its watcher: a watcher never fails the turn of a change.
+    fn push_views(&mut self, ctx: &Ctx) {
+        let watchers = self.board.take_turn(ctx.now()).to_vec();
+        for watcher in watchers {
+            let update = DashboardUpdate(self.view(ctx, &watcher.page));
+            let session = ctx.actor::<Session>(&watcher.session);
+            let pushed = (session.for_principal(watcher.principal.as_ref())).send(&update);
+            if pushed.is_err() {
+                self.board.unwatch(&watcher);
+            }
+        }
+    }
+
+    /// The dashboard's page at `page`.
+    fn view(&self, ctx: &Ctx, page: &PageAt) -> DashboardView {
+        let now = ctx.now();
+        let (workers, next_workers) = self.worker_rows(page);
+        let (active, next_active) = self.active_rows(page);
+        DashboardView {
+            now,
+            worker_count: self.workers.len(),
+            queued_tasks: self.queue.len(),
+            active_count: self.active.len(),
+            workers,
+            next_workers,
+            active,
+            next_active,
+            throughput: self.board.throughput(now),
+            incidents: self.board.incidents(),
+            completed: self.board.finished(),
+            watch_ms: Board::watch_ms(ctx),
+        }
+    }
+
+    /// A page of workers in registration order, each with its task, and the next page's
+    /// cursor (its first worker's registration seq).
+    fn worker_rows(&self, page: &PageAt) -> (Vec<WorkerRow>, Option<String>) {
+        let registered = (self.workers)
+            .range_from(WorkerIndex::Registered, page.worker_seq)
+            .take_while(|w| *w.index == WorkerIndex::Registered);
+        let mut listed: Vec<_> = registered.take(page.limit + 1).collect();
+        let next = listed.get(page.limit).map(|w| w.seq.to_string());
+        listed.truncate(page.limit);
+        let busy = listed.iter().filter(|w| !w.value().idle);
+        let tasks = self.tasks_of(busy.map(|w| w.key.as_str()).collect());
+        let rows = listed.iter().map(|w| WorkerRow {
+            worker_id: w.key.to_string(),
+            state: if w.value().idle { "idle" } else { "busy" }.into(),
+            task: tasks.get(w.key.as_str()).cloned(),
+            capabilities: (w.value().capabilities.iter())
+                .map(SmolStr::to_string)
+                .collect(),
+        });
+        (rows.collect(), next)
+    }
+
+    /// The task of each of the `busy` workers: one pass over the active tasks, none when no
+    /// worker is busy.
+    fn tasks_of<'a>(&'a self, busy: HashSet<&str>) -> HashMap<&'a str, String> {
+        if busy.is_empty() {
+            return HashMap::new();
+        }
+        let held = self
+            .active
+            .iter()
+            .filter(|(_, l)| busy.contains(l.worker_id.as_str()));
+        held.map(|(task, l)| (l.worker_id.as_str(), task.to_string()))
+            .collect()
+    }
+
+    /// A page of active tasks, the earliest lease expiry first, and the next page's cursor
+    /// (`<expiry>/<seq>` of its first task).
+    fn active_rows(&self, page: &PageAt) -> (Vec<ActiveRow>, Option<String>) {
+        let (at, seq) = page.lease;
+        let mut listed: Vec<_> = self
+            .active
+            .range_from(at, seq)
+            .take(page.limit + 1)
+            .collect();
+        let next = (listed.get(page.limit)).map(|l| format!("{}/{}", l.index, l.seq));
+        listed.truncate(page.limit);
+        let rows = listed.iter().map(|l| ActiveRow {
+            task_id: l.key.to_string(),
+            worker_id: l.value().worker_id.to_string(),
+            lease_expires_at: l.value().expires_at,
+        });
+        (rows.collect(), next)
+    }
+}
+
+/// Where a watch's page starts; an empty session, a `limit` outside 1..=100 or an unreadable
+/// cursor is `invalid_payload`.
+fn page_at(msg: &WatchDashboard) -> Result<PageAt, Error> {
+    if msg.session.is_empty() {
+        return Err(invalid("session must be a non-empty string"));
+    }
+    let limit = msg.limit.unwrap_or(DEFAULT_DASHBOARD_ROWS);
+    if !(1..=MAX_DASHBOARD_ROWS).contains(&limit) {
+        return Err(invalid("limit must be between 1 and 100"));
+    }
+    let unreadable = || invalid("a cursor must be a nextWorkers or nextActive of an earlier view");
+    let worker_seq = match msg.workers_cursor.as_deref() {
+        None => 0,
+        Some(text) => seq(text.parse().map_err(|_| unreadable())?),
+    };
+    let lease = match msg.active_cursor.as_deref() {
+        None => (0, i64::MIN),
+        Some(text) => lease_cursor(text).ok_or_else(unreadable)?,
+    };
+    Ok(PageAt {
+        limit,
+        worker_seq,
+        lease,
+    })
 }
 
 /// The policy: who gets which task, and leases.
@@ -235,6 +413,7 @@ impl Coordinator {
             assignment: Some(expires_at),
         };
         ctx.actor::<Worker>(&worker_id).send(&work)?;
+        self.board.assigned(ctx.now());
         let lease = Lease {
             worker_id,
             expires_at,

@@ -4,6 +4,7 @@
 mod common;
 
 mod connection;
+mod dashboard;
 mod direct_calls;
 mod edge_cases;
 mod fuzz;
