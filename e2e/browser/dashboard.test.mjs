@@ -39,7 +39,7 @@ after(async () => {
 const rowsOf = (page, id) => page.$$eval(`#${id} tbody tr`, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent).join(" | ")));
 
 test("tasks assigned through the form go from queued to active to done, pushed to the page", async () => {
-  const worker = await startWorker({ persist: folder(), vars: { WORK_MS: "1500", DASHBOARD_PUSH_MS: "100" } });
+  const worker = await startWorker({ persist: folder(), vars: { DASHBOARD: "on", WORK_MS: "1500", DASHBOARD_PUSH_MS: "100" } });
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
@@ -99,7 +99,7 @@ test("tasks assigned through the form go from queued to active to done, pushed t
 });
 
 test("first paint with 1,000 workers and 10,000 queued tasks (the page pages)", async () => {
-  const worker = await startWorker({ persist: folder(), vars: { WORK_MS: "600000", TASK_LEASE_MS: "3600000" } });
+  const worker = await startWorker({ persist: folder(), vars: { DASHBOARD: "on", WORK_MS: "600000", TASK_LEASE_MS: "3600000" } });
   const clients = [];
   try {
     const coordinator = `coordinator:${uid("scale")}`;

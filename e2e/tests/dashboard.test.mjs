@@ -1,4 +1,4 @@
-// The live dashboard in workerd: the worker serves its files at /dashboard (DASHBOARD=off:
+// The live dashboard in workerd: the worker serves its files at /dashboard with DASHBOARD=on (without:
 // 404), and `watch_dashboard` makes the coordinator push `dashboard_update`s to the watching
 // session, throttled by DASHBOARD_PUSH_MS, capped by MAX_DASHBOARD_WATCHERS, and with
 // authentication only to the principal's own session. (The page itself in a real browser:
@@ -27,9 +27,9 @@ function folder() {
 before(async () => {
   open = await startWorker({
     persist: folder(),
-    vars: { WORK_MS: "300", DASHBOARD_PUSH_MS: "200", MAX_DASHBOARD_WATCHERS: "3" },
+    vars: { DASHBOARD: "on", WORK_MS: "300", DASHBOARD_PUSH_MS: "200", MAX_DASHBOARD_WATCHERS: "3" },
   });
-  auth = await startWorker({ persist: folder(), vars: { AUTH_SECRET: SECRET, DASHBOARD_PUSH_MS: "0" } });
+  auth = await startWorker({ persist: folder(), vars: { DASHBOARD: "on", AUTH_SECRET: SECRET, DASHBOARD_PUSH_MS: "0" } });
 });
 collectHitsPerTest(import.meta.url);
 after(async () => {
@@ -79,9 +79,9 @@ test("the worker serves the dashboard's page and files at /dashboard, and nothin
     assert.equal((await fetch(`${open.url}${other}`)).status, 404, other);
   }
   assert.equal((await fetch(`${open.url}/dashboard`, { method: "POST", body: "x" })).status, 404);
-  const off = await startWorker({ persist: folder(), vars: { DASHBOARD: "off" } });
+  const off = await startWorker({ persist: folder() });
   try {
-    assert.equal((await fetch(`${off.url}/dashboard`)).status, 404, "DASHBOARD=off");
+    assert.equal((await fetch(`${off.url}/dashboard`)).status, 404, "off without DASHBOARD=on");
   } finally {
     await off.stop();
   }
