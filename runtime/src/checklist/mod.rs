@@ -41,6 +41,8 @@ pub use duract_checklist::format::{
     fingerprint, HitFile, Hits, TableActor, TableBranch, TableFile, HITS_FORMAT, TABLE_FORMAT,
 };
 
+#[cfg(feature = "mutants")]
+pub mod mutant;
 #[cfg(feature = "checklist")]
 mod record;
 #[cfg(feature = "checklist")]
