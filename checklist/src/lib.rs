@@ -69,7 +69,9 @@
 
 pub mod cli;
 pub mod format;
+pub mod kills;
 pub mod merge;
+pub mod mutants;
 pub mod render;
 
 pub use format::{
