@@ -21,6 +21,22 @@ use crate::principal::Principal;
 use serde_json::value::RawValue;
 use std::cell::Cell;
 use std::sync::Arc;
+
+/// `$limit`; in mutants builds no limit when the mutant of the check `$suffix` is on (without
+/// the feature, the very tokens `$limit`: the code is the same as without the macro).
+#[cfg(feature = "mutants")]
+macro_rules! limit_unless_mutant {
+    ($port:expr, $suffix:literal, $limit:expr) => {
+        mutant::limit($port, $suffix, $limit)
+    };
+}
+#[cfg(not(feature = "mutants"))]
+macro_rules! limit_unless_mutant {
+    ($port:expr, $suffix:literal, $limit:expr) => {
+        $limit
+    };
+}
+
 /// The type of the first frame a client receives.
 pub const ESTABLISHED_TYPE: &str = "SessionEstablished";
 
@@ -110,9 +126,7 @@ pub async fn handle_frame(
     frame: Frame<'_>,
 ) -> String {
     let admitted = route_frame(info, port, frame).and_then(|(target, request)| {
-        let limit = MAX_INFLIGHT.read(port);
-        #[cfg(feature = "mutants")]
-        let limit = mutant::limit(port, "!overloaded", limit);
+        let limit = limit_unless_mutant!(port, "!overloaded", MAX_INFLIGHT.read(port));
         match InFlight::enter(socket, limit) {
             Ok(slot) => Ok((target, request, slot)),
             Err(error) => Err((error, Some(request.id))),
@@ -196,9 +210,7 @@ fn route_frame(
         Frame::Binary(_) => return Err((Error::UnsupportedFrame, None)),
         Frame::Text(text) => text,
     };
-    let limit = MAX_FRAME_BYTES.read(port);
-    #[cfg(feature = "mutants")]
-    let limit = mutant::limit(port, "!too_large", limit);
+    let limit = limit_unless_mutant!(port, "!too_large", MAX_FRAME_BYTES.read(port));
     if text.len() as u64 > limit {
         return Err((
             Error::TooLarge {
@@ -210,10 +222,9 @@ fn route_frame(
     }
     let request = Envelope::decode(text).map_err(|e| (e.error, e.request_id))?;
     let reject = |error: Error| (error, Some(request.id.clone()));
-    let max_id = MAX_ID_BYTES.read(port);
-    #[cfg(feature = "mutants")]
-    let max_id = mutant::limit(port, "!invalid_address", max_id);
-    if request.to.id().len() as u64 > max_id {
+    if request.to.id().len() as u64
+        > limit_unless_mutant!(port, "!invalid_address", MAX_ID_BYTES.read(port))
+    {
         return Err(reject(Error::InvalidAddress {
             to: request.to.to_string(),
         }));
