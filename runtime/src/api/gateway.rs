@@ -21,22 +21,6 @@ use crate::principal::Principal;
 use serde_json::value::RawValue;
 use std::cell::Cell;
 use std::sync::Arc;
-
-/// `$limit`; in mutants builds no limit when the mutant of the check `$suffix` is on (without
-/// the feature, the very tokens `$limit`: the code is the same as without the macro).
-#[cfg(feature = "mutants")]
-macro_rules! limit_unless_mutant {
-    ($port:expr, $suffix:literal, $limit:expr) => {
-        mutant::limit($port, $suffix, $limit)
-    };
-}
-#[cfg(not(feature = "mutants"))]
-macro_rules! limit_unless_mutant {
-    ($port:expr, $suffix:literal, $limit:expr) => {
-        $limit
-    };
-}
-
 /// The type of the first frame a client receives.
 pub const ESTABLISHED_TYPE: &str = "SessionEstablished";
 
@@ -125,8 +109,8 @@ pub async fn handle_frame(
     socket: &dyn Socket,
     frame: Frame<'_>,
 ) -> String {
-    let admitted = route_frame(info, port, frame).and_then(|(target, request)| {
-        let limit = limit_unless_mutant!(port, "!overloaded", MAX_INFLIGHT.read(port));
+    let admitted = route_frame(info, port, text_if!(port, frame)).and_then(|(target, request)| {
+        let limit = no_limit_if!(port, "!overloaded", MAX_INFLIGHT.read(port));
         match InFlight::enter(socket, limit) {
             Ok(slot) => Ok((target, request, slot)),
             Err(error) => Err((error, Some(request.id))),
@@ -136,9 +120,7 @@ pub async fn handle_frame(
         Err((error, request_id)) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(port.address().kind(), &format!("!{}", error.code()));
-            #[cfg(feature = "mutants")]
-            let error = mutant::error(port, error);
-            error_frame(info, &error, request_id, port)
+            error_frame(info, &mutant_error!(port, error), request_id, port)
         }
         Ok((target, mut request, _slot)) => {
             #[cfg(feature = "checklist")]
@@ -146,10 +128,6 @@ pub async fn handle_frame(
                 port.address().kind(),
                 &format!("route:{}", request.to.kind()),
             );
-            #[cfg(feature = "mutants")]
-            if let Some(error) = mutant::route(port, &request) {
-                return error_frame(info, &error, Some(request.id), port);
-            }
             request.principal = socket.principal();
             forward(info, port, target, request).await
         }
@@ -183,13 +161,7 @@ async fn forward(
         Err(error) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(port.address().kind(), "!actor_error");
-            #[cfg(feature = "mutants")]
-            if mutant::on(port, "!actor_error") {
-                let reply_type = format!("{message_type}{RESPONSE_SUFFIX}");
-                let to = info.reply_to(&message_type);
-                return client_frame(to, &reply_type, null_payload(), Some(id), port);
-            }
-            error_frame(info, &error, Some(id), port)
+            error_reply!(info, port, &error, id, message_type)
         }
     }
 }
@@ -203,15 +175,11 @@ fn route_frame(
     frame: Frame<'_>,
 ) -> Result<(&'static ActorInfo, Envelope), Rejection> {
     let text = match frame {
-        #[cfg(feature = "mutants")]
-        Frame::Binary(bytes) if mutant::on(port, "!unsupported_frame") => {
-            std::str::from_utf8(bytes).unwrap_or_default()
-        }
         Frame::Binary(_) => return Err((Error::UnsupportedFrame, None)),
         Frame::Text(text) => text,
     };
-    let limit = limit_unless_mutant!(port, "!too_large", MAX_FRAME_BYTES.read(port));
-    if text.len() as u64 > limit {
+    let limit = MAX_FRAME_BYTES.read(port);
+    if check!(port, "!too_large" => text.len() as u64 > limit) {
         return Err((
             Error::TooLarge {
                 bytes: text.len(),
@@ -222,22 +190,18 @@ fn route_frame(
     }
     let request = Envelope::decode(text).map_err(|e| (e.error, e.request_id))?;
     let reject = |error: Error| (error, Some(request.id.clone()));
-    if request.to.id().len() as u64
-        > limit_unless_mutant!(port, "!invalid_address", MAX_ID_BYTES.read(port))
-    {
+    if check!(port, "!invalid_address" => request.to.id().len() as u64 > MAX_ID_BYTES.read(port)) {
         return Err(reject(Error::InvalidAddress {
             to: request.to.to_string(),
         }));
     }
     let kind = request.to.kind();
-    let target = info.forward(kind).ok_or_else(|| {
+    let target = routed_if!(port, kind, info.forward(kind)).ok_or_else(|| {
         reject(Error::UnknownActor {
             kind: kind.to_owned(),
         })
     })?;
-    match target.route(&request.message_type) {
-        #[cfg(feature = "mutants")]
-        Some(_) if mutant::on(port, "!forbidden") => Ok((target, request)),
+    match public_if!(port, target.route(&request.message_type)) {
         Some(route) if route.internal => Err(reject(Error::Forbidden {
             message_type: request.message_type.clone(),
         })),
@@ -245,48 +209,6 @@ fn route_frame(
         None => Err(reject(Error::UnknownType {
             message_type: request.message_type.clone(),
         })),
-    }
-}
-
-/// The mutants of a gateway's branches (feature `mutants`; see `duract::checklist::mutant`):
-/// its checks `too_large`, `invalid_address`, `forbidden` and `overloaded` not made, a binary
-/// frame read as text, a route answering `unknown_actor`, a target's error answered as a
-/// success, and the errors whose check cannot be skipped (`invalid_format`, `unknown_actor`,
-/// `unknown_type`) answered with the mutant error.
-#[cfg(feature = "mutants")]
-mod mutant {
-    use super::{Envelope, Error, Port};
-    use crate::checklist::mutant::{error as mutant_error, mutant_on_in};
-
-    /// Whether the mutant of this gateway's branch `<kind>/<suffix>` is on.
-    pub fn on(port: &dyn Port, suffix: &str) -> bool {
-        mutant_on_in(port.address().kind(), suffix)
-    }
-
-    /// `limit`, or no limit when the mutant of the check `suffix` is on.
-    pub fn limit(port: &dyn Port, suffix: &str, limit: u64) -> u64 {
-        if on(port, suffix) {
-            u64::MAX
-        } else {
-            limit
-        }
-    }
-
-    /// `error`, or the mutant error when its branch's mutant is on.
-    pub fn error(port: &dyn Port, error: Error) -> Error {
-        let code = format!("!{}", error.code());
-        if on(port, &code) {
-            return mutant_error(&format!("{}/{code}", port.address().kind()));
-        }
-        error
-    }
-
-    /// `unknown_actor` when the mutant of the route the request takes is on.
-    pub fn route(port: &dyn Port, request: &Envelope) -> Option<Error> {
-        let kind = request.to.kind();
-        on(port, &format!("route:{kind}")).then(|| Error::UnknownActor {
-            kind: kind.to_owned(),
-        })
     }
 }
 
