@@ -2,6 +2,7 @@
 //! written and the exit status. [`run`] is the whole command; the binary only calls it.
 
 use crate::format::TableFile;
+use crate::kills::{KillFile, Verdict};
 use crate::merge::{self, Checklist, Refusal, Status, HOSTS};
 use crate::render::{self, Detail};
 use std::io::Write;
@@ -12,7 +13,8 @@ pub const USAGE: &str =
     "usage: duract-checklist --table BRANCHES.json --hits FILE_OR_DIR [--hits ...]
                         [--require native,workerd|native|workerd|none]
                         [--out DIR] [--detail-out DIR] [--markdown FILE] [--json FILE] [--lcov FILE]
-                        [--skip-stale]";
+                        [--skip-stale] [--kills KILLS.json]
+       duract-checklist mutants --help";
 
 /// Exit status: every branch hit on every required host or waived.
 pub const PASSED: u8 = 0;
@@ -56,6 +58,8 @@ pub struct Options {
     pub outputs: Vec<Output>,
     /// `--skip-stale`.
     pub skip_stale: bool,
+    /// `--kills`: the kill matrix `duract-checklist mutants` wrote.
+    pub kills: Option<PathBuf>,
 }
 
 fn parse_required(text: &str) -> Result<Vec<&'static str>, String> {
@@ -125,6 +129,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
             "--lcov" => file(Format::Lcov)?,
             "--table" => table = Some(value()?.into()),
             "--hits" => o.hits.push(value()?.into()),
+            "--kills" => o.kills = Some(value()?.into()),
             "--require" => o.required = Some(parse_required(&value()?)?),
             "--out" => o
                 .outputs
@@ -145,7 +150,7 @@ fn read(path: &Path) -> Result<String, Refusal> {
 }
 
 /// The hit files named: files as given, directories as their `*.json` files in name order.
-fn hit_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Refusal> {
+pub(crate) fn hit_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Refusal> {
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -168,7 +173,7 @@ fn hit_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Refusal> {
 
 /// Writes `text` to `path` unless the file already holds it (a checked-in checklist that did
 /// not change keeps its modification time).
-fn write(path: &Path, text: &str) -> Result<(), Refusal> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), Refusal> {
     let fail = |e: std::io::Error| {
         merge::refuse(
             &path.display().to_string(),
@@ -208,7 +213,11 @@ pub fn checklist(o: &Options, stderr: &mut dyn Write) -> Result<Checklist, Refus
             );
         }
     }
-    let checklist = Checklist::merge(&table, &hits, &required);
+    let mut checklist = Checklist::merge(&table, &hits, &required);
+    if let Some(path) = &o.kills {
+        let name = path.display().to_string();
+        checklist.kills = Some(KillFile::load(&name, &read(path)?, &table.table_hash)?);
+    }
     for out in &o.outputs {
         let text = match out.format {
             Format::Markdown => render::markdown(&checklist, out.detail),
@@ -249,8 +258,28 @@ fn report(checklist: &Checklist, stdout: &mut dyn Write, stderr: &mut dyn Write)
         checklist.files_of("native"),
         checklist.files_of("workerd"),
     );
+    if checklist.kills.is_some() {
+        let (killed, survived) = checklist.kill_counts(None);
+        let _ = writeln!(
+            stdout,
+            "duract-checklist: mutants killed {killed}, survived {survived} (not waived)"
+        );
+    }
     if checklist.passed() {
         return PASSED;
+    }
+    for row in checklist.survivors() {
+        if let Some(Verdict::Survived(tests)) = checklist.verdict(row) {
+            let _ = writeln!(
+                stderr,
+                "duract-checklist: mutant survived: {} ({}:{}) {}; these tests hit it without noticing: {}",
+                row.branch.id,
+                row.branch.file,
+                row.branch.line,
+                row.branch.label,
+                tests.join(", ")
+            );
+        }
     }
     for row in checklist.missing() {
         if let Status::Missing(hosts) = &row.status {
@@ -267,8 +296,9 @@ fn report(checklist: &Checklist, stdout: &mut dyn Write, stderr: &mut dyn Write)
     }
     let _ = writeln!(
         stderr,
-        "duract-checklist: FAILED: {} branch(es) without a hit on a required host and without a waiver",
-        total.missing
+        "duract-checklist: FAILED: {} branch(es) without a hit on a required host and without a waiver, {} surviving mutant(s) of branches without a waiver",
+        total.missing,
+        checklist.survivors().count()
     );
     FAILED
 }
@@ -284,6 +314,10 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> u8 {
+    let mut args = args.into_iter().peekable();
+    if args.peek().is_some_and(|a| a == "mutants") {
+        return crate::mutants::run(args.skip(1), stdout, stderr);
+    }
     let options = match parse_args(args) {
         Ok(o) => o,
         Err(e) if e.is_empty() => {

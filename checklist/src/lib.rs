@@ -8,6 +8,8 @@
 //!   files ([`HitFile`]) test runs write, and the fingerprint that ties the two;
 //! - [`merge`]: reading and checking them, merging the hits over the table, the gate;
 //! - [`render`]: the checklist as Markdown, JSON and LCOV;
+//! - [`kills`]: the kill matrix (which tests fail when each branch is broken) and its gate;
+//! - [`mutants`]: `duract-checklist mutants`, the runner that makes the kill matrix;
 //! - [`cli`]: the `duract-checklist` command.
 //!
 //! The runtime (`duract`, feature `checklist`) records the hits and writes the hit files;
@@ -18,7 +20,8 @@
 //! duract-checklist --table checklist/branches.json --hits DIR_OR_FILE [--hits ...]
 //!                  [--require native,workerd | native | workerd | none]
 //!                  [--out DIR] [--detail-out DIR] [--markdown FILE] [--json FILE] [--lcov FILE]
-//!                  [--skip-stale]
+//!                  [--skip-stale] [--kills KILLS.json]
+//! duract-checklist mutants --help
 //! ```
 //! - `--table`: the branch table, as `duract::checklist::table_json` writes it.
 //! - `--hits`: a hit file, or a directory whose `*.json` files are all hit files (repeatable).
@@ -31,6 +34,8 @@
 //!   from run to run.
 //! - `--markdown`, `--json`, `--lcov FILE`: one stable file each.
 //! - `--skip-stale`: leaves out stale hit files with a warning instead of refusing the run.
+//! - `--kills`: the kill matrix of `duract-checklist mutants` ([`kills`]): shown beside the
+//!   hits, and a surviving mutant of a branch without a waiver fails the gate.
 //!
 //! Exit status: 0 when every branch is hit on every required host or waived; 1 when some
 //! branch is not (the checklist is still written, the branches are listed on stderr); 2 when
@@ -69,7 +74,9 @@
 
 pub mod cli;
 pub mod format;
+pub mod kills;
 pub mod merge;
+pub mod mutants;
 pub mod render;
 
 pub use format::{

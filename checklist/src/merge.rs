@@ -219,6 +219,8 @@ pub struct Checklist {
     pub others: Vec<OtherActor>,
     /// The hit files merged.
     pub files: Vec<Merged>,
+    /// The kill matrix (`--kills`), when given: see [`crate::kills`].
+    pub kills: Option<crate::kills::KillFile>,
 }
 
 impl Checklist {
@@ -295,6 +297,7 @@ impl Checklist {
                     source: f.source.clone(),
                 })
                 .collect(),
+            kills: None,
         }
     }
 
@@ -305,9 +308,10 @@ impl Checklist {
             .filter(|r| matches!(r.status, Status::Missing(_)))
     }
 
-    /// Whether every branch is hit on every required host or waived.
+    /// Whether every branch is hit on every required host or waived, and no mutant of a
+    /// branch that is not waived survived.
     pub fn passed(&self) -> bool {
-        self.missing().next().is_none()
+        self.missing().next().is_none() && self.survivors().next().is_none()
     }
 
     /// How many hit files of `host` were merged.

@@ -1,5 +1,6 @@
 //! The checklist as Markdown, JSON and LCOV, stable or in full ([`Detail`]).
 
+use crate::kills::Verdict;
 use crate::merge::{ActorSummary, Checklist, HostHits, Row, Status, HOSTS};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -106,10 +107,14 @@ fn hit_files(c: &Checklist) -> String {
 pub fn markdown(c: &Checklist, detail: Detail) -> String {
     let mut out = String::new();
     let missing = c.missing().count();
-    let verdict = if missing == 0 {
-        "**PASS**".to_owned()
-    } else {
-        format!("**FAIL**: {missing} branch(es) not hit and not waived")
+    let survived = c.survivors().count();
+    let verdict = match (missing, survived) {
+        (0, 0) => "**PASS**".to_owned(),
+        (_, 0) => format!("**FAIL**: {missing} branch(es) not hit and not waived"),
+        (0, _) => format!("**FAIL**: {survived} mutant(s) survived, of branches not waived"),
+        _ => format!(
+            "**FAIL**: {missing} branch(es) not hit and not waived, {survived} mutant(s) survived"
+        ),
     };
     let required = if c.required.is_empty() {
         "none".to_owned()
@@ -161,17 +166,31 @@ pub fn markdown(c: &Checklist, detail: Detail) -> String {
 }
 
 fn summary_table(out: &mut String, c: &Checklist) {
+    let kills = c.kills.is_some();
+    let (killed, survived) = if kills {
+        (" killed |", " survived |")
+    } else {
+        ("", "")
+    };
     let _ = writeln!(
         out,
-        "| actor | branches | hit on native | hit in workerd | waived | missing |"
+        "| actor | branches | hit on native | hit in workerd |{killed} waived | missing |{survived}"
     );
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+    let columns = if kills { 7 } else { 5 };
+    let _ = writeln!(out, "|---|{}", "---:|".repeat(columns));
     let mut summaries = c.per_actor();
     summaries.push(c.total());
     for s in &summaries {
+        let actor = (s.kind != "total").then_some(s.kind.as_str());
+        let (killed, survived) = c.kill_counts(actor);
+        let (killed, survived) = if kills {
+            (format!(" {killed} |"), format!(" {survived} |"))
+        } else {
+            (String::new(), String::new())
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} |{killed} {} | {} |{survived}",
             cell(&s.kind),
             s.branches,
             s.hit[0],
@@ -182,21 +201,53 @@ fn summary_table(out: &mut String, c: &Checklist) {
     }
 }
 
+/// The mutant column of a branch: `killed`, `**SURVIVED**` (failing the gate), `survived`
+/// (waived), `waived` or `-` (not run: no native test hits it); in full, with the tests that
+/// killed it or hit it without noticing.
+fn mutant_cell(row: &Row, verdict: &Verdict, detail: Detail) -> String {
+    let tests = |tests: &[String]| {
+        let mut shown: Vec<String> = tests.iter().take(TESTS_SHOWN).map(|t| cell(t)).collect();
+        if tests.len() > TESTS_SHOWN {
+            shown.push(format!("+{} more", tests.len() - TESTS_SHOWN));
+        }
+        shown.join("; ")
+    };
+    match (verdict, detail) {
+        (Verdict::Killed(by), Detail::Full) => format!("killed by {}", tests(by)),
+        (Verdict::Killed(_), Detail::Stable) => "killed".to_owned(),
+        (Verdict::Survived(hit_by), _) => {
+            let word = if row.branch.waiver.is_some() {
+                "survived"
+            } else {
+                "**SURVIVED**"
+            };
+            format!("{word}: not noticed by {}", tests(hit_by))
+        }
+        (Verdict::Waived, _) => "waived".to_owned(),
+        (Verdict::NotRun, _) => "-".to_owned(),
+    }
+}
+
 fn branch_tables(out: &mut String, c: &Checklist, detail: Detail) {
     let mut actor = None;
     for row in &c.rows {
         if actor != Some(&row.actor) {
             actor = Some(&row.actor);
             let _ = writeln!(out, "\n## {}\n", cell(&row.actor));
+            let mutant = if c.kills.is_some() { " mutant |" } else { "" };
+            let mutant_rule = if c.kills.is_some() { "---|" } else { "" };
             if detail.full() {
                 let _ = writeln!(
                     out,
-                    "| status | id | label | source | native | workerd | tests |"
+                    "| status | id | label | source | native | workerd |{mutant} tests |"
                 );
-                let _ = writeln!(out, "|---|---|---|---|---:|---:|---|");
+                let _ = writeln!(out, "|---|---|---|---|---:|---:|{mutant_rule}---|");
             } else {
-                let _ = writeln!(out, "| status | id | label | source | native | workerd |");
-                let _ = writeln!(out, "|---|---|---|---|---|---|");
+                let _ = writeln!(
+                    out,
+                    "| status | id | label | source | native | workerd |{mutant}"
+                );
+                let _ = writeln!(out, "|---|---|---|---|---|---|{mutant_rule}");
             }
         }
         let _ = write!(
@@ -209,6 +260,9 @@ fn branch_tables(out: &mut String, c: &Checklist, detail: Detail) {
             host_cell(&row.hosts[0], detail),
             host_cell(&row.hosts[1], detail),
         );
+        if let Some(verdict) = c.verdict(row) {
+            let _ = write!(out, " {} |", mutant_cell(row, &verdict, detail));
+        }
         if detail.full() {
             let _ = write!(out, " {} |", tests_cell(row));
         }
@@ -270,6 +324,9 @@ pub fn json(c: &Checklist, detail: Detail) -> String {
             if let Some(host) = &row.branch.waiver_host {
                 branch["waiver_host"] = host.as_str().into();
             }
+            if let Some(verdict) = c.verdict(row) {
+                branch["mutant"] = mutant_json(&verdict, detail);
+            }
             branch
         })
         .collect();
@@ -289,6 +346,15 @@ pub fn json(c: &Checklist, detail: Detail) -> String {
             .map(|o| with_count(json!({"kind": o.kind, "host": o.host}), o.count))
             .collect::<Vec<_>>(),
     });
+    if c.kills.is_some() {
+        let (killed, survived) = c.kill_counts(None);
+        value["mutants"] = json!({ "killed": killed, "survived": survived });
+        for (i, s) in c.per_actor().iter().enumerate() {
+            let (killed, survived) = c.kill_counts(Some(&s.kind));
+            value["actors"][i]["killed"] = json!(killed);
+            value["actors"][i]["survived"] = json!(survived);
+        }
+    }
     if detail.full() {
         value["hit_files"] = c
             .files
@@ -299,6 +365,18 @@ pub fn json(c: &Checklist, detail: Detail) -> String {
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// A branch's mutant in JSON: its outcome, and in full the tests (stable: the tests that hit
+/// a survivor without noticing, which the user needs to fix it).
+fn mutant_json(verdict: &Verdict, detail: Detail) -> Value {
+    match verdict {
+        Verdict::Killed(by) if detail.full() => json!({ "outcome": "killed", "killed_by": by }),
+        Verdict::Killed(_) => json!({ "outcome": "killed" }),
+        Verdict::Survived(hit_by) => json!({ "outcome": "survived", "not_noticed_by": hit_by }),
+        Verdict::Waived => json!({ "outcome": "waived" }),
+        Verdict::NotRun => json!({ "outcome": "not_run" }),
+    }
 }
 
 /// The checklist as LCOV: per host a test name (`TN:native`, `TN:workerd`), per source file

@@ -1,13 +1,17 @@
 //! `duract checklist [<dir>] [--e2e COMMAND] [--var KEY=VALUE]... [--require HOSTS]
-//! [--hits DIR]... [--table FILE] [--out DIR] [--detail-out DIR] [--skip-stale]`: the crate's
-//! branch checklist and its gate.
+//! [--hits DIR]... [--table FILE] [--out DIR] [--detail-out DIR] [--skip-stale] [--mutants]`:
+//! the crate's branch checklist and its gate.
 //!
 //! 1. the branch table, `checklist/branches.json`, rewritten from the code: from the crate's
 //!    list of actors (`tests/actors.rs`, see [`actors`](crate::actors)), else by the test that
 //!    mentions `DURACT_WRITE_TABLE` (the README's `tests/checklist_table.rs`), run with it set;
 //! 2. the crate's tests with the hit recorder (`--features duract/checklist`), each test binary
 //!    writing its hit file into `<target>/duract-hits/<package>/native`;
-//! 3. the gate of `duract-checklist` (in-process): the hits merged over the table, the checklist
+//! 3. with `--mutants`, the tests are built with `duract/mutants` instead (which implies the
+//!    recorder) and `duract-checklist mutants` (in-process) runs each branch's mutant on the
+//!    tests that hit it, into `<target>/duract-mutants/<package>/kills.json`; the gate then also
+//!    fails on a surviving mutant of a branch without a waiver;
+//! 4. the gate of `duract-checklist` (in-process): the hits merged over the table, the checklist
 //!    written stable to `checklist/` (`checklist.md`, `checklist.json`, `lcov.info`) and in full
 //!    to `<target>/duract-checklist/<package>/`, exit 1 when a branch has no hit on a required
 //!    host (default: native) and no waiver.
@@ -28,12 +32,14 @@ use std::path::{Path, PathBuf};
 
 /// The cargo feature that turns the recorder on.
 const FEATURE: &str = "duract/checklist";
+/// The cargo feature that turns the recorder and the mutants on (`--mutants`).
+const MUTANTS: &str = "duract/mutants";
 
 pub fn run(args: Vec<String>) -> Result<u8> {
     let args = Args::parse(
         "checklist",
         args,
-        &["skip-stale"],
+        &["skip-stale", "mutants"],
         &[
             "require",
             "hits",
@@ -57,7 +63,9 @@ pub fn run(args: Vec<String>) -> Result<u8> {
             .join(&project.name),
     );
 
-    write_table(&project, &table)?;
+    let mutants = args.flag("mutants");
+    let feature = if mutants { MUTANTS } else { FEATURE };
+    write_table(&project, &table, feature)?;
 
     let hits = project
         .target_dir
@@ -72,7 +80,7 @@ pub fn run(args: Vec<String>) -> Result<u8> {
     );
     let status = project
         .cargo("test")
-        .args(["--features", FEATURE])
+        .args(["--features", feature])
         .env("DURACT_HITS_DIR", &hits)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -83,7 +91,14 @@ pub fn run(args: Vec<String>) -> Result<u8> {
         });
     }
 
+    let kills = mutants
+        .then(|| run_mutants(&project, &table, &hits))
+        .transpose()?;
+
     let mut gate: Vec<String> = vec!["--table".into(), table.display().to_string()];
+    if let Some(kills) = kills {
+        gate.extend(["--kills".into(), kills.display().to_string()]);
+    }
     gate.extend(["--hits".into(), hits.display().to_string()]);
     let e2e = args.option("e2e");
     if let Some(command) = e2e {
@@ -126,7 +141,9 @@ pub fn run(args: Vec<String>) -> Result<u8> {
         ),
         duract_checklist::cli::FAILED => say(
             "checklist",
-            format!("gate failed: branches without a hit or a waiver (listed above; {checklist})"),
+            format!(
+                "gate failed: branches without a hit or a waiver, or surviving mutants (listed above; {checklist})"
+            ),
         ),
         _ => say(
             "checklist",
@@ -170,10 +187,49 @@ fn workerd_hits(project: &Project, command: &str, vars: &[String]) -> Result<Pat
     Ok(dir)
 }
 
-/// Rewrites the branch table from the code.
-fn write_table(project: &Project, table: &Path) -> Result<()> {
+/// Runs `duract-checklist mutants` on the tests that wrote `hits`: the kill matrix's path.
+fn run_mutants(project: &Project, table: &Path, hits: &Path) -> Result<PathBuf> {
+    let kills = (project.target_dir.join("duract-mutants"))
+        .join(&project.name)
+        .join("kills.json");
+    say(
+        "checklist",
+        format!(
+            "each branch's mutant on the tests that hit it -> {}",
+            show(&kills)
+        ),
+    );
+    let args: Vec<String> = vec![
+        "--table".into(),
+        table.display().to_string(),
+        "--hits".into(),
+        hits.display().to_string(),
+        "--kills".into(),
+        kills.display().to_string(),
+        "--".into(),
+        "--manifest-path".into(),
+        project.manifest.display().to_string(),
+        "--features".into(),
+        MUTANTS.into(),
+    ];
+    let code = duract_checklist::mutants::run(
+        args,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    if code != duract_checklist::cli::PASSED {
+        return Err(Failure {
+            message: "the mutants did not run (listed above): no checklist".to_owned(),
+            code: 3,
+        });
+    }
+    Ok(kills)
+}
+
+/// Rewrites the branch table from the code, building the tests with `feature`.
+fn write_table(project: &Project, table: &Path, feature: &str) -> Result<()> {
     if project.test_with(actors::ENV).is_some() {
-        let listed = actors::learn_with(project, "checklist", &["--features", FEATURE])?;
+        let listed = actors::learn_with(project, "checklist", &["--features", feature])?;
         let Some(text) = listed.table else {
             return Err(Failure::new(format!(
                 "the crate's test `{}` wrote no branch table (`\"table\": duract::checklist::table_json(ACTORS)`, see `duract new`'s tests/actors.rs)",
@@ -205,7 +261,7 @@ fn write_table(project: &Project, table: &Path) -> Result<()> {
         );
         let status = project
             .cargo("test")
-            .args(["--quiet", "--features", FEATURE, "--test", &test])
+            .args(["--quiet", "--features", feature, "--test", &test])
             .env("DURACT_WRITE_TABLE", "1")
             .env_remove("DURACT_HITS_DIR")
             .status()

@@ -5,7 +5,7 @@
 //! duract build [<dir>] [--checklist]
 //! duract dev [<dir>] [--persist <dir>] [--port <n>] [--var KEY=VALUE ...] [--no-build] [--checklist] [--run <command>]
 //! duract check [<dir>] [--fix]
-//! duract checklist [<dir>] [--e2e <command>] [--var KEY=VALUE ...] [--require HOSTS] [--hits DIR ...]
+//! duract checklist [<dir>] [--e2e <command>] [--var KEY=VALUE ...] [--require HOSTS] [--hits DIR ...] [--mutants]
 //! ```
 //!
 //! See [`USAGE`] and the README's "Your own system, step by step".
@@ -49,11 +49,12 @@ usage:
       compares wrangler.toml with the crate's actors: classes, bindings, SQLite migrations
       (--fix appends the missing bindings and a migration for the missing classes)
   duract checklist [<dir>] [--e2e <command>] [--var KEY=VALUE]...
-                   [--require native|workerd|native,workerd|none] [--hits <dir>]...
+                   [--require native|workerd|native,workerd|none] [--hits <dir>]... [--mutants]
       writes the branch table (checklist/branches.json), runs the crate's tests with the hit
       recorder, writes the checklist (checklist/checklist.md, .json, lcov.info) and gates
       (--e2e: also builds with the recorder, serves it, runs the command with the URL in
-      DURACT_URL and collects workerd's hits; then both hosts are required)
+      DURACT_URL and collects workerd's hits; then both hosts are required;
+      --mutants: also runs each branch's mutant on the tests that hit it, and gates on them)
 
 <dir> defaults to the current directory. Environment: DURACT_TOOLS (tools folder),
 DURACT_NODE_MODULES (a node_modules with miniflare and esbuild to use), ESBUILD_BIN,

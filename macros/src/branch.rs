@@ -107,6 +107,41 @@ pub struct Waiver {
     pub host: Option<String>,
 }
 
+/// `{ const ID: &str = <id>; ID }`: the id as a value computed at compile time.
+pub fn const_id(id: TokenStream) -> TokenStream {
+    quote!({
+        const __DURACT_BRANCH: &str = #id;
+        __DURACT_BRANCH
+    })
+}
+
+/// Whether the macros write mutants (the feature `mutants`, which implies `checklist`).
+pub fn mutants() -> bool {
+    cfg!(feature = "mutants")
+}
+
+/// `mutant_on(<id>)`: whether the mutant of the branch `id` is on (mutants builds only).
+pub fn mutant_on(krate: &syn::Path, id: TokenStream) -> TokenStream {
+    let id = const_id(id);
+    quote!(#krate::__private::mutant_on(#id))
+}
+
+/// In mutants builds, `if mutant_on(<id>) { <then> }`; nothing otherwise.
+pub fn when_mutant(krate: &syn::Path, id: TokenStream, then: TokenStream) -> TokenStream {
+    if !mutants() {
+        return TokenStream::new();
+    }
+    let on = mutant_on(krate, id);
+    quote!(if #on { #then })
+}
+
+/// `mutant_check(<id>);`: the statement that fails the turn at the branch `id` when its
+/// mutant is on (a call, not an `if`: the instrumentation finds no branch in it).
+pub fn abort_statement(krate: &syn::Path, id: TokenStream) -> TokenStream {
+    let id = const_id(id);
+    quote!(#krate::__private::mutant_check(#id);)
+}
+
 /// One branch to write into a table.
 pub struct BranchTokens {
     /// An expression of type `&'static str` (see [`id`]).

@@ -70,6 +70,11 @@ pub use duract_macros::{actor, message, payload, route};
 pub mod __private {
     pub use crate::actor::Unsendable;
     pub use crate::branch::{Branch, BranchKind};
+    #[cfg(feature = "mutants")]
+    pub use crate::checklist::mutant::{
+        abort_active as mutant_abort_active, catch as mutant_catch, check as mutant_check,
+        error as mutant_error, mutant_if, mutant_on, null_payload,
+    };
     #[cfg(feature = "checklist")]
     pub use crate::checklist::{hit, hit_in};
     pub use crate::gateway::Delivered;

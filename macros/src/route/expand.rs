@@ -26,7 +26,14 @@ pub fn expand(model: &RouteModel) -> TokenStream {
     let branches = branches(model);
     let arms = model.handlers.iter().map(|h| arm(model, h));
     let unique = unique_wire_types(model);
-    let hit_unknown = branch::hit_statement(krate, site_id(model, None, Site::UnknownType));
+    let unknown = site_id(model, None, Site::UnknownType);
+    let hit_unknown = branch::hit_statement(krate, unknown.clone());
+    // Its mutant: an unknown type answered as a success.
+    let mutant_unknown = branch::when_mutant(
+        krate,
+        unknown,
+        quote!(return ::core::result::Result::Ok(#krate::__private::null_payload());),
+    );
     let on_activate = on_activate(model);
     let migrate = migrate(model);
     let schemas = route_schemas(model);
@@ -45,6 +52,7 @@ pub fn expand(model: &RouteModel) -> TokenStream {
                     let __type = envelope.message_type.as_str();
                     #(#arms)*
                     #hit_unknown
+                    #mutant_unknown
                     #krate::__private::unknown_type(envelope)
                 }
                 #on_activate
@@ -198,7 +206,20 @@ fn reply_type(h: &Handler) -> &syn::Type {
     }
 }
 
-/// One dispatch arm: decode only here, call, convert the error, serialize the reply.
+/// In mutants builds, `return Err(<the mutant error>)` when the mutant of `id` is on: what an
+/// error path answers when it is broken (nothing to go on with, it fails the turn).
+fn mutant_error(krate: &syn::Path, id: TokenStream) -> TokenStream {
+    let value = branch::const_id(id.clone());
+    branch::when_mutant(
+        krate,
+        id,
+        quote!(return ::core::result::Result::Err(#krate::__private::mutant_error(#value));),
+    )
+}
+
+/// One dispatch arm: decode only here, call, convert the error, serialize the reply. In
+/// mutants builds: the route answers `unknown_type`, the decode and handler errors answer the
+/// mutant error, and a handler body's mutant that fails the turn is caught here.
 fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     let krate = &model.krate;
     let message = &h.message;
@@ -207,32 +228,49 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     // Spanned at the `ctx` argument's type: a wrong context type points there.
     let ctx = quote_spanned!(h.ctx_ty.span()=> ctx);
     let reply_ty = reply_type(h);
+    let handler = quote!(self.#name(#ctx, msg));
+    let handler = if branch::mutants() {
+        quote!(#krate::__private::mutant_catch(#handler).await?)
+    } else {
+        quote!(#handler.await)
+    };
     let call = match &h.output {
-        Output::Reply(_) => quote!(self.#name(#ctx, msg).await),
+        Output::Reply(_) => handler,
         Output::Fallible { err, span, .. } => {
             let convert = quote_spanned!(*span=> #krate::__private::handler_error::<#err>);
-            let hit_error =
-                branch::hit_statement(krate, site_id(model, Some(h), Site::HandlerError));
+            let error_id = site_id(model, Some(h), Site::HandlerError);
+            let hit_error = branch::hit_statement(krate, error_id.clone());
+            let mutant_error = mutant_error(krate, error_id);
             quote! {
-                match self.#name(#ctx, msg).await {
+                match #handler {
                     ::core::result::Result::Ok(reply) => reply,
                     ::core::result::Result::Err(error) => {
                         #hit_error
+                        #mutant_error
                         return ::core::result::Result::Err(#convert(error));
                     }
                 }
             }
         }
     };
-    let hit_route = branch::hit_statement(krate, site_id(model, Some(h), Site::Route));
+    let route_id = site_id(model, Some(h), Site::Route);
+    let hit_route = branch::hit_statement(krate, route_id.clone());
+    let mutant_route = branch::when_mutant(
+        krate,
+        route_id,
+        quote!(return #krate::__private::unknown_type(envelope);),
+    );
     let decode = quote!(#krate::__private::decode::<#message>(envelope));
     let decode = if cfg!(feature = "checklist") {
-        let hit_decode = branch::hit_statement(krate, site_id(model, Some(h), Site::DecodeError));
+        let decode_id = site_id(model, Some(h), Site::DecodeError);
+        let hit_decode = branch::hit_statement(krate, decode_id.clone());
+        let mutant_decode = mutant_error(krate, decode_id);
         quote! {
             match #decode {
                 ::core::result::Result::Ok(msg) => msg,
                 ::core::result::Result::Err(error) => {
                     #hit_decode
+                    #mutant_decode
                     return ::core::result::Result::Err(error);
                 }
             }
@@ -243,6 +281,7 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     quote! {
         if __type == #wire {
             #hit_route
+            #mutant_route
             let msg = #decode;
             let reply: #reply_ty = #call;
             return #krate::__private::reply::<Self, #message>(&reply);

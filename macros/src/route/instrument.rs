@@ -1,6 +1,13 @@
 //! The instrumentation stage of `#[route]`: the branches inside each handler's body (each
 //! `if`, its `then` and its `else`, implicit or not; each `match` arm; each early `return`)
 //! into the model, and in checklist builds a statement recording a hit first in each of them.
+//! In mutants builds (feature `mutants`) each branch also gets its mutant, switched on at run
+//! time by its id (`duract::checklist::mutant`): a plain `if`'s condition is negated where it
+//! would enter the branch; a `match` arm gets a guard that refuses the value, which goes to the
+//! next arm that matches (a last arm fails the turn); an `if let`'s branches and an early
+//! `return` fail the turn (`mutant_abort`). Each is safe for the borrow checker wherever the
+//! original compiles: no code runs on a path it did not run on before, except the other
+//! branch of a plain `if` and the later arms of a `match`.
 //!
 //! Ids are built from the code, not from positions, so an unrelated edit elsewhere in the
 //! handler does not renumber them: `if:<condition>`, `else:<condition>`,
@@ -21,7 +28,7 @@ use super::waive::{take_waiver, Waiver};
 use crate::branch::{BranchKind, Site};
 use crate::errors::Errors;
 use proc_macro2::{Span, TokenStream};
-use quote::ToTokens;
+use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 
@@ -29,8 +36,20 @@ use syn::visit_mut::{self, VisitMut};
 /// (checklist builds only).
 pub type HitFn<'h> = &'h dyn Fn(&str) -> TokenStream;
 
+/// Makes the id of the branch with the given suffix: a const `&str` expression.
+pub type IdFn<'h> = &'h dyn Fn(&str) -> TokenStream;
+
+/// What goes into each branch found: its hit (checklist builds) and its mutant (mutants
+/// builds: the runtime crate's path and the branches' ids).
+#[derive(Clone, Copy, Default)]
+pub struct Probes<'h> {
+    pub hit: Option<HitFn<'h>>,
+    pub mutants: Option<(&'h syn::Path, IdFn<'h>)>,
+}
+
 /// Reads the branches of every handler's body into `model` (instrumenting them in checklist
-/// builds) and removes the `#[waive]` attributes from the bodies of the block's methods.
+/// and mutants builds) and removes the `#[waive]` attributes from the bodies of the block's
+/// methods.
 pub fn instrument(model: &mut RouteModel, item: &mut syn::ItemImpl, errors: &mut Errors) {
     let krate = model.krate.clone();
     let self_ty = model.self_ty.clone();
@@ -41,40 +60,43 @@ pub fn instrument(model: &mut RouteModel, item: &mut syn::ItemImpl, errors: &mut
         let name = &method.sig.ident;
         if let Some(handler) = model.handlers.iter_mut().find(|h| h.name == *name) {
             let message = handler.message.clone();
-            let hit = |suffix: &str| body_hit(&krate, &self_ty, &message, suffix);
-            let hit = cfg!(feature = "checklist").then_some(&hit as HitFn<'_>);
-            handler.body = branches(&mut method.block, hit, errors);
+            let id = |suffix: &str| body_id(&krate, &self_ty, &message, suffix);
+            let hit = |suffix: &str| crate::branch::hit_statement(&krate, id(suffix));
+            let probes = Probes {
+                hit: cfg!(feature = "checklist").then_some(&hit as HitFn<'_>),
+                mutants: crate::branch::mutants().then_some((&krate, &id as IdFn<'_>)),
+            };
+            handler.body = branches(&mut method.block, probes, errors);
         } else if model.not_handlers.contains(name) {
-            branches(&mut method.block, None, errors);
+            branches(&mut method.block, Probes::default(), errors);
         }
     }
 }
 
-/// The statement recording a hit of the body branch `suffix` of `message`'s handler.
-fn body_hit(
+/// The id of the body branch `suffix` of `message`'s handler.
+fn body_id(
     krate: &syn::Path,
     self_ty: &syn::Type,
     message: &syn::Type,
     suffix: &str,
 ) -> TokenStream {
-    let kind = quote::quote!(<#self_ty as #krate::__private::ActorKind>::KIND);
-    let wire = quote::quote!(<#message as #krate::Message>::TYPE);
-    let id = crate::branch::id(krate, &kind, &wire, Site::Body(suffix));
-    crate::branch::hit_statement(krate, id)
+    let kind = quote!(<#self_ty as #krate::__private::ActorKind>::KIND);
+    let wire = quote!(<#message as #krate::Message>::TYPE);
+    crate::branch::id(krate, &kind, &wire, Site::Body(suffix))
 }
 
-/// The branches of `block`, in source order; removes the `#[waive]` attributes. With `hit`,
-/// also puts a hit-recording statement first in each branch.
+/// The branches of `block`, in source order; removes the `#[waive]` attributes. Puts the
+/// `probes` into each branch: a hit-recording statement first, then its mutant.
 pub fn branches(
     block: &mut syn::Block,
-    hit: Option<HitFn<'_>>,
+    probes: Probes<'_>,
     errors: &mut Errors,
 ) -> Vec<BodyBranch> {
     let mut finder = Finder {
         out: Vec::new(),
         bases: Vec::new(),
         closures: 0,
-        hit,
+        probes,
         errors,
     };
     finder.visit_block_mut(block);
@@ -87,7 +109,7 @@ struct Finder<'e, 'h> {
     bases: Vec<String>,
     /// How many closures or async blocks enclose the current expression.
     closures: usize,
-    hit: Option<HitFn<'h>>,
+    probes: Probes<'h>,
     errors: &'e mut Errors,
 }
 
@@ -117,14 +139,8 @@ fn text<T: ToTokens>(tokens: &T) -> String {
 }
 
 impl Finder<'_, '_> {
-    /// Records a branch (a repeated id gets `#2`, `#3`, ...) and returns its hit statement.
-    fn push(
-        &mut self,
-        base: String,
-        kind: BranchKind,
-        label: String,
-        span: Span,
-    ) -> Option<syn::Stmt> {
+    /// Records a branch (a repeated id gets `#2`, `#3`, ...) and returns its id suffix.
+    fn push(&mut self, base: String, kind: BranchKind, label: String, span: Span) -> String {
         let n = self.bases.iter().filter(|b| **b == base).count();
         let suffix = if n == 0 {
             base.clone()
@@ -132,18 +148,57 @@ impl Finder<'_, '_> {
             format!("{base}#{}", n + 1)
         };
         self.bases.push(base);
-        let hit = self.hit.map(|hit| {
-            let tokens = hit(&suffix);
-            syn::parse_quote!(#tokens)
-        });
         self.out.push(BodyBranch {
-            suffix,
+            suffix: suffix.clone(),
             kind,
             label,
             span,
             waiver: None,
         });
-        hit
+        suffix
+    }
+
+    /// The statement recording a hit of the branch `suffix` (checklist builds).
+    fn hit(&self, suffix: &str) -> Option<syn::Stmt> {
+        self.probes.hit.map(|hit| {
+            let tokens = hit(suffix);
+            syn::parse_quote!(#tokens)
+        })
+    }
+
+    /// The statement failing the turn when the mutant of `suffix` is on (mutants builds).
+    fn abort(&self, suffix: &str) -> Option<syn::Stmt> {
+        self.probes.mutants.map(|(krate, id)| {
+            let tokens = crate::branch::abort_statement(krate, id(suffix));
+            syn::parse_quote!(#tokens)
+        })
+    }
+
+    /// `mutant_on(<id of suffix>)` (mutants builds).
+    fn mutant_on(&self, suffix: &str) -> Option<TokenStream> {
+        self.probes
+            .mutants
+            .map(|(krate, id)| crate::branch::mutant_on(krate, id(suffix)))
+    }
+
+    /// What a plain `if`'s condition becomes in mutants builds: negated where it would enter
+    /// a branch whose mutant is on.
+    fn mutant_condition(
+        &self,
+        cond: &syn::Expr,
+        then: &str,
+        otherwise: Option<&str>,
+    ) -> Option<syn::Expr> {
+        let (krate, id) = self.probes.mutants?;
+        let then = crate::branch::const_id(id(then));
+        let otherwise = match otherwise {
+            Some(suffix) => {
+                let id = crate::branch::const_id(id(suffix));
+                quote!(::core::option::Option::Some(#id))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        Some(syn::parse_quote!(#krate::__private::mutant_if(#cond, #then, #otherwise)))
     }
 
     fn waive_since(&mut self, from: usize, waiver: Option<Waiver>) {
@@ -160,49 +215,64 @@ impl VisitMut for Finder<'_, '_> {
         let waiver = take_waiver(&mut e.attrs, self.errors);
         let from = self.out.len();
         let cond = text(&e.cond);
-        let then_hit = self.push(
+        // `if let` has no condition to negate: its branches' mutants fail the turn.
+        let is_let = matches!(*e.cond, syn::Expr::Let(_));
+        let then = self.push(
             format!("if:{cond}"),
             BranchKind::IfThen,
             format!("if {cond}"),
             e.if_token.span,
         );
-        if let Some(hit) = then_hit {
-            e.then_branch.stmts.insert(0, hit);
-        }
-        let else_hit = match &e.else_branch {
+        let otherwise = match &e.else_branch {
             // `else if`: the else is the nested `if`'s own branches.
             Some((_, next)) if matches!(**next, syn::Expr::If(_)) => None,
             Some((else_token, _)) => {
                 let span = else_token.span;
-                self.push(
+                Some(self.push(
                     format!("else:{cond}"),
                     BranchKind::IfElse,
                     format!("else of if {cond}"),
                     span,
-                )
+                ))
             }
-            None => self.push(
+            None => Some(self.push(
                 format!("else:{cond}"),
                 BranchKind::IfElse,
                 format!("implicit else of if {cond}"),
                 e.if_token.span,
-            ),
+            )),
         };
-        if let Some(hit) = else_hit {
+        let probes = |suffix: &str| {
+            let abort = if is_let { self.abort(suffix) } else { None };
+            self.hit(suffix)
+                .into_iter()
+                .chain(abort)
+                .collect::<Vec<_>>()
+        };
+        for (i, stmt) in probes(&then).into_iter().enumerate() {
+            e.then_branch.stmts.insert(i, stmt);
+        }
+        let else_probes = otherwise.as_deref().map(probes).unwrap_or_default();
+        if !else_probes.is_empty() {
             match &mut e.else_branch {
                 Some((_, expr)) => {
                     let body = take_expr(expr);
-                    **expr = syn::parse_quote!({ #hit #body });
+                    **expr = syn::parse_quote!({ #(#else_probes)* #body });
                 }
                 None => {
                     e.else_branch = Some((
                         syn::Token![else](e.if_token.span),
-                        Box::new(syn::parse_quote!({ #hit })),
+                        Box::new(syn::parse_quote!({ #(#else_probes)* })),
                     ));
                 }
             }
         }
         visit_mut::visit_expr_if_mut(self, e);
+        if !is_let {
+            if let Some(mutated) = self.mutant_condition(&e.cond, &then, otherwise.as_deref()) {
+                *e.cond = mutated;
+            }
+        }
         // A waived `if`'s nested branches are waived with it.
         self.waive_since(from, waiver);
     }
@@ -218,13 +288,13 @@ impl VisitMut for Finder<'_, '_> {
             if let Some((_, guard)) = &arm.guard {
                 pattern = format!("{pattern} if {}", text(guard));
             }
-            let hit = self.push(
+            let suffix = self.push(
                 format!("match:{scrutinee}/{pattern}"),
                 BranchKind::MatchArm,
                 format!("match {scrutinee} => {pattern}"),
                 arm.pat.span(),
             );
-            if let Some(hit) = hit {
+            if let Some(hit) = self.hit(&suffix) {
                 let body = take_expr(&mut arm.body);
                 *arm.body = syn::parse_quote!({ #hit #body });
                 arm.comma.get_or_insert_with(Default::default);
@@ -233,8 +303,23 @@ impl VisitMut for Finder<'_, '_> {
                 self.visit_expr_mut(guard);
             }
             self.visit_expr_mut(&mut arm.body);
+            // The mutant: a guard refusing the value, which goes on to the next arms.
+            if let Some(on) = self.mutant_on(&suffix) {
+                let guard = match arm.guard.take() {
+                    Some((_, guard)) => syn::parse_quote!((#guard) && !#on),
+                    None => syn::parse_quote!(!#on),
+                };
+                arm.guard = Some((Default::default(), Box::new(guard)));
+            }
             // A waived arm's nested branches are waived with it.
             self.waive_since(from, arm_waiver);
+        }
+        // Guards make no arm exhaustive: a value no later arm took fails the turn.
+        if let (Some((krate, _)), false) = (self.probes.mutants, e.arms.is_empty()) {
+            e.arms.push(syn::parse_quote! {
+                #[allow(unreachable_patterns)]
+                _ => #krate::__private::mutant_abort_active(),
+            });
         }
     }
 
@@ -243,16 +328,23 @@ impl VisitMut for Finder<'_, '_> {
         let from = self.out.len();
         if self.closures == 0 {
             let value = e.expr.as_ref().map(text).unwrap_or_default();
-            let hit = self.push(
+            let suffix = self.push(
                 format!("return:{value}"),
                 BranchKind::EarlyReturn,
                 format!("return {value}"),
                 e.return_token.span,
             );
-            if let Some(hit) = hit {
+            // Skipping a return cannot be done safely (the code before it may have moved
+            // what the code after it uses): its mutant fails the turn instead.
+            let probes: Vec<syn::Stmt> = self
+                .hit(&suffix)
+                .into_iter()
+                .chain(self.abort(&suffix))
+                .collect();
+            if !probes.is_empty() {
                 // `return { hit; value }` (or `return { hit; }`, which returns `()` as `return;`).
                 let value = e.expr.take();
-                e.expr = Some(Box::new(syn::parse_quote!({ #hit #value })));
+                e.expr = Some(Box::new(syn::parse_quote!({ #(#probes)* #value })));
             }
         }
         visit_mut::visit_expr_return_mut(self, e);
@@ -290,7 +382,11 @@ mod tests {
             syn::parse_str("{ if a { x(); } match m { X => 1, Y => { 2 } } if b { return; } }")
                 .unwrap();
         let hit = |id: &str| quote::quote!(hit(#id););
-        branches(&mut block, Some(&hit), &mut Errors::new());
+        let probes = Probes {
+            hit: Some(&hit),
+            mutants: None,
+        };
+        branches(&mut block, probes, &mut Errors::new());
         let text = quote::quote!(#block).to_string();
         for expected in [
             r#"if a { hit ("if:a") ; x () ; } else { hit ("else:a") ; }"#,
@@ -302,9 +398,58 @@ mod tests {
         }
     }
 
+    #[test]
+    fn mutants_negate_conditions_refuse_arms_and_fail_the_turn_elsewhere() {
+        let mut block: syn::Block = syn::parse_str(
+            "{ if a { x(); } else if b {} match m { X => 1, Y => 2 } if let Some(v) = o {} return z; }",
+        )
+        .unwrap();
+        let krate: syn::Path = syn::parse_str("k").unwrap();
+        let id = |suffix: &str| quote!(#suffix);
+        let probes = Probes {
+            hit: None,
+            mutants: Some((&krate, &id)),
+        };
+        branches(&mut block, probes, &mut Errors::new());
+        let text = quote!(#block).to_string().replace(' ', "");
+        let on = |suffix: &str| {
+            format!(
+                r#"k::__private::mutant_on({{const__DURACT_BRANCH:&str="{suffix}";__DURACT_BRANCH}})"#
+            )
+        };
+        let id =
+            |suffix: &str| format!(r#"{{const__DURACT_BRANCH:&str="{suffix}";__DURACT_BRANCH}}"#);
+        for expected in [
+            // `if a`: no else branch of its own (the `else if` is `b`'s).
+            format!(
+                "ifk::__private::mutant_if(a,{},::core::option::Option::None){{x();}}",
+                id("if:a")
+            ),
+            format!(
+                "ifk::__private::mutant_if(b,{},::core::option::Option::Some({})){{}}",
+                id("if:b"),
+                id("else:b")
+            ),
+            format!("Xif!{}=>1", on("match:m/X")),
+            format!("Yif!{}=>2", on("match:m/Y")),
+            "#[allow(unreachable_patterns)]_=>k::__private::mutant_abort_active()".to_owned(),
+            format!(
+                "ifletSome(v)=o{{k::__private::mutant_check({});}}",
+                id("if:letSome(v)=o")
+            ),
+            format!(
+                "else{{k::__private::mutant_check({});}}",
+                id("else:letSome(v)=o")
+            ),
+            format!("return{{k::__private::mutant_check({});z}}", id("return:z")),
+        ] {
+            assert!(text.contains(&expected), "{expected} not in {text}");
+        }
+    }
+
     fn ids(body: &str) -> Vec<String> {
         let mut block: syn::Block = syn::parse_str(body).unwrap();
-        branches(&mut block, None, &mut Errors::new())
+        branches(&mut block, Probes::default(), &mut Errors::new())
             .into_iter()
             .map(|b| b.suffix)
             .collect()
@@ -316,7 +461,7 @@ mod tests {
             r#"{ #[waive("never in tests")] if a {} match m { #[waive("legacy")] X => {}, Y => {} } }"#,
         )
         .unwrap();
-        let found = branches(&mut block, None, &mut Errors::new());
+        let found = branches(&mut block, Probes::default(), &mut Errors::new());
         let waivers: Vec<Option<&str>> = found
             .iter()
             .map(|b| b.waiver.as_ref().map(|w| w.reason.as_str()))

@@ -109,8 +109,8 @@ pub async fn handle_frame(
     socket: &dyn Socket,
     frame: Frame<'_>,
 ) -> String {
-    let admitted = route_frame(info, port, frame).and_then(|(target, request)| {
-        let limit = MAX_INFLIGHT.read(port);
+    let admitted = route_frame(info, port, text_if!(port, frame)).and_then(|(target, request)| {
+        let limit = no_limit_if!(port, "!overloaded", MAX_INFLIGHT.read(port));
         match InFlight::enter(socket, limit) {
             Ok(slot) => Ok((target, request, slot)),
             Err(error) => Err((error, Some(request.id))),
@@ -120,7 +120,7 @@ pub async fn handle_frame(
         Err((error, request_id)) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(port.address().kind(), &format!("!{}", error.code()));
-            error_frame(info, &error, request_id, port)
+            error_frame(info, &mutant_error!(port, error), request_id, port)
         }
         Ok((target, mut request, _slot)) => {
             #[cfg(feature = "checklist")]
@@ -161,7 +161,7 @@ async fn forward(
         Err(error) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(port.address().kind(), "!actor_error");
-            error_frame(info, &error, Some(id), port)
+            error_reply!(info, port, &error, id, message_type)
         }
     }
 }
@@ -179,7 +179,7 @@ fn route_frame(
         Frame::Text(text) => text,
     };
     let limit = MAX_FRAME_BYTES.read(port);
-    if text.len() as u64 > limit {
+    if check!(port, "!too_large" => text.len() as u64 > limit) {
         return Err((
             Error::TooLarge {
                 bytes: text.len(),
@@ -190,18 +190,18 @@ fn route_frame(
     }
     let request = Envelope::decode(text).map_err(|e| (e.error, e.request_id))?;
     let reject = |error: Error| (error, Some(request.id.clone()));
-    if request.to.id().len() as u64 > MAX_ID_BYTES.read(port) {
+    if check!(port, "!invalid_address" => request.to.id().len() as u64 > MAX_ID_BYTES.read(port)) {
         return Err(reject(Error::InvalidAddress {
             to: request.to.to_string(),
         }));
     }
     let kind = request.to.kind();
-    let target = info.forward(kind).ok_or_else(|| {
+    let target = routed_if!(port, kind, info.forward(kind)).ok_or_else(|| {
         reject(Error::UnknownActor {
             kind: kind.to_owned(),
         })
     })?;
-    match target.route(&request.message_type) {
+    match public_if!(port, target.route(&request.message_type)) {
         Some(route) if route.internal => Err(reject(Error::Forbidden {
             message_type: request.message_type.clone(),
         })),

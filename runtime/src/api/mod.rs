@@ -2,4 +2,7 @@
 //! and gateways.
 
 pub mod actor;
+// The gateway's mutants: macros that, without the feature `mutants`, are the tokens they wrap.
+#[macro_use]
+mod gateway_mutants;
 pub mod gateway;

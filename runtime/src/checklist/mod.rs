@@ -6,7 +6,9 @@
 //!   fingerprint ([`table_fingerprint`]);
 //! - with the crate feature `checklist` only: the hit recorder (`hit`, `register`,
 //!   `test_scope`, `write_hits`, `export_json`, ...). With the feature off the recorder
-//!   does not exist, and the generated code contains no recording call at all.
+//!   does not exist, and the generated code contains no recording call at all;
+//! - with the crate feature `mutants` only (it implies `checklist`): `mutant`, each branch
+//!   broken on purpose when `DURACT_MUTANT` names it, for `duract-checklist mutants`.
 //!
 //! The files (the branch table, the hit files) and the `duract-checklist` command, which
 //! merges the hit files of test runs against `branches.json` and writes the checklist
@@ -41,6 +43,8 @@ pub use duract_checklist::format::{
     fingerprint, HitFile, Hits, TableActor, TableBranch, TableFile, HITS_FORMAT, TABLE_FORMAT,
 };
 
+#[cfg(feature = "mutants")]
+pub mod mutant;
 #[cfg(feature = "checklist")]
 mod record;
 #[cfg(feature = "checklist")]

@@ -136,6 +136,12 @@ fn an_expired_lease_puts_the_task_back_at_the_head_and_reassigns_it() {
     let s = status(&c, "coordinator:main");
     assert_eq!(s["activeTasks"], json!([["t1", "w1"]]));
     assert_eq!(s["queuedTasks"], 1);
+    // w1 went on with the work in progress (t1 sent again does not restart it), so it is done
+    // when the first sending's work is, and takes t2.
+    c.host.advance(2 * LEASE_MS).unwrap();
+    assert_eq!(state(&c, "worker:w1")["processedCount"], 1);
+    let s = status(&c, "coordinator:main");
+    assert_eq!(s["activeTasks"], json!([["t2", "w1"]]));
 }
 
 #[test]
