@@ -174,10 +174,12 @@ test("limits: ids over 256 bytes are invalid_payload, a `to` id over 256 bytes i
 test("limits: a request beyond MAX_INFLIGHT on one socket is overloaded, with replyTo; the socket goes on", async () => {
   const s = await openSession(limited.url, `session=${uid("s")}`);
   const c = `coordinator:${uid("c")}`;
-  const replies = await Promise.all(Array.from({ length: 8 }, () => s.request(c, "get_status", null)));
+  // 64 frames written in one go: on a loaded machine a few may each be answered before the next
+  // arrives, but not all of them.
+  const replies = await Promise.all(Array.from({ length: 64 }, () => s.request(c, "get_status", null)));
   const codes = replies.map((r) => (r.type === "Error" ? r.payload.code : "ok"));
   assert.ok(codes.includes("ok"), codes.join());
-  assert.ok(codes.includes("overloaded"), `MAX_INFLIGHT=1 and 8 requests at once: ${codes.join()}`);
+  assert.ok(codes.includes("overloaded"), `MAX_INFLIGHT=1 and 64 requests at once: ${codes.join()}`);
   assert.ok(codes.every((code) => code === "ok" || code === "overloaded"), codes.join());
   assert.equal((await s.request(c, "get_status", null)).type, "get_statusResponse");
   await s.close();
