@@ -221,6 +221,40 @@ fn a_waiver_passes_the_gate_and_shows_its_reason() {
 }
 
 #[test]
+fn a_waived_branch_reads_the_same_whether_or_not_a_test_happened_to_reach_it() {
+    let mut t = table();
+    t.actors[0].branches[2].waiver = Some("reached only by a race".to_owned());
+    let render = |reached: bool| {
+        let native = if reached { ALL } else { &ALL[..2] };
+        let files = vec![
+            ("n".to_owned(), hits("native", &t, native)),
+            ("w".to_owned(), hits("workerd", &t, &ALL[..2])),
+        ];
+        let c = Checklist::merge(&t, &files, &HOSTS);
+        assert!(c.passed());
+        assert_eq!(c.rows[2].status, Status::Waived, "reached: {reached}");
+        (
+            render::markdown(&c, Detail::Stable),
+            render::json(&c, Detail::Stable),
+        )
+    };
+    let (md, json) = render(true);
+    assert_eq!(
+        (md.clone(), json),
+        render(false),
+        "stable output depends on the race"
+    );
+    assert!(md.contains("| waived | waived |"), "{md}");
+    // In full, the incidental hit shows.
+    let files = vec![
+        ("n".to_owned(), hits("native", &t, ALL)),
+        ("w".to_owned(), hits("workerd", &t, &ALL[..2])),
+    ];
+    let full = render::markdown(&Checklist::merge(&t, &files, &HOSTS), Detail::Full);
+    assert!(full.contains("| 1 | 0 |"), "{full}");
+}
+
+#[test]
 fn stale_hit_files_are_refused() {
     let t = table();
     // Recorded by a build where `a` had one more branch.
