@@ -127,23 +127,66 @@ pub fn strip(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
 pub const RPC_MARKER: &str = "/* duract: Durable Object RPC */";
 
 /// What makes the Durable Object classes of a built worker callable over Durable Object RPC,
-/// appended to the bundle `index.js`.
+/// appended to the bundle `index.js`; and a gateway's socket frames handled without a Rust
+/// future per frame.
 ///
 /// workerd serves RPC only to classes that extend `DurableObject` (from "cloudflare:workers");
 /// the classes `worker`'s macros export are wasm-bindgen classes. The glue gives every exported
 /// class with duract's RPC method (`duractCall`) `DurableObject`'s prototype, which is what
 /// workerd checks. The module imports itself to reach its own exports by name, whatever the
 /// bundler named them inside.
+///
+/// Every such class also gets a `webSocketMessage` of its own: `duractFrame` (wasm, sync)
+/// checks the frame and answers the reply to send at once, or what to forward; the glue makes
+/// the RPC call and awaits it (within the ask timeout), then `duractAnswer` (wasm, sync) turns
+/// the target's reply into the client's frame (`duract::durable::Object::frame`).
 pub fn rpc_glue(bundle_file_name: &str) -> String {
     format!(
         r#"
 {RPC_MARKER}
 import {{ DurableObject as __duractDurableObject }} from "cloudflare:workers";
 import * as __duractExports from "./{bundle_file_name}";
+const __duractTimedOut = {{}};
+function __duractWithin(promise, ms) {{
+  return new Promise((resolve, reject) => {{
+    const timer = setTimeout(resolve, ms, __duractTimedOut);
+    promise.then(
+      (value) => {{ clearTimeout(timer); resolve(value); }},
+      (error) => {{ clearTimeout(timer); reject(error); }},
+    );
+  }});
+}}
+function __duractSend(ws, frame) {{
+  try {{
+    ws.send(frame);
+  }} catch (e) {{
+    console.warn(`duract: reply not sent: ${{e}}`); // the client went away meanwhile
+  }}
+}}
+async function __duractSocketMessage(ws, message) {{
+  const step = this.duractFrame(ws, message);
+  if (step === undefined) return;
+  if (typeof step === "string") return __duractSend(ws, step);
+  const [method, stub, request, token, timeoutMs] = step;
+  let reply;
+  let outcome = 0;
+  try {{
+    reply = await __duractWithin(Reflect.apply(method, stub, [request]), timeoutMs);
+    if (reply === __duractTimedOut) outcome = 2;
+  }} catch (e) {{
+    reply = e;
+    outcome = 1;
+  }}
+  const frame = this.duractAnswer(token, reply, outcome);
+  if (frame !== undefined) __duractSend(ws, frame);
+}}
 for (const exported of Object.values(__duractExports)) {{
   if (typeof exported === "function" && typeof exported.prototype?.duractCall === "function") {{
     Object.setPrototypeOf(exported.prototype, __duractDurableObject.prototype);
     Object.setPrototypeOf(exported, __duractDurableObject);
+    if (typeof exported.prototype.duractFrame === "function") {{
+      exported.prototype.webSocketMessage = __duractSocketMessage;
+    }}
   }}
 }}
 "#
@@ -262,5 +305,7 @@ mod tests {
         assert!(glue.contains(RPC_MARKER));
         assert!(glue.contains(r#"import * as __duractExports from "./index.js";"#));
         assert!(glue.contains("duractCall"));
+        assert!(glue.contains("this.duractFrame(ws, message)"));
+        assert!(glue.contains("this.duractAnswer(token, reply, outcome)"));
     }
 }

@@ -15,6 +15,13 @@
 //! `DurableObject`; `worker`'s classes do not, so the build appends a few lines to the bundle
 //! that give them its prototype. `duract build` (the `duract` command, `cli/`) does it after
 //! `worker-build`, for the example and for a crate of your own.
+//!
+//! The same glue handles a gateway's socket frames: its `webSocketMessage` calls
+//! `duractFrame` (the checks, [`Object::frame`]), makes the RPC call to the target and awaits
+//! it in JavaScript, then calls `duractAnswer` ([`Object::answer`]) for the reply frame. Per
+//! frame that is two plain calls into wasm and no Rust future, promise or wasm closure: about
+//! a third of the gateway's time per request before (e2e/bench/README.md). Without the glue,
+//! `worker`'s own `webSocketMessage` export runs the same checks ([`crate::gateway::handle_frame`]).
 //! - [`gateway_entry`] routes the worker's `fetch` event to a gateway (`GET /ws`).
 //!
 //! # Checklist builds
@@ -106,6 +113,27 @@ macro_rules! __durable_object {
                 #[wasm_bindgen(js_name = duractCall)]
                 pub fn duract_call(&self, envelope: ::std::string::String) -> wasm_bindgen::JsValue {
                     self.object.rpc(envelope)
+                }
+
+                // A gateway's socket frames, through the glue `duract build` appends
+                // (`Object::frame`, then `Object::answer` once the forward settled).
+                #[wasm_bindgen(js_name = duractFrame)]
+                pub fn duract_frame(
+                    &self,
+                    ws: wasm_bindgen::JsValue,
+                    message: wasm_bindgen::JsValue,
+                ) -> wasm_bindgen::JsValue {
+                    self.object.frame(ws, message)
+                }
+
+                #[wasm_bindgen(js_name = duractAnswer)]
+                pub fn duract_answer(
+                    &self,
+                    token: u32,
+                    reply: wasm_bindgen::JsValue,
+                    outcome: u32,
+                ) -> wasm_bindgen::JsValue {
+                    self.object.answer(token, reply, outcome)
                 }
             }
 

@@ -2,6 +2,7 @@
 
 use super::port::{DurablePort, INSTANCE_HEADER};
 use crate::actor::Target;
+use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::gateway::{self, Frame, GatewayInfo, Socket};
@@ -10,6 +11,8 @@ use crate::port::Port;
 use crate::principal::Principal;
 use crate::storage::{ListOptions, Storage};
 use crate::upgrade::Ticket;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use wasm_bindgen::JsValue;
@@ -49,6 +52,17 @@ pub struct Object<A: Target> {
     target: std::marker::PhantomData<A>,
     /// A gateway's requests awaiting replies, per socket (`Map<WebSocket, number>`).
     inflight: js_sys::Map,
+    /// A gateway's requests the glue is forwarding ([`Object::frame`]), by token.
+    forwarding: RefCell<HashMap<u32, Forwarding>>,
+    next_token: Cell<u32>,
+}
+
+/// A request a gateway forwards through the glue, until its answer.
+struct Forwarding {
+    ws: JsValue,
+    to: Address,
+    id: String,
+    message_type: String,
 }
 
 impl<A: Target> Object<A> {
@@ -84,6 +98,8 @@ impl<A: Target> Object<A> {
             instance,
             target: std::marker::PhantomData,
             inflight: js_sys::Map::new(),
+            forwarding: RefCell::new(HashMap::new()),
+            next_token: Cell::new(0),
         }
     }
 
@@ -232,6 +248,100 @@ impl<A: Target> Object<A> {
             worker::console_warn!("duract: reply not sent: {e}");
         }
         Ok(())
+    }
+
+    /// A gateway's `webSocketMessage` event through the glue `duract build` appends (which
+    /// makes the RPC call and awaits it in JavaScript, so no Rust future or wasm closure runs
+    /// per frame). Step one: the frame's checks. Answers the reply frame to send at once (a
+    /// string), or what to forward: `[method, stub, request, token, timeoutMs]`, the glue
+    /// calling `Reflect.apply(method, stub, [request])` then [`Object::answer`] with `token`.
+    /// `undefined` for an actor that is no gateway.
+    pub fn frame(&self, ws: JsValue, message: JsValue) -> JsValue {
+        let Some(info) = A::INFO.gateway else {
+            return JsValue::UNDEFINED;
+        };
+        if !self.port.is_identified() {
+            let socket: WebSocket =
+                wasm_bindgen::JsCast::unchecked_ref::<worker::web_sys::WebSocket>(&ws)
+                    .clone()
+                    .into();
+            self.identify_socket(&socket);
+        }
+        let socket = self.socket(&ws);
+        let text = message.as_string();
+        let frame = match &text {
+            Some(text) => Frame::Text(text),
+            None => Frame::Binary(&[]), // refused whatever it holds: no need to copy it
+        };
+        let admitted = match gateway::admit(info, &*self.port, &socket, frame) {
+            Ok(admitted) => admitted,
+            Err(reply) => return JsValue::from_str(&reply),
+        };
+        let request = admitted.request;
+        let call = match self.port.prepare_call(admitted.target, &request) {
+            Ok(call) => call,
+            Err(error) => {
+                gateway::release(&socket);
+                let (id, message_type) = (request.id, request.message_type);
+                let reply = gateway::answer(info, &*self.port, id, &message_type, Err(error));
+                return JsValue::from_str(&reply);
+            }
+        };
+        let token = self.next_token.get().wrapping_add(1);
+        self.next_token.set(token);
+        let forwarding = Forwarding {
+            ws,
+            to: request.to,
+            id: request.id,
+            message_type: request.message_type,
+        };
+        self.forwarding.borrow_mut().insert(token, forwarding);
+        let timeout_ms = self.port.ask_timeout().as_millis() as f64;
+        let step = js_sys::Array::new_with_length(5);
+        step.set(0, call.method.into());
+        step.set(1, call.stub);
+        step.set(2, call.request);
+        step.set(3, JsValue::from_f64(f64::from(token)));
+        step.set(4, JsValue::from_f64(timeout_ms));
+        step.into()
+    }
+
+    /// Step two of [`Object::frame`]: the client's reply frame for the forward `token`, given
+    /// how the call ended (`outcome` 0: `reply` is the reply envelope's text; 1: the call threw
+    /// `reply`; 2: no reply within the ask timeout). `undefined` for an unknown token.
+    pub fn answer(&self, token: u32, reply: JsValue, outcome: u32) -> JsValue {
+        let (Some(info), Some(forwarding)) =
+            (A::INFO.gateway, self.forwarding.borrow_mut().remove(&token))
+        else {
+            return JsValue::UNDEFINED;
+        };
+        gateway::release(&self.socket(&forwarding.ws));
+        let Forwarding {
+            to,
+            id,
+            message_type,
+            ..
+        } = forwarding;
+        let result = match outcome {
+            0 => super::rpc::read_reply(&to, Ok(reply)),
+            1 => super::rpc::read_reply(&to, Err(reply)),
+            _ => Err(Error::Timeout {
+                what: format!(
+                    "the reply of {to} to {message_type} ({} ms)",
+                    self.port.ask_timeout().as_millis()
+                ),
+            }),
+        };
+        let frame = gateway::answer(info, &*self.port, id, &message_type, result);
+        JsValue::from_str(&frame)
+    }
+
+    fn socket<'a>(&'a self, ws: &'a JsValue) -> DurableSocket<'a> {
+        DurableSocket {
+            port: &self.port,
+            inflight: &self.inflight,
+            ws,
+        }
     }
 
     /// The `webSocketClose` event: completes the closing handshake (1005 and 1006 cannot be

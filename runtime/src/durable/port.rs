@@ -143,8 +143,19 @@ impl DurablePort {
         &self.storage
     }
 
-    fn ask_timeout(&self) -> Duration {
+    /// How long an ask waits for its reply (`ASK_TIMEOUT_MS`).
+    pub(crate) fn ask_timeout(&self) -> Duration {
         Duration::from_millis(crate::limit::ASK_TIMEOUT_MS.read(self))
+    }
+
+    /// What calling `envelope`'s target takes (its stub, RPC method and the envelope's text),
+    /// for a caller that makes the call itself (the gateway glue).
+    pub(crate) fn prepare_call(
+        &self,
+        target: &'static ActorInfo,
+        envelope: &Envelope,
+    ) -> Result<super::rpc::Call, Error> {
+        self.stubs.prepare(target, envelope)
     }
 
     /// Runs `work` until the instance's events settle (`waitUntil`).
