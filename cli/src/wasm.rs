@@ -139,7 +139,8 @@ pub const RPC_MARKER: &str = "/* duract: Durable Object RPC */";
 /// Every such class also gets a `webSocketMessage` of its own: `duractFrame` (wasm, sync)
 /// checks the frame and answers the reply to send at once, or what to forward; the glue makes
 /// the RPC call and awaits it (within the ask timeout), then `duractAnswer` (wasm, sync) turns
-/// the target's reply into the client's frame (`duract::durable::Object::frame`).
+/// the target's reply into the client's frame (`duract::durable::Object::frame`). The glue
+/// counts each socket's requests awaiting replies (`MAX_INFLIGHT` is checked in wasm).
 pub fn rpc_glue(bundle_file_name: &str) -> String {
     format!(
         r#"
@@ -164,10 +165,13 @@ function __duractSend(ws, frame) {{
   }}
 }}
 async function __duractSocketMessage(ws, message) {{
-  const step = this.duractFrame(ws, message);
+  const inflight = (this.__duractInflight ??= new Map()); // socket -> requests awaiting replies
+  const busy = inflight.get(ws) ?? 0;
+  const step = this.duractFrame(ws, message, busy);
   if (step === undefined) return;
   if (typeof step === "string") return __duractSend(ws, step);
   const [method, stub, request, token, timeoutMs] = step;
+  inflight.set(ws, busy + 1);
   let reply;
   let outcome = 0;
   try {{
@@ -177,6 +181,9 @@ async function __duractSocketMessage(ws, message) {{
     reply = e;
     outcome = 1;
   }}
+  const left = (inflight.get(ws) ?? 1) - 1;
+  if (left > 0) inflight.set(ws, left);
+  else inflight.delete(ws);
   const frame = this.duractAnswer(token, reply, outcome);
   if (frame !== undefined) __duractSend(ws, frame);
 }}
@@ -305,7 +312,7 @@ mod tests {
         assert!(glue.contains(RPC_MARKER));
         assert!(glue.contains(r#"import * as __duractExports from "./index.js";"#));
         assert!(glue.contains("duractCall"));
-        assert!(glue.contains("this.duractFrame(ws, message)"));
+        assert!(glue.contains("this.duractFrame(ws, message, busy)"));
         assert!(glue.contains("this.duractAnswer(token, reply, outcome)"));
     }
 }

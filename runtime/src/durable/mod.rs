@@ -122,8 +122,9 @@ macro_rules! __durable_object {
                     &self,
                     ws: wasm_bindgen::JsValue,
                     message: wasm_bindgen::JsValue,
+                    inflight: u32,
                 ) -> wasm_bindgen::JsValue {
-                    self.object.frame(ws, message)
+                    self.object.frame(ws, message, inflight)
                 }
 
                 #[wasm_bindgen(js_name = duractAnswer)]

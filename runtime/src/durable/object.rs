@@ -59,7 +59,6 @@ pub struct Object<A: Target> {
 
 /// A request a gateway forwards through the glue, until its answer.
 struct Forwarding {
-    ws: JsValue,
     to: Address,
     id: String,
     message_type: String,
@@ -252,11 +251,13 @@ impl<A: Target> Object<A> {
 
     /// A gateway's `webSocketMessage` event through the glue `duract build` appends (which
     /// makes the RPC call and awaits it in JavaScript, so no Rust future or wasm closure runs
-    /// per frame). Step one: the frame's checks. Answers the reply frame to send at once (a
-    /// string), or what to forward: `[method, stub, request, token, timeoutMs]`, the glue
-    /// calling `Reflect.apply(method, stub, [request])` then [`Object::answer`] with `token`.
+    /// per frame). Step one: the frame's checks, `inflight` being the socket's requests
+    /// awaiting their replies (the glue counts them). Answers the reply frame to send at once
+    /// (a string), or what to forward: `[method, stub, request, token, timeoutMs]`, the glue
+    /// then counting one more request on the socket until it calls [`Object::answer`] with
+    /// `token` (after `Reflect.apply(method, stub, [request])` settled or timed out).
     /// `undefined` for an actor that is no gateway.
-    pub fn frame(&self, ws: JsValue, message: JsValue) -> JsValue {
+    pub fn frame(&self, ws: JsValue, message: JsValue, inflight: u32) -> JsValue {
         let Some(info) = A::INFO.gateway else {
             return JsValue::UNDEFINED;
         };
@@ -267,7 +268,10 @@ impl<A: Target> Object<A> {
                     .into();
             self.identify_socket(&socket);
         }
-        let socket = self.socket(&ws);
+        let socket = CountedSocket {
+            port: &self.port,
+            inflight: Cell::new(u64::from(inflight)),
+        };
         let text = message.as_string();
         let frame = match &text {
             Some(text) => Frame::Text(text),
@@ -281,7 +285,6 @@ impl<A: Target> Object<A> {
         let call = match self.port.prepare_call(admitted.target, &request) {
             Ok(call) => call,
             Err(error) => {
-                gateway::release(&socket);
                 let (id, message_type) = (request.id, request.message_type);
                 let reply = gateway::answer(info, &*self.port, id, &message_type, Err(error));
                 return JsValue::from_str(&reply);
@@ -290,7 +293,6 @@ impl<A: Target> Object<A> {
         let token = self.next_token.get().wrapping_add(1);
         self.next_token.set(token);
         let forwarding = Forwarding {
-            ws,
             to: request.to,
             id: request.id,
             message_type: request.message_type,
@@ -315,12 +317,10 @@ impl<A: Target> Object<A> {
         else {
             return JsValue::UNDEFINED;
         };
-        gateway::release(&self.socket(&forwarding.ws));
         let Forwarding {
             to,
             id,
             message_type,
-            ..
         } = forwarding;
         let result = match outcome {
             0 => super::rpc::read_reply(&to, Ok(reply)),
@@ -334,14 +334,6 @@ impl<A: Target> Object<A> {
         };
         let frame = gateway::answer(info, &*self.port, id, &message_type, result);
         JsValue::from_str(&frame)
-    }
-
-    fn socket<'a>(&'a self, ws: &'a JsValue) -> DurableSocket<'a> {
-        DurableSocket {
-            port: &self.port,
-            inflight: &self.inflight,
-            ws,
-        }
     }
 
     /// The `webSocketClose` event: completes the closing handshake (1005 and 1006 cannot be
@@ -432,6 +424,27 @@ impl Socket for DurableSocket<'_> {
         } else {
             self.inflight.set(self.ws, &JsValue::from_f64(n as f64));
         }
+    }
+}
+
+/// A gateway's socket as the glue reports it: the instance's principal, and the count of its
+/// requests awaiting replies that the glue keeps.
+struct CountedSocket<'a> {
+    port: &'a DurablePort,
+    inflight: Cell<u64>,
+}
+
+impl Socket for CountedSocket<'_> {
+    fn principal(&self) -> Option<Arc<Principal>> {
+        self.port.principal()
+    }
+
+    fn inflight(&self) -> u64 {
+        self.inflight.get()
+    }
+
+    fn set_inflight(&self, n: u64) {
+        self.inflight.set(n);
     }
 }
 
