@@ -83,6 +83,45 @@ fn value_text(value: &JsValue) -> Option<String> {
     })
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function duractListed(map) {
+  const keys = [];
+  const values = [];
+  for (const [key, value] of map) {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    if (text === undefined) continue;
+    if (text.includes("\n")) return undefined;
+    keys.push(key);
+    values.push(text);
+  }
+  return [JSON.stringify(keys), values.join("\n")];
+}
+"#)]
+extern "C" {
+    /// A listed `Map` as two strings, `[keysJson, values joined by "\n"]` (values as
+    /// [`value_text`] reads them); `undefined` when a value holds a newline.
+    #[wasm_bindgen(js_name = duractListed)]
+    fn duract_listed(map: &js_sys::Map) -> JsValue;
+}
+
+/// The entries of a listed `Map` read in one crossing into wasm rather than two strings per
+/// entry: the keys as one JSON array, the values joined by newlines, which JSON text as duract
+/// writes it never holds (serde_json escapes them in strings). `None` when a value holds one
+/// (written by other code): the caller then reads entry by entry.
+fn listed_at_once(map: &js_sys::Map) -> Option<Vec<(String, String)>> {
+    let listed: js_sys::Array = wasm_bindgen::JsCast::dyn_into(duract_listed(map)).ok()?;
+    let keys: Vec<String> = serde_json::from_str(&listed.get(0).as_string()?).ok()?;
+    let values = listed.get(1).as_string()?;
+    if keys.is_empty() {
+        return Some(Vec::new());
+    }
+    let values: Vec<&str> = values.split('\n').collect();
+    if values.len() != keys.len() {
+        return None;
+    }
+    Some(keys.into_iter().zip(values.into_iter().map(str::to_owned)).collect())
+}
+
 async fn settle(
     what: &'static str,
     promise: Result<Promise, JsValue>,
@@ -136,6 +175,9 @@ impl Storage for DurableStorage {
             let map = settle("storage list", self.raw.list_with_options(js_options)).await?;
             let map: js_sys::Map = wasm_bindgen::JsCast::dyn_into(map)
                 .map_err(|e| js_failure("storage list did not return a Map", e))?;
+            if let Some(entries) = listed_at_once(&map) {
+                return Ok(entries);
+            }
             let mut entries = Vec::with_capacity(map.size() as usize);
             map.for_each(&mut |value, key| {
                 if let (Some(key), Some(value)) = (key.as_string(), value_text(&value)) {
