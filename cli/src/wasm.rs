@@ -138,7 +138,7 @@ pub const RPC_MARKER: &str = "/* duract: Durable Object RPC */";
 ///
 /// Every such class also gets a `webSocketMessage` of its own: `duractFrame` (wasm, sync)
 /// checks the frame and answers the reply to send at once, or what to forward; the glue makes
-/// the RPC call and awaits it (within the ask timeout), then `duractAnswer` (wasm, sync) turns
+/// the RPC call and awaits it, then `duractAnswer` (wasm, sync) turns
 /// the target's reply into the client's frame (`duract::durable::Object::frame`). The glue
 /// counts each socket's requests awaiting replies (`MAX_INFLIGHT` is checked in wasm).
 pub fn rpc_glue(bundle_file_name: &str) -> String {
@@ -147,16 +147,6 @@ pub fn rpc_glue(bundle_file_name: &str) -> String {
 {RPC_MARKER}
 import {{ DurableObject as __duractDurableObject }} from "cloudflare:workers";
 import * as __duractExports from "./{bundle_file_name}";
-const __duractTimedOut = {{}};
-function __duractWithin(promise, ms) {{
-  return new Promise((resolve, reject) => {{
-    const timer = setTimeout(resolve, ms, __duractTimedOut);
-    promise.then(
-      (value) => {{ clearTimeout(timer); resolve(value); }},
-      (error) => {{ clearTimeout(timer); reject(error); }},
-    );
-  }});
-}}
 function __duractSend(ws, frame) {{
   try {{
     ws.send(frame);
@@ -170,21 +160,20 @@ async function __duractSocketMessage(ws, message) {{
   const step = this.duractFrame(ws, message, busy);
   if (step === undefined) return;
   if (typeof step === "string") return __duractSend(ws, step);
-  const [method, stub, request, token, timeoutMs] = step;
+  const [method, stub, request, token] = step;
   inflight.set(ws, busy + 1);
   let reply;
-  let outcome = 0;
+  let threw = false;
   try {{
-    reply = await __duractWithin(Reflect.apply(method, stub, [request]), timeoutMs);
-    if (reply === __duractTimedOut) outcome = 2;
+    reply = await Reflect.apply(method, stub, [request]);
   }} catch (e) {{
     reply = e;
-    outcome = 1;
+    threw = true;
   }}
   const left = (inflight.get(ws) ?? 1) - 1;
   if (left > 0) inflight.set(ws, left);
   else inflight.delete(ws);
-  const frame = this.duractAnswer(token, reply, outcome);
+  const frame = this.duractAnswer(token, reply, threw);
   if (frame !== undefined) __duractSend(ws, frame);
 }}
 for (const exported of Object.values(__duractExports)) {{
@@ -313,6 +302,6 @@ mod tests {
         assert!(glue.contains(r#"import * as __duractExports from "./index.js";"#));
         assert!(glue.contains("duractCall"));
         assert!(glue.contains("this.duractFrame(ws, message, busy)"));
-        assert!(glue.contains("this.duractAnswer(token, reply, outcome)"));
+        assert!(glue.contains("this.duractAnswer(token, reply, threw)"));
     }
 }

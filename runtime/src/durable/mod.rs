@@ -132,9 +132,9 @@ macro_rules! __durable_object {
                     &self,
                     token: u32,
                     reply: wasm_bindgen::JsValue,
-                    outcome: u32,
+                    threw: bool,
                 ) -> wasm_bindgen::JsValue {
-                    self.object.answer(token, reply, outcome)
+                    self.object.answer(token, reply, threw)
                 }
             }
 

@@ -253,10 +253,15 @@ impl<A: Target> Object<A> {
     /// makes the RPC call and awaits it in JavaScript, so no Rust future or wasm closure runs
     /// per frame). Step one: the frame's checks, `inflight` being the socket's requests
     /// awaiting their replies (the glue counts them). Answers the reply frame to send at once
-    /// (a string), or what to forward: `[method, stub, request, token, timeoutMs]`, the glue
-    /// then counting one more request on the socket until it calls [`Object::answer`] with
-    /// `token` (after `Reflect.apply(method, stub, [request])` settled or timed out).
-    /// `undefined` for an actor that is no gateway.
+    /// (a string), or what to forward: `[method, stub, request, token]`, the glue then
+    /// counting one more request on the socket until it calls [`Object::answer`] with `token`
+    /// once `Reflect.apply(method, stub, [request])` settled. `undefined` for an actor that is
+    /// no gateway.
+    ///
+    /// The forward has no timer of its own (a timer per request cost more than the rest of the
+    /// gateway's JavaScript in the write profile, e2e/bench/README.md): it always settles,
+    /// since no actor can wait on a gateway (a gateway has no turns; an envelope to it is
+    /// answered at once) and every ask inside the target's turn has its own timeout.
     pub fn frame(&self, ws: JsValue, message: JsValue, inflight: u32) -> JsValue {
         let Some(info) = A::INFO.gateway else {
             return JsValue::UNDEFINED;
@@ -298,20 +303,18 @@ impl<A: Target> Object<A> {
             message_type: request.message_type,
         };
         self.forwarding.borrow_mut().insert(token, forwarding);
-        let timeout_ms = self.port.ask_timeout().as_millis() as f64;
-        let step = js_sys::Array::new_with_length(5);
+        let step = js_sys::Array::new_with_length(4);
         step.set(0, call.method.into());
         step.set(1, call.stub);
         step.set(2, call.request);
         step.set(3, JsValue::from_f64(f64::from(token)));
-        step.set(4, JsValue::from_f64(timeout_ms));
         step.into()
     }
 
     /// Step two of [`Object::frame`]: the client's reply frame for the forward `token`, given
-    /// how the call ended (`outcome` 0: `reply` is the reply envelope's text; 1: the call threw
-    /// `reply`; 2: no reply within the ask timeout). `undefined` for an unknown token.
-    pub fn answer(&self, token: u32, reply: JsValue, outcome: u32) -> JsValue {
+    /// how the call ended (`reply` is the reply envelope's text, or what the call threw when
+    /// `threw`). `undefined` for an unknown token.
+    pub fn answer(&self, token: u32, reply: JsValue, threw: bool) -> JsValue {
         let (Some(info), Some(forwarding)) =
             (A::INFO.gateway, self.forwarding.borrow_mut().remove(&token))
         else {
@@ -322,16 +325,8 @@ impl<A: Target> Object<A> {
             id,
             message_type,
         } = forwarding;
-        let result = match outcome {
-            0 => super::rpc::read_reply(&to, Ok(reply)),
-            1 => super::rpc::read_reply(&to, Err(reply)),
-            _ => Err(Error::Timeout {
-                what: format!(
-                    "the reply of {to} to {message_type} ({} ms)",
-                    self.port.ask_timeout().as_millis()
-                ),
-            }),
-        };
+        let settled = if threw { Err(reply) } else { Ok(reply) };
+        let result = super::rpc::read_reply(&to, settled);
         let frame = gateway::answer(info, &*self.port, id, &message_type, result);
         JsValue::from_str(&frame)
     }

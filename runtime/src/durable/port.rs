@@ -142,8 +142,7 @@ impl DurablePort {
         &self.storage
     }
 
-    /// How long an ask waits for its reply (`ASK_TIMEOUT_MS`).
-    pub(crate) fn ask_timeout(&self) -> Duration {
+    fn ask_timeout(&self) -> Duration {
         Duration::from_millis(crate::limit::ASK_TIMEOUT_MS.read(self))
     }
 

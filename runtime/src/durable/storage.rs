@@ -119,7 +119,11 @@ fn listed_at_once(map: &js_sys::Map) -> Option<Vec<(String, String)>> {
     if values.len() != keys.len() {
         return None;
     }
-    Some(keys.into_iter().zip(values.into_iter().map(str::to_owned)).collect())
+    Some(
+        keys.into_iter()
+            .zip(values.into_iter().map(str::to_owned))
+            .collect(),
+    )
 }
 
 async fn settle(
