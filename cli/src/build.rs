@@ -136,6 +136,8 @@ pub fn build(project: &Project, checklist: bool) -> Result<PathBuf> {
                     "--enable-sign-ext",
                     "--enable-mutable-globals",
                     "--enable-reference-types",
+                    // wasm-bindgen's panic recovery uses exception handling (try_table).
+                    "--enable-exception-handling",
                 ])
                 .arg(&module)
                 .arg("-o")
