@@ -132,6 +132,10 @@ pub struct Admitted {
     pub target: &'static ActorInfo,
     /// The client's envelope, its principal set by the gateway.
     pub request: Envelope,
+    /// The frame's own text is this request's JSON for the target (no principal added, no
+    /// `auth` field, no lone surrogate escape: [`Envelope::decode_client`]): a host may
+    /// forward it as is.
+    pub verbatim: bool,
 }
 
 /// The first half of [`handle_frame`], for hosts that forward by themselves: the checks in the
@@ -144,26 +148,32 @@ pub fn admit(
     socket: &dyn Socket,
     frame: Frame<'_>,
 ) -> Result<Admitted, String> {
-    let admitted = route_frame(info, port, frame).and_then(|(target, request)| {
-        match enter(socket, MAX_INFLIGHT.read(port)) {
-            Ok(()) => Ok((target, request)),
-            Err(error) => Err((error, Some(request.id))),
-        }
-    });
+    let admitted =
+        route_frame(info, port, frame).and_then(|(target, request, verbatim)| {
+            match enter(socket, MAX_INFLIGHT.read(port)) {
+                Ok(()) => Ok((target, request, verbatim)),
+                Err(error) => Err((error, Some(request.id))),
+            }
+        });
     match admitted {
         Err((error, request_id)) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(port.address().kind(), &format!("!{}", error.code()));
             Err(error_frame(info, &error, request_id, port))
         }
-        Ok((target, mut request)) => {
+        Ok((target, mut request, verbatim)) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(
                 port.address().kind(),
                 &format!("route:{}", request.to.kind()),
             );
             request.principal = socket.principal();
-            Ok(Admitted { target, request })
+            let verbatim = verbatim && request.principal.is_none();
+            Ok(Admitted {
+                target,
+                request,
+                verbatim,
+            })
         }
     }
 }
@@ -198,12 +208,13 @@ pub fn answer(
 
 type Rejection = (Error, Option<String>);
 
-/// The checks before forwarding, in the protocol's order.
+/// The checks before forwarding, in the protocol's order; with the request, whether the
+/// frame's text may stand for it ([`Envelope::decode_client`]).
 fn route_frame(
     info: &GatewayInfo,
     port: &dyn Port,
     frame: Frame<'_>,
-) -> Result<(&'static ActorInfo, Envelope), Rejection> {
+) -> Result<(&'static ActorInfo, Envelope, bool), Rejection> {
     let text = match frame {
         Frame::Binary(_) => return Err((Error::UnsupportedFrame, None)),
         Frame::Text(text) => text,
@@ -218,7 +229,7 @@ fn route_frame(
             None,
         ));
     }
-    let request = Envelope::decode(text).map_err(|e| (e.error, e.request_id))?;
+    let (request, verbatim) = Envelope::decode_client(text).map_err(|e| (e.error, e.request_id))?;
     let reject = |error: Error| (error, Some(request.id.clone()));
     if request.to.id().len() as u64 > MAX_ID_BYTES.read(port) {
         return Err(reject(Error::InvalidAddress {
@@ -235,7 +246,7 @@ fn route_frame(
         Some(route) if route.internal => Err(reject(Error::Forbidden {
             message_type: request.message_type.clone(),
         })),
-        Some(_) => Ok((target, request)),
+        Some(_) => Ok((target, request, verbatim)),
         None => Err(reject(Error::UnknownType {
             message_type: request.message_type.clone(),
         })),

@@ -287,7 +287,9 @@ impl<A: Target> Object<A> {
             Err(reply) => return JsValue::from_str(&reply),
         };
         let request = admitted.request;
-        let call = match self.port.prepare_call(admitted.target, &request) {
+        // The client's own text when it stands for the request: no encoding, no copy.
+        let text = admitted.verbatim.then_some(message);
+        let call = match self.port.prepare_call(admitted.target, &request, text) {
             Ok(call) => call,
             Err(error) => {
                 let (id, message_type) = (request.id, request.message_type);

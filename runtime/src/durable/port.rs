@@ -146,14 +146,15 @@ impl DurablePort {
         Duration::from_millis(crate::limit::ASK_TIMEOUT_MS.read(self))
     }
 
-    /// What calling `envelope`'s target takes (its stub, RPC method and the envelope's text),
-    /// for a caller that makes the call itself (the gateway glue).
+    /// What calling `envelope`'s target takes (its stub, RPC method and the envelope's text,
+    /// `text` if given), for a caller that makes the call itself (the gateway glue).
     pub(crate) fn prepare_call(
         &self,
         target: &'static ActorInfo,
         envelope: &Envelope,
+        text: Option<JsValue>,
     ) -> Result<super::rpc::Call, Error> {
-        self.stubs.prepare(target, envelope)
+        self.stubs.prepare(target, envelope, text)
     }
 
     /// Keeps the instance's events open until `promise` settles (`waitUntil`).
@@ -217,7 +218,7 @@ impl Port for DurablePort {
         // and the target's work may take as long as it takes. The call is made and watched
         // in JavaScript (`duractSend`): no Rust future or wasm closure per send.
         let what = format!("{} to {}", envelope.message_type, envelope.to);
-        match self.stubs.prepare(target, &envelope) {
+        match self.stubs.prepare(target, &envelope, None) {
             Ok(call) => {
                 let sent = duract_send(&call.method, &call.stub, &call.request, &what);
                 self.keep_alive(&sent);

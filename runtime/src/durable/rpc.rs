@@ -81,7 +81,7 @@ impl Stubs {
         target: &'static ActorInfo,
         envelope: Envelope,
     ) -> Result<Envelope, Error> {
-        let call = self.prepare(target, &envelope)?;
+        let call = self.prepare(target, &envelope, None)?;
         let to = envelope.to;
         // `Reflect.apply`, not `method.call(..)`: on an RPC stub, `call` is one more remote name.
         let args = js_sys::Array::of1(&call.request);
@@ -91,11 +91,13 @@ impl Stubs {
         read_reply(&to, reply)
     }
 
-    /// What calling `envelope`'s target takes: its stub, the RPC method, the envelope's text.
+    /// What calling `envelope`'s target takes: its stub, the RPC method, the envelope's text
+    /// (`text` when the caller has it as a JS string already, else encoded now).
     pub(crate) fn prepare(
         &self,
         target: &'static ActorInfo,
         envelope: &Envelope,
+        text: Option<JsValue>,
     ) -> Result<Call, Error> {
         let to = &envelope.to;
         if to.kind() != target.kind {
@@ -114,7 +116,7 @@ impl Stubs {
         Ok(Call {
             stub: found.stub,
             method: found.method,
-            request: JsValue::from_str(&envelope.encode()),
+            request: text.unwrap_or_else(|| JsValue::from_str(&envelope.encode())),
         })
     }
 
