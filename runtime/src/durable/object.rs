@@ -305,12 +305,7 @@ impl<A: Target> Object<A> {
             message_type: request.message_type,
         };
         self.forwarding.borrow_mut().insert(token, forwarding);
-        let step = js_sys::Array::new_with_length(4);
-        step.set(0, call.method.into());
-        step.set(1, call.stub);
-        step.set(2, call.request);
-        step.set(3, JsValue::from_f64(f64::from(token)));
-        step.into()
+        forward_step(&call.method, &call.stub, &call.request, token)
     }
 
     /// Step two of [`Object::frame`]: the client's reply frame for the forward `token`, given
@@ -422,6 +417,22 @@ impl Socket for DurableSocket<'_> {
             self.inflight.set(self.ws, &JsValue::from_f64(n as f64));
         }
     }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function duractForwardStep(method, stub, request, token) {
+  return [method, stub, request, token];
+}
+"#)]
+extern "C" {
+    /// `[method, stub, request, token]`, made in one call (not one per element).
+    #[wasm_bindgen(js_name = duractForwardStep)]
+    fn forward_step(
+        method: &js_sys::Function,
+        stub: &JsValue,
+        request: &JsValue,
+        token: u32,
+    ) -> JsValue;
 }
 
 /// A gateway's socket as the glue reports it: the instance's principal, and the count of its
