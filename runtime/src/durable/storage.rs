@@ -158,6 +158,57 @@ fn list_options(options: &ListOptions) -> Result<Object, StorageError> {
     Ok(js)
 }
 
+impl DurableStorage {
+    /// One `put` of up to [`CHUNK`] entries, made in one call into JS: the keys as one JSON
+    /// array, the values joined by newlines (which JSON text as duract writes it never holds);
+    /// entry by entry when a value holds one.
+    fn put_chunk(&self, chunk: &[(String, String)]) -> Result<Promise, JsValue> {
+        if chunk.iter().any(|(_, value)| value.contains('\n')) {
+            let entries = Object::new();
+            for (key, value) in chunk {
+                Reflect::set(&entries, &JsValue::from_str(key), &JsValue::from_str(value))?;
+            }
+            return self.raw.put_multiple(entries.into());
+        }
+        let keys: Vec<&str> = chunk.iter().map(|(key, _)| key.as_str()).collect();
+        let keys = serde_json::to_string(&keys).expect("strings always encode");
+        let mut values = String::with_capacity(chunk.iter().map(|(_, v)| v.len() + 1).sum());
+        for (i, (_, value)) in chunk.iter().enumerate() {
+            if i > 0 {
+                values.push('\n');
+            }
+            values.push_str(value);
+        }
+        duract_put(&self.raw, &keys, &values)
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function duractPut(storage, keys, values) {
+  const names = JSON.parse(keys);
+  const texts = values.split("\n");
+  const entries = {};
+  for (let i = 0; i < names.length; i++) entries[names[i]] = texts[i];
+  return storage.put(entries);
+}
+export function duractDelete(storage, keys) {
+  return storage.delete(JSON.parse(keys));
+}
+"#)]
+extern "C" {
+    /// `storage.put({key: value, ...})` from the keys' JSON array and the values joined by
+    /// newlines.
+    #[wasm_bindgen(js_name = duractPut, catch)]
+    fn duract_put(
+        storage: &DurableObjectStorage,
+        keys: &str,
+        values: &str,
+    ) -> Result<Promise, JsValue>;
+    /// `storage.delete([key, ...])` from the keys' JSON array.
+    #[wasm_bindgen(js_name = duractDelete, catch)]
+    fn duract_delete(storage: &DurableObjectStorage, keys: &str) -> Result<Promise, JsValue>;
+}
+
 impl Storage for DurableStorage {
     fn get<'a>(&'a self, key: &'a str) -> StorageResult<'a, Option<String>> {
         let promise = self.raw.get(key);
@@ -201,24 +252,11 @@ impl Storage for DurableStorage {
         // write. Building the calls cannot await.
         let mut calls: Vec<Result<Promise, JsValue>> = Vec::new();
         for chunk in batch.puts.chunks(CHUNK) {
-            let entries = Object::new();
-            let mut failed = None;
-            for (key, value) in chunk {
-                if let Err(e) =
-                    Reflect::set(&entries, &JsValue::from_str(key), &JsValue::from_str(value))
-                {
-                    failed = Some(e);
-                    break;
-                }
-            }
-            calls.push(match failed {
-                Some(e) => Err(e),
-                None => self.raw.put_multiple(entries.into()),
-            });
+            calls.push(self.put_chunk(chunk));
         }
         for chunk in batch.deletes.chunks(CHUNK) {
-            let keys = chunk.iter().map(|k| JsValue::from_str(k)).collect();
-            calls.push(self.raw.delete_multiple(keys));
+            let keys = serde_json::to_string(chunk).expect("strings always encode");
+            calls.push(duract_delete(&self.raw, &keys));
         }
         let mut first_error = None;
         for call in calls {
