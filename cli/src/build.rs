@@ -7,7 +7,8 @@
 //!    ([`node`](crate::node));
 //! 3. runs `worker-build --release` with `WASM_BINDGEN_BIN` and `ESBUILD_BIN` set;
 //! 4. refuses a worker without an entry point (no `fetch` export), appends the Durable Object
-//!    RPC glue to `index.js`, strips the debug name sections of the module;
+//!    RPC glue to `index.js`, strips the debug name sections of the module (kept when
+//!    `DURACT_KEEP_NAMES` is set: for a CPU profile with Rust names, `e2e/bench/profile.mjs`);
 //! 5. runs `$WASM_OPT_BIN -Oz` when set (npm's binaryen has one).
 //!
 //! `--checklist` builds with the branch-hit recorder (`--features duract/checklist`, which adds
@@ -122,7 +123,8 @@ pub fn build(project: &Project, checklist: bool) -> Result<PathBuf> {
         command.args(["--features", "duract/checklist"]);
     }
     run_status(&mut command, "worker-build")?;
-    finish(&out)?;
+    let keep_names = std::env::var_os("DURACT_KEEP_NAMES").is_some_and(|v| !v.is_empty());
+    finish(&out, !keep_names)?;
     if let Some(wasm_opt) = std::env::var_os("WASM_OPT_BIN").filter(|v| !v.is_empty()) {
         let module = out.join("index_bg.wasm");
         run_status(
@@ -134,6 +136,8 @@ pub fn build(project: &Project, checklist: bool) -> Result<PathBuf> {
                     "--enable-sign-ext",
                     "--enable-mutable-globals",
                     "--enable-reference-types",
+                    // wasm-bindgen's panic recovery uses exception handling (try_table).
+                    "--enable-exception-handling",
                 ])
                 .arg(&module)
                 .arg("-o")
@@ -162,9 +166,9 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| Failure::new(format!("{}: {e}", path.display())))
 }
 
-/// What the build does after worker-build: the entry-point check, the RPC glue, the strip.
-/// Running it twice changes nothing.
-pub fn finish(out: &Path) -> Result<()> {
+/// What the build does after worker-build: the entry-point check, the RPC glue, the strip
+/// (when `strip`). Running it twice changes nothing.
+pub fn finish(out: &Path, strip: bool) -> Result<()> {
     let module_path = out.join("index_bg.wasm");
     let bundle_path = out.join("index.js");
     let module = read(&module_path)?;
@@ -182,6 +186,9 @@ pub fn finish(out: &Path) -> Result<()> {
         )?;
     }
     // Debug names are a quarter of the module and workerd does not need them.
+    if !strip {
+        return Ok(());
+    }
     let stripped = wasm::strip(&module).map_err(|e| format!("{}: {e}", module_path.display()))?;
     if stripped.len() != module.len() {
         write(&module_path, &stripped)?;
@@ -247,7 +254,7 @@ mod tests {
         module.push(0);
         std::fs::write(dir.join("index_bg.wasm"), &module).unwrap();
         std::fs::write(dir.join("index.js"), "export {};\n").unwrap();
-        let err = finish(&dir).unwrap_err();
+        let err = finish(&dir, true).unwrap_err();
         assert!(err.message.contains("#[event(fetch)]"), "{err}");
 
         let mut module = b"\0asm\x01\0\0\0".to_vec();
@@ -259,8 +266,8 @@ mod tests {
         module.extend(b"name");
         module.push(0);
         std::fs::write(dir.join("index_bg.wasm"), &module).unwrap();
-        finish(&dir).unwrap();
-        finish(&dir).unwrap();
+        finish(&dir, true).unwrap();
+        finish(&dir, true).unwrap();
         assert_eq!(std::fs::read(dir.join("index_bg.wasm")).unwrap(), kept);
         let bundle = std::fs::read_to_string(dir.join("index.js")).unwrap();
         assert_eq!(bundle.matches(RPC_MARKER).count(), 1);

@@ -127,23 +127,62 @@ pub fn strip(bytes: &[u8]) -> Result<Vec<u8>, Malformed> {
 pub const RPC_MARKER: &str = "/* duract: Durable Object RPC */";
 
 /// What makes the Durable Object classes of a built worker callable over Durable Object RPC,
-/// appended to the bundle `index.js`.
+/// appended to the bundle `index.js`; and a gateway's socket frames handled without a Rust
+/// future per frame.
 ///
 /// workerd serves RPC only to classes that extend `DurableObject` (from "cloudflare:workers");
 /// the classes `worker`'s macros export are wasm-bindgen classes. The glue gives every exported
 /// class with duract's RPC method (`duractCall`) `DurableObject`'s prototype, which is what
 /// workerd checks. The module imports itself to reach its own exports by name, whatever the
 /// bundler named them inside.
+///
+/// Every such class also gets a `webSocketMessage` of its own: `duractFrame` (wasm, sync)
+/// checks the frame and answers the reply to send at once, or what to forward; the glue makes
+/// the RPC call and awaits it, then `duractAnswer` (wasm, sync) turns
+/// the target's reply into the client's frame (`duract::durable::Object::frame`). The glue
+/// counts each socket's requests awaiting replies (`MAX_INFLIGHT` is checked in wasm).
 pub fn rpc_glue(bundle_file_name: &str) -> String {
     format!(
         r#"
 {RPC_MARKER}
 import {{ DurableObject as __duractDurableObject }} from "cloudflare:workers";
 import * as __duractExports from "./{bundle_file_name}";
+function __duractSend(ws, frame) {{
+  try {{
+    ws.send(frame);
+  }} catch (e) {{
+    console.warn(`duract: reply not sent: ${{e}}`); // the client went away meanwhile
+  }}
+}}
+async function __duractSocketMessage(ws, message) {{
+  const inflight = (this.__duractInflight ??= new Map()); // socket -> requests awaiting replies
+  const busy = inflight.get(ws) ?? 0;
+  const step = this.duractFrame(ws, message, busy);
+  if (step === undefined) return;
+  if (typeof step === "string") return __duractSend(ws, step);
+  const [method, stub, request, token] = step;
+  inflight.set(ws, busy + 1);
+  let reply;
+  let threw = false;
+  try {{
+    reply = await Reflect.apply(method, stub, [request]);
+  }} catch (e) {{
+    reply = e;
+    threw = true;
+  }}
+  const left = (inflight.get(ws) ?? 1) - 1;
+  if (left > 0) inflight.set(ws, left);
+  else inflight.delete(ws);
+  const frame = this.duractAnswer(token, reply, threw);
+  if (frame !== undefined) __duractSend(ws, frame);
+}}
 for (const exported of Object.values(__duractExports)) {{
   if (typeof exported === "function" && typeof exported.prototype?.duractCall === "function") {{
     Object.setPrototypeOf(exported.prototype, __duractDurableObject.prototype);
     Object.setPrototypeOf(exported, __duractDurableObject);
+    if (typeof exported.prototype.duractFrame === "function") {{
+      exported.prototype.webSocketMessage = __duractSocketMessage;
+    }}
   }}
 }}
 "#
@@ -262,5 +301,7 @@ mod tests {
         assert!(glue.contains(RPC_MARKER));
         assert!(glue.contains(r#"import * as __duractExports from "./index.js";"#));
         assert!(glue.contains("duractCall"));
+        assert!(glue.contains("this.duractFrame(ws, message, busy)"));
+        assert!(glue.contains("this.duractAnswer(token, reply, threw)"));
     }
 }

@@ -90,9 +90,10 @@ function miniflareOptions(impl, peerDir, exampleBuild) {
  * Starts `impl` ("example" | "peer") with storage in the folder `persist`, the example from
  * `exampleBuild` (default: examples/system/build itself). Resolves to
  * `{ impl, url, readyMs, stop }` (readyMs: from the call until Miniflare reported ready).
- * `onLog` gets each line workerd prints (default: dropped).
+ * `onLog` gets each line workerd prints (default: dropped). `inspectorPort`: workerd's DevTools
+ * inspector listens there (bench/profile.mjs).
  */
-export async function startImpl(impl, { peerDir, persist, vars, onLog, exampleBuild = EXAMPLE_BUILD }) {
+export async function startImpl(impl, { peerDir, persist, vars, onLog, exampleBuild = EXAMPLE_BUILD, inspectorPort }) {
   const t0 = performance.now();
   const { config, modulesRoot, modules } = miniflareOptions(impl, peerDir, exampleBuild);
   const sqlite = new Set((config.migrations ?? []).flatMap((m) => m.new_sqlite_classes ?? []));
@@ -110,6 +111,7 @@ export async function startImpl(impl, { peerDir, persist, vars, onLog, exampleBu
     bindings: vars,
     durableObjects,
     durableObjectsPersist: persist,
+    ...(inspectorPort ? { inspectorPort } : {}),
     handleRuntimeStdio: (stdout, stderr) => {
       for (const stream of [stdout, stderr]) {
         let rest = "";

@@ -124,6 +124,26 @@ test("tenants: coordinator:main of two tenants are separate, of one tenant share
   for (const s of [alice, carol, bob]) await s.close();
 });
 
+test("auth off: an `auth` field in a client's frame names no tenant (the gateway never forwards it)", async () => {
+  const s = await openSession(limited.url, `session=${uid("s")}`);
+  const coordinator = `coordinator:${uid("c")}`;
+  const w = uid("w");
+  const id = uid("req");
+  s.ws.send(JSON.stringify({
+    to: coordinator, from: "client:ui", type: "register_worker", payload: { workerId: w }, id,
+    timestamp: Date.now(), auth: { sub: "alice", tenant: "acme" },
+  }));
+  const forged = await new Promise((resolve) => s.ws.on("message", (d) => {
+    const f = JSON.parse(d.toString());
+    if (f.replyTo === id) resolve(f);
+  }));
+  assert.equal(forged.type, "register_workerResponse");
+  // Had the principal been read, the worker would be in tenant acme's instance, not this one.
+  const status = await s.request(coordinator, "get_status", null);
+  assert.deepEqual(status.payload.workers, [w]);
+  await s.close();
+});
+
 test("session names: control characters or over 128 bytes get 400 without an upgrade", async () => {
   for (const query of ["session=abc%0D%0Ax", "userId=x%0Ay", "session=a%00b", `session=${"n".repeat(129)}`, `userId=${"€".repeat(43)}`]) {
     assert.deepEqual(await upgradeRequest(limited.url, query), { status: 400, body: "Invalid session name" }, query);

@@ -319,3 +319,27 @@ fn into_reply_builds_the_same_reply_as_reply() {
         assert_eq!(e.clone().into_reply(result, "r".into(), 9.0), by_ref);
     }
 }
+
+#[test]
+fn a_client_frame_stands_for_itself_between_actors_only_without_auth_or_lone_surrogates() {
+    // Plain frame: its text, read as between actors, is the same envelope.
+    let plain = with("payload", json!({"workerId": "w1", "extra": [1, 2]}));
+    let (envelope, verbatim) = Envelope::decode_client(&plain).unwrap();
+    assert!(verbatim);
+    assert_eq!(Envelope::decode_trusted(&plain).unwrap(), envelope);
+    // A client's `auth` is ignored by the gateway, but would be read between actors.
+    let forged = with("auth", json!({"sub": "mallory", "tenant": "other"}));
+    let (envelope, verbatim) = Envelope::decode_client(&forged).unwrap();
+    assert!(!verbatim);
+    assert_eq!(envelope.principal, None);
+    // A lone surrogate escape is read as a stand-in that the text does not hold.
+    let lone = valid().to_string().replace("w1", "w\\ud800");
+    let (_, verbatim) = Envelope::decode_client(&lone).unwrap();
+    assert!(!verbatim);
+    // What does not decode is refused the same way as by `decode`.
+    let bad = without("id");
+    assert_eq!(
+        Envelope::decode_client(&bad).unwrap_err(),
+        Envelope::decode(&bad).unwrap_err()
+    );
+}

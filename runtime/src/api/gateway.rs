@@ -74,25 +74,28 @@ impl Socket for LocalSocket {
     }
 }
 
-/// One request counted in flight on its socket until dropped.
+/// One request counted in flight on its socket until dropped (or [`release`]d by hand).
 struct InFlight<'a>(&'a dyn Socket);
-
-impl<'a> InFlight<'a> {
-    /// Counts a request on `socket`, or `overloaded` when it has `limit` already.
-    fn enter(socket: &'a dyn Socket, limit: u64) -> Result<InFlight<'a>, Error> {
-        let n = socket.inflight();
-        if n >= limit {
-            return Err(Error::Overloaded { limit });
-        }
-        socket.set_inflight(n + 1);
-        Ok(InFlight(socket))
-    }
-}
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.set_inflight(self.0.inflight().saturating_sub(1));
+        release(self.0);
     }
+}
+
+/// Counts a request on `socket`, or `overloaded` when it has `limit` already.
+fn enter(socket: &dyn Socket, limit: u64) -> Result<(), Error> {
+    let n = socket.inflight();
+    if n >= limit {
+        return Err(Error::Overloaded { limit });
+    }
+    socket.set_inflight(n + 1);
+    Ok(())
+}
+
+/// Ends the count of one request [`admit`] counted on `socket`.
+pub fn release(socket: &dyn Socket) {
+    socket.set_inflight(socket.inflight().saturating_sub(1));
 }
 
 /// The first frame of a connection: `SessionEstablished` with `{sessionId}`.
@@ -109,49 +112,92 @@ pub async fn handle_frame(
     socket: &dyn Socket,
     frame: Frame<'_>,
 ) -> String {
-    let admitted = route_frame(info, port, text_if!(port, frame)).and_then(|(target, request)| {
-        let limit = no_limit_if!(port, "!overloaded", MAX_INFLIGHT.read(port));
-        match InFlight::enter(socket, limit) {
-            Ok(slot) => Ok((target, request, slot)),
-            Err(error) => Err((error, Some(request.id))),
-        }
-    });
+    let admitted = match admit(info, port, socket, frame) {
+        Ok(admitted) => admitted,
+        Err(reply) => return reply,
+    };
+    let _slot = InFlight(socket);
+    let (id, message_type) = (
+        admitted.request.id.clone(),
+        admitted.request.message_type.clone(),
+    );
+    let reply = port.ask(admitted.target, admitted.request).await;
+    answer(info, port, id, &message_type, reply)
+}
+
+/// A frame that passed the gateway's checks: the envelope to forward (with the socket's
+/// principal) and the actor type it goes to.
+pub struct Admitted {
+    /// The target's actor type.
+    pub target: &'static ActorInfo,
+    /// The client's envelope, its principal set by the gateway.
+    pub request: Envelope,
+    /// The frame's own text is this request's JSON for the target (no principal added, no
+    /// `auth` field, no lone surrogate escape: [`Envelope::decode_client`]): a host may
+    /// forward it as is.
+    pub verbatim: bool,
+}
+
+/// The first half of [`handle_frame`], for hosts that forward by themselves: the checks in the
+/// protocol's order, then the request counted in flight on `socket`. `Err` is the reply frame
+/// to send at once. After `Ok`, the host forwards the request, then calls [`release`] and
+/// [`answer`] with the target's reply.
+pub fn admit(
+    info: &GatewayInfo,
+    port: &dyn Port,
+    socket: &dyn Socket,
+    frame: Frame<'_>,
+) -> Result<Admitted, String> {
+    let admitted =
+        route_frame(info, port, text_if!(port, frame)).and_then(|(target, request, verbatim)| {
+            let limit = no_limit_if!(port, "!overloaded", MAX_INFLIGHT.read(port));
+            match enter(socket, limit) {
+                Ok(()) => Ok((target, request, verbatim)),
+                Err(error) => Err((error, Some(request.id))),
+            }
+        });
     match admitted {
         Err((error, request_id)) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(port.address().kind(), &format!("!{}", error.code()));
-            error_frame(info, &mutant_error!(port, error), request_id, port)
+            Err(error_frame(
+                info,
+                &mutant_error!(port, error),
+                request_id,
+                port,
+            ))
         }
-        Ok((target, mut request, _slot)) => {
+        Ok((target, mut request, verbatim)) => {
             #[cfg(feature = "checklist")]
             crate::checklist::hit_in(
                 port.address().kind(),
                 &format!("route:{}", request.to.kind()),
             );
             request.principal = socket.principal();
-            forward(info, port, target, request).await
+            let verbatim = verbatim && request.principal.is_none();
+            Ok(Admitted {
+                target,
+                request,
+                verbatim,
+            })
         }
     }
 }
 
-/// Asks the target and turns its reply into the client's reply frame.
-async fn forward(
+/// The second half of [`handle_frame`]: the client's reply frame for the target's `reply` to
+/// the request `id` of type `message_type`.
+pub fn answer(
     info: &GatewayInfo,
     port: &dyn Port,
-    target: &'static ActorInfo,
-    request: Envelope,
+    id: String,
+    message_type: &str,
+    reply: Result<Envelope, Error>,
 ) -> String {
-    let id = request.id.clone();
-    let message_type = request.message_type.clone();
-    match port
-        .ask(target, request)
-        .await
-        .and_then(Envelope::into_result)
-    {
+    match reply.and_then(Envelope::into_result) {
         Ok(payload) => {
             let reply_type = format!("{message_type}{RESPONSE_SUFFIX}");
             client_frame(
-                info.reply_to(&message_type),
+                info.reply_to(message_type),
                 &reply_type,
                 payload,
                 Some(id),
@@ -168,12 +214,13 @@ async fn forward(
 
 type Rejection = (Error, Option<String>);
 
-/// The checks before forwarding, in the protocol's order.
+/// The checks before forwarding, in the protocol's order; with the request, whether the
+/// frame's text may stand for it ([`Envelope::decode_client`]).
 fn route_frame(
     info: &GatewayInfo,
     port: &dyn Port,
     frame: Frame<'_>,
-) -> Result<(&'static ActorInfo, Envelope), Rejection> {
+) -> Result<(&'static ActorInfo, Envelope, bool), Rejection> {
     let text = match frame {
         Frame::Binary(_) => return Err((Error::UnsupportedFrame, None)),
         Frame::Text(text) => text,
@@ -188,7 +235,7 @@ fn route_frame(
             None,
         ));
     }
-    let request = Envelope::decode(text).map_err(|e| (e.error, e.request_id))?;
+    let (request, verbatim) = Envelope::decode_client(text).map_err(|e| (e.error, e.request_id))?;
     let reject = |error: Error| (error, Some(request.id.clone()));
     if check!(port, "!invalid_address" => request.to.id().len() as u64 > MAX_ID_BYTES.read(port)) {
         return Err(reject(Error::InvalidAddress {
@@ -205,7 +252,7 @@ fn route_frame(
         Some(route) if route.internal => Err(reject(Error::Forbidden {
             message_type: request.message_type.clone(),
         })),
-        Some(_) => Ok((target, request)),
+        Some(_) => Ok((target, request, verbatim)),
         None => Err(reject(Error::UnknownType {
             message_type: request.message_type.clone(),
         })),

@@ -2,6 +2,7 @@
 
 use super::port::{DurablePort, INSTANCE_HEADER};
 use crate::actor::Target;
+use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::gateway::{self, Frame, GatewayInfo, Socket};
@@ -10,6 +11,8 @@ use crate::port::Port;
 use crate::principal::Principal;
 use crate::storage::{ListOptions, Storage};
 use crate::upgrade::Ticket;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use wasm_bindgen::JsValue;
@@ -49,6 +52,16 @@ pub struct Object<A: Target> {
     target: std::marker::PhantomData<A>,
     /// A gateway's requests awaiting replies, per socket (`Map<WebSocket, number>`).
     inflight: js_sys::Map,
+    /// A gateway's requests the glue is forwarding ([`Object::frame`]), by token.
+    forwarding: RefCell<HashMap<u32, Forwarding>>,
+    next_token: Cell<u32>,
+}
+
+/// A request a gateway forwards through the glue, until its answer.
+struct Forwarding {
+    to: Address,
+    id: String,
+    message_type: String,
 }
 
 impl<A: Target> Object<A> {
@@ -84,6 +97,8 @@ impl<A: Target> Object<A> {
             instance,
             target: std::marker::PhantomData,
             inflight: js_sys::Map::new(),
+            forwarding: RefCell::new(HashMap::new()),
+            next_token: Cell::new(0),
         }
     }
 
@@ -234,6 +249,85 @@ impl<A: Target> Object<A> {
         Ok(())
     }
 
+    /// A gateway's `webSocketMessage` event through the glue `duract build` appends (which
+    /// makes the RPC call and awaits it in JavaScript, so no Rust future or wasm closure runs
+    /// per frame). Step one: the frame's checks, `inflight` being the socket's requests
+    /// awaiting their replies (the glue counts them). Answers the reply frame to send at once
+    /// (a string), or what to forward: `[method, stub, request, token]`, the glue then
+    /// counting one more request on the socket until it calls [`Object::answer`] with `token`
+    /// once `Reflect.apply(method, stub, [request])` settled. `undefined` for an actor that is
+    /// no gateway.
+    ///
+    /// The forward has no timer of its own (a timer per request cost more than the rest of the
+    /// gateway's JavaScript in the write profile, e2e/bench/README.md): it always settles,
+    /// since no actor can wait on a gateway (a gateway has no turns; an envelope to it is
+    /// answered at once) and every ask inside the target's turn has its own timeout.
+    pub fn frame(&self, ws: JsValue, message: JsValue, inflight: u32) -> JsValue {
+        let Some(info) = A::INFO.gateway else {
+            return JsValue::UNDEFINED;
+        };
+        if !self.port.is_identified() {
+            let socket: WebSocket =
+                wasm_bindgen::JsCast::unchecked_ref::<worker::web_sys::WebSocket>(&ws)
+                    .clone()
+                    .into();
+            self.identify_socket(&socket);
+        }
+        let socket = CountedSocket {
+            port: &self.port,
+            inflight: Cell::new(u64::from(inflight)),
+        };
+        let text = message.as_string();
+        let frame = match &text {
+            Some(text) => Frame::Text(text),
+            None => Frame::Binary(&[]), // refused whatever it holds: no need to copy it
+        };
+        let admitted = match gateway::admit(info, &*self.port, &socket, frame) {
+            Ok(admitted) => admitted,
+            Err(reply) => return JsValue::from_str(&reply),
+        };
+        let request = admitted.request;
+        // The client's own text when it stands for the request: no encoding, no copy.
+        let text = admitted.verbatim.then_some(message);
+        let call = match self.port.prepare_call(admitted.target, &request, text) {
+            Ok(call) => call,
+            Err(error) => {
+                let (id, message_type) = (request.id, request.message_type);
+                let reply = gateway::answer(info, &*self.port, id, &message_type, Err(error));
+                return JsValue::from_str(&reply);
+            }
+        };
+        let token = self.next_token.get().wrapping_add(1);
+        self.next_token.set(token);
+        let forwarding = Forwarding {
+            to: request.to,
+            id: request.id,
+            message_type: request.message_type,
+        };
+        self.forwarding.borrow_mut().insert(token, forwarding);
+        forward_step(&call.method, &call.stub, &call.request, token)
+    }
+
+    /// Step two of [`Object::frame`]: the client's reply frame for the forward `token`, given
+    /// how the call ended (`reply` is the reply envelope's text, or what the call threw when
+    /// `threw`). `undefined` for an unknown token.
+    pub fn answer(&self, token: u32, reply: JsValue, threw: bool) -> JsValue {
+        let (Some(info), Some(forwarding)) =
+            (A::INFO.gateway, self.forwarding.borrow_mut().remove(&token))
+        else {
+            return JsValue::UNDEFINED;
+        };
+        let Forwarding {
+            to,
+            id,
+            message_type,
+        } = forwarding;
+        let settled = if threw { Err(reply) } else { Ok(reply) };
+        let result = super::rpc::read_reply(&to, settled);
+        let frame = gateway::answer(info, &*self.port, id, &message_type, result);
+        JsValue::from_str(&frame)
+    }
+
     /// The `webSocketClose` event: completes the closing handshake (1005 and 1006 cannot be
     /// sent back, so they are answered with 1000).
     pub async fn websocket_close(
@@ -322,6 +416,43 @@ impl Socket for DurableSocket<'_> {
         } else {
             self.inflight.set(self.ws, &JsValue::from_f64(n as f64));
         }
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function duractForwardStep(method, stub, request, token) {
+  return [method, stub, request, token];
+}
+"#)]
+extern "C" {
+    /// `[method, stub, request, token]`, made in one call (not one per element).
+    #[wasm_bindgen(js_name = duractForwardStep)]
+    fn forward_step(
+        method: &js_sys::Function,
+        stub: &JsValue,
+        request: &JsValue,
+        token: u32,
+    ) -> JsValue;
+}
+
+/// A gateway's socket as the glue reports it: the instance's principal, and the count of its
+/// requests awaiting replies that the glue keeps.
+struct CountedSocket<'a> {
+    port: &'a DurablePort,
+    inflight: Cell<u64>,
+}
+
+impl Socket for CountedSocket<'_> {
+    fn principal(&self) -> Option<Arc<Principal>> {
+        self.port.principal()
+    }
+
+    fn inflight(&self) -> u64 {
+        self.inflight.get()
+    }
+
+    fn set_inflight(&self, n: u64) {
+        self.inflight.set(n);
     }
 }
 

@@ -19,7 +19,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::DurableObjectState;
 use worker::Env;
 
@@ -149,15 +148,31 @@ impl DurablePort {
         Duration::from_millis(crate::limit::ASK_TIMEOUT_MS.read(self))
     }
 
+    /// What calling `envelope`'s target takes (its stub, RPC method and the envelope's text,
+    /// `text` if given), for a caller that makes the call itself (the gateway glue).
+    pub(crate) fn prepare_call(
+        &self,
+        target: &'static ActorInfo,
+        envelope: &Envelope,
+        text: Option<JsValue>,
+    ) -> Result<super::rpc::Call, Error> {
+        self.stubs.prepare(target, envelope, text)
+    }
+
+    /// Keeps the instance's events open until `promise` settles (`waitUntil`).
+    fn keep_alive(&self, promise: &js_sys::Promise) {
+        if let Err(e) = self.state.wait_until(promise) {
+            worker::console_error!("duract: waitUntil failed: {}", describe(&e));
+        }
+    }
+
     /// Runs `work` until the instance's events settle (`waitUntil`).
     fn wait_until(&self, work: impl std::future::Future<Output = ()> + 'static) {
         let promise = wasm_bindgen_futures::future_to_promise(async move {
             work.await;
             Ok(JsValue::UNDEFINED)
         });
-        if let Err(e) = self.state.wait_until(&promise) {
-            worker::console_error!("duract: waitUntil failed: {}", describe(&e));
-        }
+        self.keep_alive(&promise);
     }
 
     /// The call of `envelope` to an actor of type `target`, bounded by the ask timeout.
@@ -201,17 +216,17 @@ impl Port for DurablePort {
     }
 
     fn send(&self, target: &'static ActorInfo, envelope: Envelope) {
-        let (to, message_type) = (envelope.to.clone(), envelope.message_type.clone());
         // No timeout: nothing waits on a send (the turn has moved on), so no cycle can form,
-        // and the target's work may take as long as it takes.
-        let stubs = self.stubs.clone();
-        self.wait_until(async move {
-            let outcome = stubs.call(target, envelope).await;
-            let outcome = outcome.and_then(Envelope::into_result);
-            if let Err(e) = outcome {
-                worker::console_warn!("duract: send of {message_type} to {to} failed: {e}");
+        // and the target's work may take as long as it takes. The call is made and watched
+        // in JavaScript (`duractSend`): no Rust future or wasm closure per send.
+        let what = format!("{} to {}", envelope.message_type, envelope.to);
+        match self.stubs.prepare(target, &envelope, None) {
+            Ok(call) => {
+                let sent = duract_send(&call.method, &call.stub, &call.request, &what);
+                self.keep_alive(&sent);
             }
-        });
+            Err(e) => worker::console_warn!("duract: send of {what} failed: {e}"),
+        }
     }
 
     fn ask(
@@ -236,11 +251,10 @@ impl Port for DurablePort {
             None => raw.delete_alarm(js_sys::Object::new()),
         };
         match promise {
-            Ok(promise) => self.wait_until(async move {
-                if let Err(e) = JsFuture::from(promise).await {
-                    worker::console_error!("duract: arming the alarm failed: {}", describe(&e));
-                }
-            }),
+            Ok(promise) => {
+                let watched = ALARM_FAILED.with(|log| promise.catch(log));
+                self.keep_alive(&watched);
+            }
             Err(e) => worker::console_error!("duract: arming the alarm failed: {}", describe(&e)),
         }
     }
@@ -292,6 +306,50 @@ impl Port for DurablePort {
 enum Cached {
     Text(Option<String>),
     Kv(Option<Rc<dyn KvStore>>),
+}
+
+thread_local! {
+    /// The one handler given to every `setAlarm`/`deleteAlarm` promise.
+    static ALARM_FAILED: wasm_bindgen::closure::Closure<dyn FnMut(JsValue)> =
+        wasm_bindgen::closure::Closure::new(|e: JsValue| {
+            worker::console_error!("duract: arming the alarm failed: {}", describe(&e));
+        });
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function duractSend(method, stub, request, what) {
+  let call;
+  try {
+    call = Promise.resolve(Reflect.apply(method, stub, [request]));
+  } catch (e) {
+    call = Promise.reject(e);
+  }
+  const failed = (why) => console.warn(`duract: send of ${what} failed: ${why}`);
+  return call.then(
+    (reply) => {
+      if (typeof reply !== "string") return failed("the reply is not a string");
+      let envelope;
+      try {
+        envelope = JSON.parse(reply);
+      } catch {
+        return failed("the reply does not decode");
+      }
+      if (envelope?.type === "Error") failed(`${envelope.payload?.error} (${envelope.payload?.code})`);
+    },
+    (e) => failed(`unreachable (${e?.message ?? e})`),
+  );
+}
+"#)]
+extern "C" {
+    /// Calls `Reflect.apply(method, stub, [request])` and logs a failed call or an `Error`
+    /// reply (`what`: "<type> to <address>"); the promise settles when the reply is in.
+    #[wasm_bindgen(js_name = duractSend)]
+    fn duract_send(
+        method: &js_sys::Function,
+        stub: &JsValue,
+        request: &JsValue,
+        what: &str,
+    ) -> js_sys::Promise;
 }
 
 /// A variable of the environment as text (a number or boolean in `[vars]` arrives as such).

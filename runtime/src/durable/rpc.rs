@@ -5,6 +5,7 @@
 //! instance keeps what it found for the targets it calls ([`Stubs`]).
 
 use super::storage::describe;
+use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::info::ActorInfo;
@@ -26,6 +27,35 @@ const REMEMBERED: usize = 1024;
 struct Target {
     stub: JsValue,
     method: js_sys::Function,
+}
+
+/// One call ready to make: `Reflect.apply(method, stub, [request])`.
+pub(crate) struct Call {
+    pub(crate) stub: JsValue,
+    pub(crate) method: js_sys::Function,
+    /// The request envelope's JSON text.
+    pub(crate) request: JsValue,
+}
+
+/// The error of a call to `to` that did not get through.
+fn unreachable(to: &Address, reason: String) -> Error {
+    Error::ActorError {
+        reason: format!("{to} is unreachable ({reason})"),
+    }
+}
+
+/// The reply envelope of a call to `to` from what its promise settled with.
+pub(crate) fn read_reply(
+    to: &Address,
+    settled: Result<JsValue, JsValue>,
+) -> Result<Envelope, Error> {
+    let reply = settled.map_err(|e| unreachable(to, describe(&e)))?;
+    let text = reply
+        .as_string()
+        .ok_or_else(|| unreachable(to, "the reply is not a string".into()))?;
+    Envelope::decode_trusted(&text).map_err(|e| Error::ActorError {
+        reason: format!("{to} sent a reply that does not decode: {}", e.error),
+    })
 }
 
 /// The targets an instance called, by binding, then instance name.
@@ -51,12 +81,28 @@ impl Stubs {
         target: &'static ActorInfo,
         envelope: Envelope,
     ) -> Result<Envelope, Error> {
-        let to = envelope.to.clone();
-        let unreachable = |e: String| Error::ActorError {
-            reason: format!("{to} is unreachable ({e})"),
-        };
+        let call = self.prepare(target, &envelope, None)?;
+        let to = envelope.to;
+        // `Reflect.apply`, not `method.call(..)`: on an RPC stub, `call` is one more remote name.
+        let args = js_sys::Array::of1(&call.request);
+        let promise = js_sys::Reflect::apply(&call.method, &call.stub, &args)
+            .map_err(|e| unreachable(&to, describe(&e)))?;
+        let reply = JsFuture::from(js_sys::Promise::from(promise)).await;
+        read_reply(&to, reply)
+    }
+
+    /// What calling `envelope`'s target takes: its stub, the RPC method, the envelope's text
+    /// (`text` when the caller has it as a JS string already, else encoded now).
+    pub(crate) fn prepare(
+        &self,
+        target: &'static ActorInfo,
+        envelope: &Envelope,
+        text: Option<JsValue>,
+    ) -> Result<Call, Error> {
+        let to = &envelope.to;
         if to.kind() != target.kind {
-            return Err(unreachable(format!("not an actor of kind {}", target.kind)));
+            let reason = format!("not an actor of kind {}", target.kind);
+            return Err(unreachable(to, reason));
         }
         // The tenant's instance (a gateway's: the principal's session).
         let scope = envelope
@@ -64,19 +110,13 @@ impl Stubs {
             .as_deref()
             .map(|p| p.scope(target.gateway.is_some()));
         let name = scoped_name(scope, to.id());
-        let found = self.target(target.binding, &name).map_err(unreachable)?;
-        // `Reflect.apply`, not `method.call(..)`: on an RPC stub, `call` is one more remote name.
-        let args = js_sys::Array::of1(&JsValue::from_str(&envelope.encode()));
-        let promise = js_sys::Reflect::apply(&found.method, &found.stub, &args)
-            .map_err(|e| unreachable(describe(&e)))?;
-        let reply = JsFuture::from(js_sys::Promise::from(promise))
-            .await
-            .map_err(|e| unreachable(describe(&e)))?;
-        let text = reply
-            .as_string()
-            .ok_or_else(|| unreachable("the reply is not a string".into()))?;
-        Envelope::decode_trusted(&text).map_err(|e| Error::ActorError {
-            reason: format!("{to} sent a reply that does not decode: {}", e.error),
+        let found = self
+            .target(target.binding, &name)
+            .map_err(|e| unreachable(to, e))?;
+        Ok(Call {
+            stub: found.stub,
+            method: found.method,
+            request: text.unwrap_or_else(|| JsValue::from_str(&envelope.encode())),
         })
     }
 

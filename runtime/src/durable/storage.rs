@@ -83,6 +83,49 @@ fn value_text(value: &JsValue) -> Option<String> {
     })
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function duractListed(map) {
+  const keys = [];
+  const values = [];
+  for (const [key, value] of map) {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    if (text === undefined) continue;
+    if (text.includes("\n")) return undefined;
+    keys.push(key);
+    values.push(text);
+  }
+  return [JSON.stringify(keys), values.join("\n")];
+}
+"#)]
+extern "C" {
+    /// A listed `Map` as two strings, `[keysJson, values joined by "\n"]` (values as
+    /// [`value_text`] reads them); `undefined` when a value holds a newline.
+    #[wasm_bindgen(js_name = duractListed)]
+    fn duract_listed(map: &js_sys::Map) -> JsValue;
+}
+
+/// The entries of a listed `Map` read in one crossing into wasm rather than two strings per
+/// entry: the keys as one JSON array, the values joined by newlines, which JSON text as duract
+/// writes it never holds (serde_json escapes them in strings). `None` when a value holds one
+/// (written by other code): the caller then reads entry by entry.
+fn listed_at_once(map: &js_sys::Map) -> Option<Vec<(String, String)>> {
+    let listed: js_sys::Array = wasm_bindgen::JsCast::dyn_into(duract_listed(map)).ok()?;
+    let keys: Vec<String> = serde_json::from_str(&listed.get(0).as_string()?).ok()?;
+    let values = listed.get(1).as_string()?;
+    if keys.is_empty() {
+        return Some(Vec::new());
+    }
+    let values: Vec<&str> = values.split('\n').collect();
+    if values.len() != keys.len() {
+        return None;
+    }
+    Some(
+        keys.into_iter()
+            .zip(values.into_iter().map(str::to_owned))
+            .collect(),
+    )
+}
+
 async fn settle(
     what: &'static str,
     promise: Result<Promise, JsValue>,
@@ -115,6 +158,57 @@ fn list_options(options: &ListOptions) -> Result<Object, StorageError> {
     Ok(js)
 }
 
+impl DurableStorage {
+    /// One `put` of up to [`CHUNK`] entries, made in one call into JS: the keys as one JSON
+    /// array, the values joined by newlines (which JSON text as duract writes it never holds);
+    /// entry by entry when a value holds one.
+    fn put_chunk(&self, chunk: &[(String, String)]) -> Result<Promise, JsValue> {
+        if chunk.iter().any(|(_, value)| value.contains('\n')) {
+            let entries = Object::new();
+            for (key, value) in chunk {
+                Reflect::set(&entries, &JsValue::from_str(key), &JsValue::from_str(value))?;
+            }
+            return self.raw.put_multiple(entries.into());
+        }
+        let keys: Vec<&str> = chunk.iter().map(|(key, _)| key.as_str()).collect();
+        let keys = serde_json::to_string(&keys).expect("strings always encode");
+        let mut values = String::with_capacity(chunk.iter().map(|(_, v)| v.len() + 1).sum());
+        for (i, (_, value)) in chunk.iter().enumerate() {
+            if i > 0 {
+                values.push('\n');
+            }
+            values.push_str(value);
+        }
+        duract_put(&self.raw, &keys, &values)
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function duractPut(storage, keys, values) {
+  const names = JSON.parse(keys);
+  const texts = values.split("\n");
+  const entries = {};
+  for (let i = 0; i < names.length; i++) entries[names[i]] = texts[i];
+  return storage.put(entries);
+}
+export function duractDelete(storage, keys) {
+  return storage.delete(JSON.parse(keys));
+}
+"#)]
+extern "C" {
+    /// `storage.put({key: value, ...})` from the keys' JSON array and the values joined by
+    /// newlines.
+    #[wasm_bindgen(js_name = duractPut, catch)]
+    fn duract_put(
+        storage: &DurableObjectStorage,
+        keys: &str,
+        values: &str,
+    ) -> Result<Promise, JsValue>;
+    /// `storage.delete([key, ...])` from the keys' JSON array.
+    #[wasm_bindgen(js_name = duractDelete, catch)]
+    fn duract_delete(storage: &DurableObjectStorage, keys: &str) -> Result<Promise, JsValue>;
+}
+
 impl Storage for DurableStorage {
     fn get<'a>(&'a self, key: &'a str) -> StorageResult<'a, Option<String>> {
         let promise = self.raw.get(key);
@@ -136,6 +230,9 @@ impl Storage for DurableStorage {
             let map = settle("storage list", self.raw.list_with_options(js_options)).await?;
             let map: js_sys::Map = wasm_bindgen::JsCast::dyn_into(map)
                 .map_err(|e| js_failure("storage list did not return a Map", e))?;
+            if let Some(entries) = listed_at_once(&map) {
+                return Ok(entries);
+            }
             let mut entries = Vec::with_capacity(map.size() as usize);
             map.for_each(&mut |value, key| {
                 if let (Some(key), Some(value)) = (key.as_string(), value_text(&value)) {
@@ -155,24 +252,11 @@ impl Storage for DurableStorage {
         // write. Building the calls cannot await.
         let mut calls: Vec<Result<Promise, JsValue>> = Vec::new();
         for chunk in batch.puts.chunks(CHUNK) {
-            let entries = Object::new();
-            let mut failed = None;
-            for (key, value) in chunk {
-                if let Err(e) =
-                    Reflect::set(&entries, &JsValue::from_str(key), &JsValue::from_str(value))
-                {
-                    failed = Some(e);
-                    break;
-                }
-            }
-            calls.push(match failed {
-                Some(e) => Err(e),
-                None => self.raw.put_multiple(entries.into()),
-            });
+            calls.push(self.put_chunk(chunk));
         }
         for chunk in batch.deletes.chunks(CHUNK) {
-            let keys = chunk.iter().map(|k| JsValue::from_str(k)).collect();
-            calls.push(self.raw.delete_multiple(keys));
+            let keys = serde_json::to_string(chunk).expect("strings always encode");
+            calls.push(duract_delete(&self.raw, &keys));
         }
         let mut first_error = None;
         for call in calls {

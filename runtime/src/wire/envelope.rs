@@ -90,23 +90,39 @@ impl Envelope {
     /// Lone UTF-16 surrogate escapes, which JavaScript clients can send, are read as stand-ins
     /// that [`Envelope::encode_for_client`] writes back as they were.
     pub fn decode(text: &str) -> Result<Envelope, DecodeError> {
-        let text = crate::surrogates::read(text);
-        Envelope::decode_checked(&text, false).map_err(|error| DecodeError {
-            error,
-            request_id: probe_request_id(&text),
-        })
+        Envelope::decode_client(text).map(|(envelope, _)| envelope)
+    }
+
+    /// [`Envelope::decode`], and whether `text` itself may stand for the envelope between
+    /// actors (`verbatim`): it has no `auth` field and no lone surrogate escape, so that
+    /// [`Envelope::decode_trusted`] of `text` gives back this envelope. A gateway then forwards
+    /// the client's text as is (when it adds no principal) instead of encoding it again.
+    pub fn decode_client(text: &str) -> Result<(Envelope, bool), DecodeError> {
+        let read = crate::surrogates::read(text);
+        let unchanged = matches!(read, std::borrow::Cow::Borrowed(_));
+        match Envelope::decode_checked(&read, false) {
+            Ok((envelope, has_auth)) => Ok((envelope, unchanged && !has_auth)),
+            Err(error) => Err(DecodeError {
+                error,
+                request_id: probe_request_id(&read),
+            }),
+        }
     }
 
     /// [`Envelope::decode`] for an envelope from a trusted source (another actor through the
     /// host, a stored timer): its `auth` field, when present, is its [`Principal`].
     pub fn decode_trusted(text: &str) -> Result<Envelope, DecodeError> {
-        Envelope::decode_checked(text, true).map_err(|error| DecodeError {
-            error,
-            request_id: probe_request_id(text),
-        })
+        let decoded = Envelope::decode_checked(text, true);
+        decoded
+            .map(|(envelope, _)| envelope)
+            .map_err(|error| DecodeError {
+                error,
+                request_id: probe_request_id(text),
+            })
     }
 
-    fn decode_checked(text: &str, trusted: bool) -> Result<Envelope, Error> {
+    /// The envelope, and whether the text has an `auth` field.
+    fn decode_checked(text: &str, trusted: bool) -> Result<(Envelope, bool), Error> {
         if !starts_like_object(text) {
             return Err(Error::InvalidFormat);
         }
@@ -118,13 +134,14 @@ impl Envelope {
         let timestamp = wire.timestamp.ok_or(Error::InvalidFormat)?;
         let from = Address::try_from(from).map_err(|_| Error::InvalidFormat)?;
         let to = Address::from_owned(to).map_err(|to| Error::InvalidAddress { to })?;
+        let has_auth = wire.auth.is_some();
         let principal = match wire.auth {
             Some(auth) if trusted => Some(Arc::new(
                 serde_json::from_str(auth.get()).map_err(|_| Error::InvalidFormat)?,
             )),
             _ => None,
         };
-        Ok(Envelope {
+        let envelope = Envelope {
             to,
             from,
             message_type,
@@ -133,7 +150,8 @@ impl Envelope {
             timestamp,
             reply_to: wire.reply_to,
             principal,
-        })
+        };
+        Ok((envelope, has_auth))
     }
 
     /// Encodes the envelope as one JSON object (`replyTo` only when set).
