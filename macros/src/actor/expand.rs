@@ -245,57 +245,12 @@ impl<'m> Stored<'m> {
 /// `Actor::load`: defaults, then what storage holds of each field.
 fn load_fn(model: &ActorModel, stored: &Stored<'_>) -> TokenStream {
     let (krate, ident) = (&model.krate, &model.ident);
-    let (plain, keys) = (&stored.plain, &stored.keys);
-    let (n, idx) = (plain.len(), 0..plain.len());
+    let plain = &stored.plain;
+    let n = plain.len();
     let this_mut = (!plain.is_empty() || !stored.entries.is_empty()).then(|| quote!(mut));
     let saved_mut = (!plain.is_empty() || stored.has_renamed_entries()).then(|| quote!(mut));
-    let idx2 = idx.clone();
-    let olds: Vec<_> = stored.renamed.iter().map(|(_, c, _)| c).collect();
-    let old_vars: Vec<_> = stored
-        .renamed
-        .iter()
-        .map(|(i, _, _)| format_ident!("__duract_old_{i}"))
-        .collect();
-    let renamed_idx = stored.renamed.iter().map(|(i, _, _)| *i);
-    let renamed_keys = stored.renamed.iter().map(|(i, _, _)| &keys[*i]);
-    let renamed_fields = stored.renamed.iter().map(|(i, _, _)| plain[*i]);
-    let load_plain = (!plain.is_empty()).then(|| {
-        quote! {
-            #(let mut #old_vars: ::core::option::Option<::std::string::String> = ::core::option::Option::None;)*
-            for (key, json) in #krate::__private::list(storage, #krate::__private::FIELD_PREFIX).await? {
-                match key.as_str() {
-                    #(#keys => this.#plain = #krate::__private::load_field(&mut saved, #idx, #keys, json)?,)*
-                    #(#olds => #old_vars = ::core::option::Option::Some(json),)*
-                    _ => {}
-                }
-            }
-            #(if let ::core::option::Option::Some(json) = #old_vars {
-                #krate::__private::load_renamed(&mut saved, #renamed_idx, #renamed_keys, #olds, json, &mut this.#renamed_fields)?;
-            })*
-            #(#krate::__private::record_absent(&mut saved, #idx2, &this.#plain)?;)*
-        }
-    });
-    let load_entries = (!stored.entries.is_empty()).then(|| {
-        let load_one = if stored.has_renamed_entries() {
-            quote! {
-                match old {
-                    ::core::option::Option::Some(old) => {
-                        #krate::__private::load_renamed_entries(storage, &mut saved, prefix, old, field).await?;
-                    }
-                    ::core::option::Option::None => {
-                        #krate::__private::load_entries(storage, prefix, field).await?;
-                    }
-                }
-            }
-        } else {
-            quote!(let _ = old; #krate::__private::load_entries(storage, prefix, field).await?;)
-        };
-        quote! {
-            for (prefix, old, field) in __duract_entries(&mut this) {
-                #load_one
-            }
-        }
-    });
+    let load_plain = (!plain.is_empty()).then(|| load_plain(krate, stored));
+    let load_entries = (!stored.entries.is_empty()).then(|| load_entries(krate, stored));
     let default = quote_spanned!(ident.span()=> <#ident as ::core::default::Default>::default());
     quote! {
         async fn load(
@@ -307,6 +262,58 @@ fn load_fn(model: &ActorModel, stored: &Stored<'_>) -> TokenStream {
             #load_plain
             #load_entries
             ::core::result::Result::Ok((this, saved))
+        }
+    }
+}
+
+/// In `load`: the plain fields, each from its key (or from its old key, when renamed).
+fn load_plain(krate: &syn::Path, stored: &Stored<'_>) -> TokenStream {
+    let (plain, keys) = (&stored.plain, &stored.keys);
+    let (idx, idx2) = (0..plain.len(), 0..plain.len());
+    let olds: Vec<_> = stored.renamed.iter().map(|(_, c, _)| c).collect();
+    let old_vars: Vec<_> = stored
+        .renamed
+        .iter()
+        .map(|(i, _, _)| format_ident!("__duract_old_{i}"))
+        .collect();
+    let renamed_idx = stored.renamed.iter().map(|(i, _, _)| *i);
+    let renamed_keys = stored.renamed.iter().map(|(i, _, _)| &keys[*i]);
+    let renamed_fields = stored.renamed.iter().map(|(i, _, _)| plain[*i]);
+    quote! {
+        #(let mut #old_vars: ::core::option::Option<::std::string::String> = ::core::option::Option::None;)*
+        for (key, json) in #krate::__private::list(storage, #krate::__private::FIELD_PREFIX).await? {
+            match key.as_str() {
+                #(#keys => this.#plain = #krate::__private::load_field(&mut saved, #idx, #keys, json)?,)*
+                #(#olds => #old_vars = ::core::option::Option::Some(json),)*
+                _ => {}
+            }
+        }
+        #(if let ::core::option::Option::Some(json) = #old_vars {
+            #krate::__private::load_renamed(&mut saved, #renamed_idx, #renamed_keys, #olds, json, &mut this.#renamed_fields)?;
+        })*
+        #(#krate::__private::record_absent(&mut saved, #idx2, &this.#plain)?;)*
+    }
+}
+
+/// In `load`: the entries fields, each from its prefix (or its old prefix, when renamed).
+fn load_entries(krate: &syn::Path, stored: &Stored<'_>) -> TokenStream {
+    let load_one = if stored.has_renamed_entries() {
+        quote! {
+            match old {
+                ::core::option::Option::Some(old) => {
+                    #krate::__private::load_renamed_entries(storage, &mut saved, prefix, old, field).await?;
+                }
+                ::core::option::Option::None => {
+                    #krate::__private::load_entries(storage, prefix, field).await?;
+                }
+            }
+        }
+    } else {
+        quote!(let _ = old; #krate::__private::load_entries(storage, prefix, field).await?;)
+    };
+    quote! {
+        for (prefix, old, field) in __duract_entries(&mut this) {
+            #load_one
         }
     }
 }

@@ -223,18 +223,41 @@ fn mutant_error(krate: &syn::Path, id: TokenStream) -> TokenStream {
 fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
     let krate = &model.krate;
     let message = &h.message;
-    let name = &h.name;
     let wire = wire_type(model, h);
+    let reply_ty = reply_type(h);
+    let call = call(model, h);
+    let decode = decode(model, h);
+    let route_id = site_id(model, Some(h), Site::Route);
+    let hit_route = branch::hit_statement(krate, route_id.clone());
+    let mutant_route = branch::when_mutant(
+        krate,
+        route_id,
+        quote!(return #krate::__private::unknown_type(envelope);),
+    );
+    quote! {
+        if __type == #wire {
+            #hit_route
+            #mutant_route
+            let msg = #decode;
+            let reply: #reply_ty = #call;
+            return #krate::__private::reply::<Self, #message>(&reply);
+        }
+    }
+}
+
+/// The handler's call, its error (fallible handlers) converted to the wire's and returned.
+fn call(model: &RouteModel, h: &Handler) -> TokenStream {
+    let krate = &model.krate;
+    let name = &h.name;
     // Spanned at the `ctx` argument's type: a wrong context type points there.
     let ctx = quote_spanned!(h.ctx_ty.span()=> ctx);
-    let reply_ty = reply_type(h);
     let handler = quote!(self.#name(#ctx, msg));
     let handler = if branch::mutants() {
         quote!(#krate::__private::mutant_catch(#handler).await?)
     } else {
         quote!(#handler.await)
     };
-    let call = match &h.output {
+    match &h.output {
         Output::Reply(_) => handler,
         Output::Fallible { err, span, .. } => {
             let convert = quote_spanned!(*span=> #krate::__private::handler_error::<#err>);
@@ -252,39 +275,28 @@ fn arm(model: &RouteModel, h: &Handler) -> TokenStream {
                 }
             }
         }
-    };
-    let route_id = site_id(model, Some(h), Site::Route);
-    let hit_route = branch::hit_statement(krate, route_id.clone());
-    let mutant_route = branch::when_mutant(
-        krate,
-        route_id,
-        quote!(return #krate::__private::unknown_type(envelope);),
-    );
+    }
+}
+
+/// The payload's decoding; in checklist builds its error is a branch of its own.
+fn decode(model: &RouteModel, h: &Handler) -> TokenStream {
+    let krate = &model.krate;
+    let message = &h.message;
     let decode = quote!(#krate::__private::decode::<#message>(envelope));
-    let decode = if cfg!(feature = "checklist") {
-        let decode_id = site_id(model, Some(h), Site::DecodeError);
-        let hit_decode = branch::hit_statement(krate, decode_id.clone());
-        let mutant_decode = mutant_error(krate, decode_id);
-        quote! {
-            match #decode {
-                ::core::result::Result::Ok(msg) => msg,
-                ::core::result::Result::Err(error) => {
-                    #hit_decode
-                    #mutant_decode
-                    return ::core::result::Result::Err(error);
-                }
-            }
-        }
-    } else {
-        quote!(#decode?)
-    };
+    if !cfg!(feature = "checklist") {
+        return quote!(#decode?);
+    }
+    let decode_id = site_id(model, Some(h), Site::DecodeError);
+    let hit_decode = branch::hit_statement(krate, decode_id.clone());
+    let mutant_decode = mutant_error(krate, decode_id);
     quote! {
-        if __type == #wire {
-            #hit_route
-            #mutant_route
-            let msg = #decode;
-            let reply: #reply_ty = #call;
-            return #krate::__private::reply::<Self, #message>(&reply);
+        match #decode {
+            ::core::result::Result::Ok(msg) => msg,
+            ::core::result::Result::Err(error) => {
+                #hit_decode
+                #mutant_decode
+                return ::core::result::Result::Err(error);
+            }
         }
     }
 }

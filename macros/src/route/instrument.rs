@@ -210,6 +210,47 @@ impl Finder<'_, '_> {
     }
 }
 
+impl Finder<'_, '_> {
+    /// The else branch of `if {cond}`, written or implicit; `None` for an `else if`, whose
+    /// branches are the nested `if`'s own.
+    fn else_of(&mut self, e: &syn::ExprIf, cond: &str) -> Option<String> {
+        match &e.else_branch {
+            Some((_, next)) if matches!(**next, syn::Expr::If(_)) => None,
+            Some((else_token, _)) => Some(self.push(
+                format!("else:{cond}"),
+                BranchKind::IfElse,
+                format!("else of if {cond}"),
+                else_token.span,
+            )),
+            None => Some(self.push(
+                format!("else:{cond}"),
+                BranchKind::IfElse,
+                format!("implicit else of if {cond}"),
+                e.if_token.span,
+            )),
+        }
+    }
+}
+
+/// Puts `probes` first in the else branch of `e`, writing an `else` when it has none.
+fn prepend_to_else(e: &mut syn::ExprIf, probes: Vec<syn::Stmt>) {
+    if probes.is_empty() {
+        return;
+    }
+    match &mut e.else_branch {
+        Some((_, expr)) => {
+            let body = take_expr(expr);
+            **expr = syn::parse_quote!({ #(#probes)* #body });
+        }
+        None => {
+            e.else_branch = Some((
+                syn::Token![else](e.if_token.span),
+                Box::new(syn::parse_quote!({ #(#probes)* })),
+            ));
+        }
+    }
+}
+
 impl VisitMut for Finder<'_, '_> {
     fn visit_expr_if_mut(&mut self, e: &mut syn::ExprIf) {
         let waiver = take_waiver(&mut e.attrs, self.errors);
@@ -223,25 +264,7 @@ impl VisitMut for Finder<'_, '_> {
             format!("if {cond}"),
             e.if_token.span,
         );
-        let otherwise = match &e.else_branch {
-            // `else if`: the else is the nested `if`'s own branches.
-            Some((_, next)) if matches!(**next, syn::Expr::If(_)) => None,
-            Some((else_token, _)) => {
-                let span = else_token.span;
-                Some(self.push(
-                    format!("else:{cond}"),
-                    BranchKind::IfElse,
-                    format!("else of if {cond}"),
-                    span,
-                ))
-            }
-            None => Some(self.push(
-                format!("else:{cond}"),
-                BranchKind::IfElse,
-                format!("implicit else of if {cond}"),
-                e.if_token.span,
-            )),
-        };
+        let otherwise = self.else_of(e, &cond);
         let probes = |suffix: &str| {
             let abort = if is_let { self.abort(suffix) } else { None };
             self.hit(suffix)
@@ -253,20 +276,7 @@ impl VisitMut for Finder<'_, '_> {
             e.then_branch.stmts.insert(i, stmt);
         }
         let else_probes = otherwise.as_deref().map(probes).unwrap_or_default();
-        if !else_probes.is_empty() {
-            match &mut e.else_branch {
-                Some((_, expr)) => {
-                    let body = take_expr(expr);
-                    **expr = syn::parse_quote!({ #(#else_probes)* #body });
-                }
-                None => {
-                    e.else_branch = Some((
-                        syn::Token![else](e.if_token.span),
-                        Box::new(syn::parse_quote!({ #(#else_probes)* })),
-                    ));
-                }
-            }
-        }
+        prepend_to_else(e, else_probes);
         visit_mut::visit_expr_if_mut(self, e);
         if !is_let {
             if let Some(mutated) = self.mutant_condition(&e.cond, &then, otherwise.as_deref()) {
