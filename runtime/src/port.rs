@@ -50,6 +50,18 @@ pub trait Port {
     fn worker_env(&self) -> Option<&worker::Env> {
         None
     }
+    /// Runs a turn's SQL writes in one transaction, all or none, before its state's write
+    /// (the Durable Object host's; elsewhere there is no SQL storage to write).
+    fn commit_sql(
+        &self,
+        writes: Vec<crate::platform::sql::SqlWrite>,
+    ) -> Result<(), crate::error::Error> {
+        if writes.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::platform::sql::not_on_this_host())
+        }
+    }
     /// The instance's SQLite storage (a Durable Object class created by a
     /// `new_sqlite_classes` migration): the Durable Object host's.
     #[cfg(any(target_arch = "wasm32", feature = "docs"))]

@@ -36,7 +36,7 @@ struct Attachment {
 /// `duract::__durable_object!` generates.
 ///
 /// - actor-to-actor calls over Durable Object RPC ([`Object::rpc`]): the request envelope
-///   in, the reply envelope out; each in its turn ([`Instance`]: load before the first turn,
+///   in, the reply envelope out; each in its turn ([`Instance`](crate::instance::Instance): load before the first turn,
 ///   one turn at a time, one write after each);
 /// - `alarm`: the due durable timers, each in its turn, then the alarm is re-armed;
 /// - gateways (`A::INFO.gateway` set): the WebSocket upgrade with the hibernation API (the

@@ -290,6 +290,16 @@ impl Port for DurablePort {
         Some(&self.env)
     }
 
+    fn commit_sql(&self, writes: Vec<crate::platform::sql::SqlWrite>) -> Result<(), Error> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let sql = self
+            .sql()
+            .ok_or_else(crate::platform::sql::not_on_this_host)?;
+        crate::Sql::commit(self.storage.raw(), sql, writes)
+    }
+
     fn sql(&self) -> Option<worker::SqlStorage> {
         // `ctx.storage.sql` exists only on classes created by `new_sqlite_classes`.
         let sql = js_sys::Reflect::get(self.storage.raw(), &JsValue::from_str("sql")).ok()?;

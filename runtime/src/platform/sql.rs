@@ -5,11 +5,13 @@
 //! `ctx.sql()` is an error saying so, so a handler's code is the same on both hosts and its
 //! native tests see that error; test SQL in workerd.
 //!
-//! Statements run as they are called: the object's implicit transaction stores them and its
-//! output gate holds the reply until they are stored, but a turn that fails *after* a write
-//! does not undo it. Run writes after every check that can fail, or in
-//! [`Ctx::after_commit`](crate::Ctx::after_commit). duract's own state keys (`f/..`, `e/..`)
-//! live in the same object's key-value storage and are unaffected by SQL.
+//! Writes keep the turn's rule, all or nothing: [`Sql::execute`] holds a statement until the
+//! turn commits, then the turn's statements run in one transaction (`transactionSync`) just
+//! before the state's write, issued with it; a turn that fails runs none of them, and a
+//! statement that fails fails the turn with nothing written. So a turn does not read its own
+//! SQL writes. [`Sql::query`] reads at once; [`Sql::define`] runs a schema statement at once
+//! (`CREATE TABLE IF NOT EXISTS ..`: idempotent, so a failed turn need not undo it). duract's
+//! own state keys (`f/..`, `e/..`) live in the same object's key-value storage.
 //!
 //! ```
 //! use duract::{actor, message, payload, route, Ctx, Error, SqlValue};
@@ -28,7 +30,9 @@
 //! impl Tags {
 //!     async fn count(&mut self, ctx: &mut Ctx, msg: Count) -> Result<u64, Error> {
 //!         let sql = ctx.sql()?;
-//!         sql.execute("CREATE TABLE IF NOT EXISTS tags (tag TEXT NOT NULL)", &[])?;
+//!         sql.define("CREATE TABLE IF NOT EXISTS tags (tag TEXT NOT NULL)")?;
+//!         sql.execute("INSERT INTO tags (tag) VALUES (?)", &[SqlValue::from(msg.tag.clone())]);
+//!         // The insert runs when the turn commits: this counts the earlier turns' tags.
 //!         let rows: Vec<Row> =
 //!             sql.query("SELECT count(*) AS n FROM tags WHERE tag = ?", &[SqlValue::from(msg.tag)])?;
 //!         Ok(rows.first().map_or(0, |r| r.n))
@@ -43,6 +47,7 @@
 //! ```
 
 use crate::error::Error;
+use crate::turn::context::Ctx;
 use serde::de::DeserializeOwned;
 
 /// A value bound to a `?` placeholder.
@@ -100,10 +105,23 @@ pub(crate) fn not_on_this_host() -> Error {
     }
 }
 
-/// The SQLite storage of this actor's Durable Object.
-pub struct Sql {
+/// A SQL write a turn holds until it commits ([`Sql::execute`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlWrite {
+    /// The statement.
+    pub query: String,
+    /// The values of its `?` placeholders.
+    pub bindings: Vec<SqlValue>,
+}
+
+/// The SQLite storage of this actor's Durable Object, for one turn.
+pub struct Sql<'c> {
     #[cfg(any(target_arch = "wasm32", feature = "docs"))]
     inner: worker::SqlStorage,
+    #[cfg(any(target_arch = "wasm32", feature = "docs"))]
+    ctx: &'c Ctx,
+    #[cfg(not(any(target_arch = "wasm32", feature = "docs")))]
+    _ctx: std::marker::PhantomData<&'c Ctx>,
     /// No native value exists: `ctx.sql()` is an error there.
     #[cfg(not(any(target_arch = "wasm32", feature = "docs")))]
     never: std::convert::Infallible,
@@ -119,10 +137,10 @@ fn sql_error(query: &str, e: worker::Error) -> Error {
     }
 }
 
-impl Sql {
+impl<'c> Sql<'c> {
     #[cfg(any(target_arch = "wasm32", feature = "docs"))]
-    pub(crate) fn new(inner: worker::SqlStorage) -> Sql {
-        Sql { inner }
+    pub(crate) fn new(inner: worker::SqlStorage, ctx: &'c Ctx) -> Sql<'c> {
+        Sql { inner, ctx }
     }
 
     /// Runs `query` with `bindings` for its `?` placeholders and decodes each row (an object
@@ -147,22 +165,73 @@ impl Sql {
         }
     }
 
-    /// Runs `query` (a write, or a schema statement) with `bindings`: the rows it wrote.
-    pub fn execute(&self, query: &str, bindings: &[SqlValue]) -> Result<usize, Error> {
+    /// Holds the write `query` with `bindings` until the turn commits; then the turn's writes
+    /// run in one transaction, all or none, with the state's write (see the module's docs).
+    pub fn execute(&self, query: &str, bindings: &[SqlValue]) {
         #[cfg(any(target_arch = "wasm32", feature = "docs"))]
-        {
-            let cursor = self
-                .inner
-                .exec(query, worker_values(bindings))
-                .map_err(|e| sql_error(query, e))?;
-            // The cursor runs lazily: consume it so the statement completes.
-            let _ = cursor.raw().count();
-            Ok(cursor.rows_written())
-        }
+        self.ctx.queue_sql(SqlWrite {
+            query: query.to_owned(),
+            bindings: bindings.to_vec(),
+        });
         #[cfg(not(any(target_arch = "wasm32", feature = "docs")))]
         {
             let _ = (query, bindings);
             match self.never {}
+        }
+    }
+
+    /// Runs the schema statement `query` at once (`CREATE TABLE IF NOT EXISTS ..`,
+    /// `CREATE INDEX IF NOT EXISTS ..`): idempotent statements that a failed turn need not
+    /// undo, and that a turn's reads and writes may need.
+    pub fn define(&self, query: &str) -> Result<(), Error> {
+        #[cfg(any(target_arch = "wasm32", feature = "docs"))]
+        {
+            let cursor = (self.inner)
+                .exec(query, None)
+                .map_err(|e| sql_error(query, e))?;
+            // The cursor runs lazily: consume it so the statement completes.
+            let _ = cursor.raw().count();
+            Ok(())
+        }
+        #[cfg(not(any(target_arch = "wasm32", feature = "docs")))]
+        {
+            let _ = query;
+            match self.never {}
+        }
+    }
+
+    /// Runs the turn's `writes` in one transaction on `storage` (`transactionSync`): all or
+    /// none; the first that fails is the error.
+    #[cfg(any(target_arch = "wasm32", feature = "docs"))]
+    pub(crate) fn commit(
+        storage: &wasm_bindgen::JsValue,
+        sql: worker::SqlStorage,
+        writes: Vec<SqlWrite>,
+    ) -> Result<(), Error> {
+        use wasm_bindgen::{JsCast, JsValue};
+        let failure = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let failed = failure.clone();
+        let run = wasm_bindgen::closure::Closure::once(move || -> Result<JsValue, JsValue> {
+            for w in &writes {
+                let ran = sql.exec(&w.query, worker_values(&w.bindings)).map(|c| {
+                    let _ = c.raw().count();
+                });
+                if let Err(e) = ran {
+                    *failed.borrow_mut() = Some(sql_error(&w.query, e));
+                    return Err(JsValue::from_str("duract: SQL write failed")); // rolls back
+                }
+            }
+            Ok(JsValue::UNDEFINED)
+        });
+        let call = js_sys::Reflect::get(storage, &JsValue::from_str("transactionSync"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .ok_or_else(not_on_this_host)?;
+        match call.call1(storage, run.as_ref()) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(failure.take().unwrap_or_else(|| Error::ActorError {
+                reason: format!("SQL transaction failed: {e:?}"),
+            })),
         }
     }
 

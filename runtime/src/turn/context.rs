@@ -8,6 +8,7 @@ use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
 use crate::limit::{Limit, MAX_ID_BYTES};
 use crate::message::Message;
+use crate::platform::sql::SqlWrite;
 use crate::port::Port;
 use crate::principal::Principal;
 use crate::timer::{TimerInfo, Timers};
@@ -34,6 +35,9 @@ pub struct Ctx {
     timers: RefCell<Timers>,
     /// Work that runs once the turn committed ([`Ctx::after_commit`]): KV writes, say.
     effects: RefCell<Vec<LocalBoxFuture<'static, ()>>>,
+    /// SQL writes ([`Sql::execute`](crate::Sql::execute)), run in one transaction with the
+    /// turn's commit.
+    sql_writes: RefCell<Vec<SqlWrite>>,
 }
 
 /// What a turn leaves for its commit: its sends, in order, its timers with their changes, and
@@ -42,6 +46,7 @@ pub(crate) struct Outcome {
     pub(crate) sends: Vec<(&'static ActorInfo, Envelope)>,
     pub(crate) timers: Timers,
     pub(crate) effects: Vec<LocalBoxFuture<'static, ()>>,
+    pub(crate) sql_writes: Vec<SqlWrite>,
 }
 
 impl Ctx {
@@ -60,6 +65,7 @@ impl Ctx {
             outbox: RefCell::new(Vec::new()),
             timers: RefCell::new(timers),
             effects: RefCell::new(Vec::new()),
+            sql_writes: RefCell::new(Vec::new()),
         }
     }
 
@@ -69,7 +75,17 @@ impl Ctx {
             sends: self.outbox.into_inner(),
             timers: self.timers.into_inner(),
             effects: self.effects.into_inner(),
+            sql_writes: self.sql_writes.into_inner(),
         }
+    }
+
+    /// Holds a SQL write until the turn commits ([`Sql::execute`](crate::Sql::execute)).
+    #[cfg_attr(
+        not(any(target_arch = "wasm32", feature = "docs")),
+        expect(dead_code, reason = "no SQL storage on the native host")
+    )]
+    pub(crate) fn queue_sql(&self, write: SqlWrite) {
+        self.sql_writes.borrow_mut().push(write);
     }
 
     /// Holds `envelope` for `target` until the turn commits ([`ActorRef::send`](crate::ActorRef::send)).

@@ -209,10 +209,10 @@ impl Ctx {
     /// This actor's SQLite storage ([`Sql`]): a Durable Object's whose class a
     /// `new_sqlite_classes` migration created. An error on the native host, and on a
     /// Durable Object without SQL storage.
-    pub fn sql(&self) -> Result<Sql, Error> {
+    pub fn sql(&self) -> Result<Sql<'_>, Error> {
         #[cfg(any(target_arch = "wasm32", feature = "docs"))]
         if let Some(sql) = self.port().sql() {
-            return Ok(Sql::new(sql));
+            return Ok(Sql::new(sql, self));
         }
         Err(crate::platform::sql::not_on_this_host())
     }

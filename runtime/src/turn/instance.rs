@@ -23,6 +23,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::persist::{SaveBatch, Saved};
+use crate::platform::sql::SqlWrite;
 use crate::port::Port;
 use crate::timer::Timers;
 use crate::turn::TurnGate;
@@ -109,13 +110,14 @@ impl<A: Actor> Instance<A> {
             sends,
             timers,
             effects,
+            sql_writes,
         } = outcome;
         loaded.timers = timers;
         let mut batch = SaveBatch::new();
         let staged = loaded.actor.save(&loaded.saved, &mut batch);
         let keep = match (&result, staged) {
             (Ok(_), Ok(())) => {
-                self.commit(&mut loaded, batch).await?;
+                self.commit(&mut loaded, batch, sql_writes).await?;
                 loaded.activated = true;
                 for (target, envelope) in sends {
                     self.port.send(target, envelope);
@@ -138,9 +140,19 @@ impl<A: Actor> Instance<A> {
         result
     }
 
-    /// Writes the turn's state changes and timers in one batch; then records them as stored
-    /// and re-arms the alarm if the earliest timer moved. On failure nothing is recorded.
-    async fn commit(&self, loaded: &mut Loaded<A>, batch: SaveBatch) -> Result<(), Error> {
+    /// Runs the turn's SQL writes (in one transaction: all or none), then writes the state's
+    /// changes and timers in one batch, issued at once after them (one implicit transaction on
+    /// a Durable Object); then records them as stored and re-arms the alarm if the earliest
+    /// timer moved. On failure nothing is recorded.
+    async fn commit(
+        &self,
+        loaded: &mut Loaded<A>,
+        batch: SaveBatch,
+        sql_writes: Vec<SqlWrite>,
+    ) -> Result<(), Error> {
+        if !sql_writes.is_empty() {
+            self.port.commit_sql(sql_writes)?;
+        }
         let (mut writes, recorded) = batch.into_parts();
         loaded.timers.stage_writes(&mut writes);
         // What loading staged (a migration, renamed keys) goes with the first commit.

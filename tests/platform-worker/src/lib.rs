@@ -17,6 +17,11 @@ pub struct Save {
 #[message]
 pub struct FailAfterKv;
 
+/// `bad_sql`: changes the state and holds a SQL write that fails at the commit: the turn
+/// fails with nothing written.
+#[message]
+pub struct BadSql;
+
 /// `summary`: what the actor, SQL, KV and the environment hold.
 #[message]
 pub struct GetSummary;
@@ -73,14 +78,11 @@ impl Notes {
 
     async fn save(&mut self, ctx: &mut Ctx, msg: Save) -> Result<u64, Error> {
         let sql = ctx.sql()?;
-        sql.execute(
-            "CREATE TABLE IF NOT EXISTS notes (title TEXT NOT NULL)",
-            &[],
-        )?;
+        sql.define("CREATE TABLE IF NOT EXISTS notes (title TEXT NOT NULL)")?;
         sql.execute(
             "INSERT INTO notes (title) VALUES (?)",
             &[SqlValue::from(msg.title.as_str())],
-        )?;
+        );
         ctx.env().kv("CACHE")?.put("last", &msg.title)?;
         self.author = msg.author;
         self.saves += 1;
@@ -89,17 +91,26 @@ impl Notes {
 
     async fn fail_after_kv(&mut self, ctx: &mut Ctx, _msg: FailAfterKv) -> Result<(), Error> {
         ctx.env().kv("CACHE")?.put("last", "never")?;
+        if let Ok(sql) = ctx.sql() {
+            // Held for the commit, so never run: the summary still counts two notes.
+            sql.execute("INSERT INTO notes (title) VALUES ('never')", &[]);
+        }
         self.saves += 100;
         Err(Error::handler("refused", "fails after a KV write"))
+    }
+
+    async fn bad_sql(&mut self, ctx: &mut Ctx, _msg: BadSql) -> Result<(), Error> {
+        self.saves += 1000;
+        let sql = ctx.sql()?;
+        sql.execute("INSERT INTO notes (title) VALUES ('first of two')", &[]);
+        sql.execute("INSERT INTO no_such_table (x) VALUES (1)", &[]);
+        Ok(())
     }
 
     async fn get_summary(&mut self, ctx: &mut Ctx, _msg: GetSummary) -> Result<Summary, Error> {
         let notes = match ctx.sql() {
             Ok(sql) => {
-                sql.execute(
-                    "CREATE TABLE IF NOT EXISTS notes (title TEXT NOT NULL)",
-                    &[],
-                )?;
+                sql.define("CREATE TABLE IF NOT EXISTS notes (title TEXT NOT NULL)")?;
                 let rows: Vec<Count> = sql.query("SELECT count(*) AS n FROM notes", &[])?;
                 Some(rows.first().map_or(0, |c| c.n))
             }
