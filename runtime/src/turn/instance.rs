@@ -150,13 +150,15 @@ impl<A: Actor> Instance<A> {
         batch: SaveBatch,
         sql_writes: Vec<SqlWrite>,
     ) -> Result<(), Error> {
-        if !sql_writes.is_empty() {
-            self.port.commit_sql(sql_writes)?;
-        }
         let (mut writes, recorded) = batch.into_parts();
         loaded.timers.stage_writes(&mut writes);
         // What loading staged (a migration, renamed keys) goes with the first commit.
         let writes = loaded.saved.commit_writes(writes);
+        if !sql_writes.is_empty() {
+            // A batch storage would refuse is refused before any SQL runs.
+            writes.check()?;
+            self.port.commit_sql(sql_writes)?;
+        }
         let wrote = !writes.is_empty();
         if wrote {
             self.port.storage().write(writes).await?;
