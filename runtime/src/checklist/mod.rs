@@ -20,9 +20,11 @@
 //!   (`hit`) first thing in each branch: a route's arm, its decode error, its handler error,
 //!   `unknown_type`, and each handler-body branch. The id is any `&'static str` expression,
 //!   constant concatenations included.
-//! - The runtime records the gateway branches itself, in [`gateway::handle_frame`](crate::gateway::handle_frame)
-//!   (`<kind>/route:<to kind>`, `<kind>/!<error code>`, `<kind>/!actor_error`), through
-//!   `hit_in`.
+//! - The runtime records the gateway branches itself, in [`gateway::admit`](crate::gateway::admit)
+//!   and [`gateway::answer`](crate::gateway::answer) (the two halves of
+//!   [`gateway::handle_frame`](crate::gateway::handle_frame), which the native host calls; the
+//!   Durable Object host calls the halves from its glue): `<kind>/route:<to kind>`,
+//!   `<kind>/!<error code>`, `<kind>/!actor_error`, through `hit_in`.
 //! - [`Instance::new`](crate::instance::Instance::new) registers its actor's table
 //!   (`register`) on both hosts; a test that dispatches without a host registers itself.
 //!

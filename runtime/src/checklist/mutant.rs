@@ -4,7 +4,8 @@
 //! behaves as without the feature.
 //!
 //! What each branch does when its mutant is on (written by the macros, and by
-//! [`gateway::handle_frame`](crate::gateway::handle_frame) for a gateway's branches):
+//! [`gateway::admit`](crate::gateway::admit) and [`gateway::answer`](crate::gateway::answer) for
+//! a gateway's branches):
 //!
 //! - a plain `if`: the condition is negated where it would enter the branch (the `then`
 //!   mutant takes the `else`, the `else` mutant the `then`);

@@ -281,7 +281,7 @@ fn with_test(f: impl FnOnce(&mut Recorder, u32)) {
     f(rec, test);
 }
 
-/// Records a hit of `<kind>/<suffix>` (the branches `gateway::handle_frame` decides).
+/// Records a hit of `<kind>/<suffix>` (the branches the gateway's `admit` and `answer` decide).
 pub fn hit_in(kind: &str, suffix: &str) {
     let mut id = String::with_capacity(kind.len() + 1 + suffix.len());
     id.push_str(kind);
