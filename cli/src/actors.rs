@@ -1,6 +1,7 @@
 //! How the command learns a crate's actors: Rust has no reflection, so the crate lists them in a
 //! test, `tests/actors.rs` (`duract new` writes it), whose test `duract_actors` writes them as
-//! JSON to the file `$DURACT_ACTORS_OUT` names (and does nothing without it):
+//! JSON to the file `$DURACT_ACTORS_OUT` names (`duract::checklist::export_actors(ACTORS)`;
+//! it does nothing without the variable):
 //!
 //! ```json
 //! { "actors": [{ "kind": "counter", "class": "CounterActor", "binding": "COUNTER_ACTOR",
@@ -8,7 +9,8 @@
 //!   "table": "<duract::checklist::table_json of the actors>" }
 //! ```
 //!
-//! The command finds the test target whose source mentions `DURACT_ACTORS_OUT` and runs that one
+//! The command finds the test target whose source calls `export_actors` (or mentions
+//! `DURACT_ACTORS_OUT`, for a test written by hand) and runs that one
 //! test with cargo (in the crate's target directory, so it reuses the crate's build). Actors a
 //! gateway forwards to count too, listed or not.
 
@@ -17,8 +19,16 @@ use crate::{Failure, Result};
 use serde_json::Value;
 use std::path::Path;
 
-/// The variable the crate's test reads.
+/// The variable the crate's test reads (`duract::checklist::ACTORS_OUT`).
 pub const ENV: &str = "DURACT_ACTORS_OUT";
+/// What the crate's test calls to write its actors (or, written by hand, it mentions [`ENV`]).
+pub const EXPORT: &str = "export_actors";
+
+/// The crate's test that lists its actors: the one whose source calls [`EXPORT`] or reads
+/// [`ENV`].
+pub fn listing_test(project: &Project) -> Option<(String, std::path::PathBuf)> {
+    project.test_with(EXPORT).or_else(|| project.test_with(ENV))
+}
 /// The test's name.
 pub const TEST: &str = "duract_actors";
 
@@ -98,8 +108,8 @@ pub fn parse(text: &str) -> Result<Listed, String> {
 pub fn missing_list_help(project: &Project) -> String {
     let lib = project.lib_name.as_deref().unwrap_or("my_crate");
     format!(
-        "{} has no test that lists its actors for duract (one whose source mentions {ENV}); add \
-         tests/actors.rs (`duract new` writes one) and serde_json as a dev-dependency:\n\n{}",
+        "{} has no test that lists its actors for duract (one that calls \
+         duract::checklist::{EXPORT}); add tests/actors.rs (`duract new` writes one):\n\n{}",
         show(&project.dir),
         crate::templates::duract_test(lib, &["Session", "MyActor"])
     )
@@ -112,7 +122,7 @@ pub fn learn(project: &Project) -> Result<Listed> {
 
 /// [`learn`], with more arguments for `cargo test` (features).
 pub fn learn_with(project: &Project, command: &str, cargo_args: &[&str]) -> Result<Listed> {
-    let Some((test, source)) = project.test_with(ENV) else {
+    let Some((test, source)) = listing_test(project) else {
         return Err(Failure::new(missing_list_help(project)));
     };
     let out = project

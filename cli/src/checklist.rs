@@ -228,7 +228,7 @@ fn run_mutants(project: &Project, table: &Path, hits: &Path) -> Result<PathBuf> 
 
 /// Rewrites the branch table from the code, building the tests with `feature`.
 fn write_table(project: &Project, table: &Path, feature: &str) -> Result<()> {
-    if project.test_with(actors::ENV).is_some() {
+    if actors::listing_test(project).is_some() {
         let listed = actors::learn_with(project, "checklist", &["--features", feature])?;
         let Some(text) = listed.table else {
             return Err(Failure::new(format!(

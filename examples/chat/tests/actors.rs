@@ -7,24 +7,9 @@ use duract_example_chat::{Room, Session, User};
 /// Every actor of the crate.
 const ACTORS: &[&ActorInfo] = &[Session::INFO, Room::INFO, User::INFO];
 
-/// Writes the actors and their branch table where `DURACT_ACTORS_OUT` says (the command sets
-/// it); does nothing otherwise.
+/// Writes the actors and their branch table for the `duract` command when it runs this test
+/// (`duract::checklist::export_actors`); does nothing otherwise.
 #[test]
 fn duract_actors() {
-    let Some(path) = std::env::var_os("DURACT_ACTORS_OUT") else {
-        return;
-    };
-    let actor = |a: &ActorInfo| serde_json::json!({ "kind": a.kind, "class": a.class, "binding": a.binding });
-    let actors: Vec<_> = ACTORS
-        .iter()
-        .map(|a| {
-            let mut json = actor(a);
-            let forwards = a.gateway.map_or(&[][..], |g| g.forwards);
-            json["forwards"] = forwards.iter().map(|f| actor(f.target)).collect();
-            json
-        })
-        .collect();
-    let table = duract::checklist::table_json(ACTORS);
-    let out = serde_json::json!({ "actors": actors, "table": table });
-    std::fs::write(path, out.to_string()).unwrap();
+    duract::checklist::export_actors(ACTORS).unwrap();
 }

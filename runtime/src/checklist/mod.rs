@@ -116,6 +116,41 @@ pub fn table_json(actors: &[&ActorInfo]) -> String {
     table(actors).to_json()
 }
 
+/// The variable the `duract` command sets, to the file [`export_actors`] writes.
+pub const ACTORS_OUT: &str = "DURACT_ACTORS_OUT";
+
+/// How the `duract` command learns a crate's actors (Rust has no reflection): the crate's
+/// `tests/actors.rs` (what `duract new` writes) calls this from its test `duract_actors`. When
+/// the command runs that test ([`ACTORS_OUT`] names a file), it writes there each actor's kind,
+/// class and binding (a gateway's with those of the actors it forwards to) and their branch
+/// table ([`table_json`]); otherwise it does nothing.
+///
+/// ```no_run
+/// # use duract::{checklist, ActorInfo};
+/// # const ACTORS: &[&ActorInfo] = &[];
+/// #[test]
+/// fn duract_actors() {
+///     checklist::export_actors(ACTORS).unwrap();
+/// }
+/// ```
+pub fn export_actors(actors: &[&ActorInfo]) -> std::io::Result<()> {
+    let Some(path) = std::env::var_os(ACTORS_OUT) else {
+        return Ok(());
+    };
+    let actor = |a: &ActorInfo| serde_json::json!({ "kind": a.kind, "class": a.class, "binding": a.binding });
+    let listed: Vec<_> = actors
+        .iter()
+        .map(|a| {
+            let mut json = actor(a);
+            let forwards = a.gateway.map_or(&[][..], |g| g.forwards);
+            json["forwards"] = forwards.iter().map(|f| actor(f.target)).collect();
+            json
+        })
+        .collect();
+    let out = serde_json::json!({ "actors": listed, "table": table_json(actors) });
+    std::fs::write(path, out.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
