@@ -67,13 +67,7 @@ pub fn run(args: Vec<String>) -> Result<u8> {
     let feature = if mutants { MUTANTS } else { FEATURE };
     write_table(&project, &table, feature)?;
 
-    let hits = project
-        .target_dir
-        .join("duract-hits")
-        .join(&project.name)
-        .join("native");
-    let _ = std::fs::remove_dir_all(&hits); // an earlier run's files would be merged
-    std::fs::create_dir_all(&hits).map_err(|e| format!("{}: {e}", hits.display()))?;
+    let hits = fresh_hits_dir(&project, "native")?;
     say(
         "checklist",
         format!("the tests with the hit recorder -> {}", show(&hits)),
@@ -153,16 +147,20 @@ pub fn run(args: Vec<String>) -> Result<u8> {
     Ok(code)
 }
 
+/// The empty folder for `host`'s hit files (an earlier run's would be merged).
+fn fresh_hits_dir(project: &Project, host: &str) -> Result<PathBuf> {
+    let dir = (project.target_dir.join("duract-hits"))
+        .join(&project.name)
+        .join(host);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
 /// Builds the crate with the recorder, serves it, runs the e2e `command` against it and
 /// collects workerd's hits: the folder of the hit file.
 fn workerd_hits(project: &Project, command: &str, vars: &[String]) -> Result<PathBuf> {
-    let dir = project
-        .target_dir
-        .join("duract-hits")
-        .join(&project.name)
-        .join("workerd");
-    let _ = std::fs::remove_dir_all(&dir); // an earlier run's file would be merged
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dir = fresh_hits_dir(project, "workerd")?;
     let out = build::build(project, true)?;
     let persist = dev::Scratch::new(None);
     let serve = dev::Serve {

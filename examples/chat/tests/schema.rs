@@ -7,9 +7,9 @@
 //! DURACT_WRITE_SCHEMA=1 cargo test -p duract-example-chat --features schema --test schema
 //! ```
 
-use duract::schema::{sync, Api};
+use duract::schema::Api;
 use duract_example_chat::{Room, Session, User};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[test]
 fn schema_files_and_typescript_are_current() {
@@ -22,14 +22,7 @@ fn schema_files_and_typescript_are_current() {
         .actor::<Room>()
         .actor::<User>()
         .generate();
-    let mut files: Vec<(PathBuf, String)> = generated
-        .json
-        .into_iter()
-        .map(|(name, text)| (schema_dir.join(name), text))
-        .collect();
-    files.push((ts_file, generated.typescript));
-    let write = std::env::var_os("DURACT_WRITE_SCHEMA").is_some_and(|v| !v.is_empty() && v != "0");
-    let stale = sync(&files, &[(&schema_dir, "json")], write).unwrap();
+    let stale = generated.sync_to(&schema_dir, &ts_file).unwrap();
     assert!(
         stale.is_empty(),
         "not what the chat's declarations give: {stale:#?}\nregenerate them with scripts/generate-types"

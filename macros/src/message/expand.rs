@@ -2,6 +2,7 @@
 //! `impl Message`.
 
 use super::model::MessageModel;
+use super::parse::attr_has_key;
 use super::Which;
 use crate::args::path_text;
 use proc_macro2::TokenStream;
@@ -74,21 +75,6 @@ fn schema_derive(
         quote!(#derive, #krate::__private::schemars::JsonSchema),
         quote!(#[schemars(crate = #schemars_crate)] #(#unset)*),
     )
-}
-
-/// Whether the item has `#[<attr>(.. <key> ..)]` at the top level of its arguments.
-fn attr_has_key(item: &DeriveInput, attr: &str, key: &str) -> bool {
-    item.attrs
-        .iter()
-        .filter(|a| a.path().is_ident(attr))
-        .any(|a| match &a.meta {
-            syn::Meta::List(list) => list
-                .tokens
-                .clone()
-                .into_iter()
-                .any(|t| matches!(t, proc_macro2::TokenTree::Ident(i) if i == key)),
-            _ => false,
-        })
 }
 
 /// `impl Payload`: what may travel as a message or a reply.

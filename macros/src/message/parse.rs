@@ -20,9 +20,9 @@ pub fn model(
         krate: syn::parse_quote!(::duract),
         wire_type: LitStr::new(&snake_case(&item.ident.to_string()), item.ident.span()),
         internal: false,
-        rename_all: !has_serde_key(item, "rename_all"),
+        rename_all: !attr_has_key(item, "serde", "rename_all"),
         rename_all_fields: matches!(item.data, Data::Enum(_))
-            && !has_serde_key(item, "rename_all_fields"),
+            && !attr_has_key(item, "serde", "rename_all_fields"),
         fieldless: fieldless(item),
     };
     let Some(args) = errors.ok(args::parse_args(args)) else {
@@ -71,11 +71,11 @@ fn fieldless(item: &DeriveInput) -> Option<proc_macro2::TokenStream> {
     }
 }
 
-/// Whether the item already has `#[serde(<key> = ...)]`.
-fn has_serde_key(item: &DeriveInput, key: &str) -> bool {
+/// Whether the item has `#[<attr>(.. <key> ..)]` at the top level of its arguments.
+pub(super) fn attr_has_key(item: &DeriveInput, attr: &str, key: &str) -> bool {
     item.attrs
         .iter()
-        .filter(|a| a.path().is_ident("serde"))
+        .filter(|a| a.path().is_ident(attr))
         .any(|a| match &a.meta {
             syn::Meta::List(list) => list
                 .tokens

@@ -193,14 +193,7 @@ fn on_activate(method: &ImplItemFn, errors: &mut Errors) -> Option<OnActivate> {
         errors.at(name, text);
         return None;
     }
-    let err = match output(&sig.output) {
-        Output::Fallible { err, .. } => Some(err),
-        Output::Reply(_) => None,
-    };
-    Some(OnActivate {
-        name: sig.ident.clone(),
-        err,
-    })
+    Some(hook(sig))
 }
 
 /// Reads the migration hook: `async fn name(from: u32, store: &mut Migration<'_>)`, returning
@@ -224,14 +217,19 @@ fn migrate(method: &ImplItemFn, errors: &mut Errors) -> Option<OnActivate> {
         errors.at(name, text);
         return None;
     }
+    Some(hook(sig))
+}
+
+/// A hook read from its signature: its name, and its error type when it returns a `Result`.
+fn hook(sig: &syn::Signature) -> OnActivate {
     let err = match output(&sig.output) {
         Output::Fallible { err, .. } => Some(err),
         Output::Reply(_) => None,
     };
-    Some(OnActivate {
+    OnActivate {
         name: sig.ident.clone(),
         err,
-    })
+    }
 }
 
 /// Whether `arg` is `&mut self`.

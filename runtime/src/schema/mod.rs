@@ -524,6 +524,22 @@ fn protocol_defs() -> Value {
     })
 }
 
+impl Generated {
+    /// The checked-in files not as generated: the JSON Schema files in `schema_dir` (a `.json`
+    /// there that is not generated counts too) and the TypeScript in `ts_file`. With
+    /// `DURACT_WRITE_SCHEMA` set (not empty, not `0`), rewrites them instead and returns
+    /// nothing: the test a crate keeps to fail on stale files, and the command to refresh them.
+    pub fn sync_to(self, schema_dir: &Path, ts_file: &Path) -> std::io::Result<Vec<PathBuf>> {
+        let mut files: Vec<(PathBuf, String)> = (self.json.into_iter())
+            .map(|(name, text)| (schema_dir.join(name), text))
+            .collect();
+        files.push((ts_file.to_path_buf(), self.typescript));
+        let write =
+            std::env::var_os("DURACT_WRITE_SCHEMA").is_some_and(|v| !v.is_empty() && v != "0");
+        sync(&files, &[(schema_dir, "json")], write)
+    }
+}
+
 /// Files that are not as generated: `(path, current contents)` pairs compared with the disk.
 /// With `write`, rewrites those that differ and returns nothing; files in `clean_dirs` with
 /// the extension `clean_ext` that are not among `files` are stale too (removed with `write`).
