@@ -7,6 +7,7 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
+use crate::limit::Limit;
 use crate::platform::KvStore;
 use crate::storage::Storage;
 use std::rc::Rc;
@@ -39,6 +40,10 @@ pub trait Port {
     fn arm_alarm(&self, next: Option<u64>);
     /// A configuration variable (`WORK_MS`, ...) or secret: an environment value as text.
     fn var(&self, name: &str) -> Option<String>;
+    /// The value of `limit`: its variable when that is a positive integer, else its default.
+    fn limit(&self, limit: Limit) -> u64 {
+        limit.parse(self.var(limit.var).as_deref())
+    }
     /// The KV namespace bound as `name` in the environment, `None` when there is none.
     fn kv(&self, name: &str) -> Option<Rc<dyn KvStore>> {
         let _ = name;

@@ -150,7 +150,7 @@ pub fn admit(
 ) -> Result<Admitted, String> {
     let admitted =
         route_frame(info, port, text_if!(port, frame)).and_then(|(target, request, verbatim)| {
-            let limit = no_limit_if!(port, "!overloaded", MAX_INFLIGHT.read(port));
+            let limit = no_limit_if!(port, "!overloaded", port.limit(MAX_INFLIGHT));
             match enter(socket, limit) {
                 Ok(()) => Ok((target, request, verbatim)),
                 Err(error) => Err((error, Some(request.id))),
@@ -225,7 +225,7 @@ fn route_frame(
         Frame::Binary(_) => return Err((Error::UnsupportedFrame, None)),
         Frame::Text(text) => text,
     };
-    let limit = MAX_FRAME_BYTES.read(port);
+    let limit = port.limit(MAX_FRAME_BYTES);
     if check!(port, "!too_large" => text.len() as u64 > limit) {
         return Err((
             Error::TooLarge {
@@ -237,7 +237,7 @@ fn route_frame(
     }
     let (request, verbatim) = Envelope::decode_client(text).map_err(|e| (e.error, e.request_id))?;
     let reject = |error: Error| (error, Some(request.id.clone()));
-    if check!(port, "!invalid_address" => request.to.id().len() as u64 > MAX_ID_BYTES.read(port)) {
+    if check!(port, "!invalid_address" => request.to.id().len() as u64 > port.limit(MAX_ID_BYTES)) {
         return Err(reject(Error::InvalidAddress {
             to: request.to.to_string(),
         }));

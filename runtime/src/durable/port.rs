@@ -145,7 +145,7 @@ impl DurablePort {
     }
 
     fn ask_timeout(&self) -> Duration {
-        Duration::from_millis(crate::limit::ASK_TIMEOUT_MS.read(self))
+        Duration::from_millis(self.limit(crate::limit::ASK_TIMEOUT_MS))
     }
 
     /// What calling `envelope`'s target takes (its stub, RPC method and the envelope's text,

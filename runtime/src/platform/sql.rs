@@ -47,8 +47,8 @@
 //! ```
 
 use crate::error::Error;
-use crate::turn::context::Ctx;
 use serde::de::DeserializeOwned;
+use std::cell::RefCell;
 
 /// A value bound to a `?` placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,10 +118,11 @@ pub struct SqlWrite {
 pub struct Sql<'c> {
     #[cfg(any(target_arch = "wasm32", feature = "docs"))]
     inner: worker::SqlStorage,
+    /// The turn's held writes.
     #[cfg(any(target_arch = "wasm32", feature = "docs"))]
-    ctx: &'c Ctx,
+    held: &'c RefCell<Vec<SqlWrite>>,
     #[cfg(not(any(target_arch = "wasm32", feature = "docs")))]
-    _ctx: std::marker::PhantomData<&'c Ctx>,
+    _held: std::marker::PhantomData<&'c RefCell<Vec<SqlWrite>>>,
     /// No native value exists: `ctx.sql()` is an error there.
     #[cfg(not(any(target_arch = "wasm32", feature = "docs")))]
     never: std::convert::Infallible,
@@ -139,8 +140,8 @@ fn sql_error(query: &str, e: worker::Error) -> Error {
 
 impl<'c> Sql<'c> {
     #[cfg(any(target_arch = "wasm32", feature = "docs"))]
-    pub(crate) fn new(inner: worker::SqlStorage, ctx: &'c Ctx) -> Sql<'c> {
-        Sql { inner, ctx }
+    pub(crate) fn new(inner: worker::SqlStorage, held: &'c RefCell<Vec<SqlWrite>>) -> Sql<'c> {
+        Sql { inner, held }
     }
 
     /// Runs `query` with `bindings` for its `?` placeholders and decodes each row (an object
@@ -169,7 +170,7 @@ impl<'c> Sql<'c> {
     /// run in one transaction, all or none, with the state's write (see the module's docs).
     pub fn execute(&self, query: &str, bindings: &[SqlValue]) {
         #[cfg(any(target_arch = "wasm32", feature = "docs"))]
-        self.ctx.queue_sql(SqlWrite {
+        self.held.borrow_mut().push(SqlWrite {
             query: query.to_owned(),
             bindings: bindings.to_vec(),
         });

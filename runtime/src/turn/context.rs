@@ -79,13 +79,10 @@ impl Ctx {
         }
     }
 
-    /// Holds a SQL write until the turn commits ([`Sql::execute`](crate::Sql::execute)).
-    #[cfg_attr(
-        not(any(target_arch = "wasm32", feature = "docs")),
-        expect(dead_code, reason = "no SQL storage on the native host")
-    )]
-    pub(crate) fn queue_sql(&self, write: SqlWrite) {
-        self.sql_writes.borrow_mut().push(write);
+    /// The SQL writes held until the turn commits ([`Sql::execute`](crate::Sql::execute)).
+    #[cfg(any(target_arch = "wasm32", feature = "docs"))]
+    pub(crate) fn held_sql(&self) -> &RefCell<Vec<SqlWrite>> {
+        &self.sql_writes
     }
 
     /// Holds `envelope` for `target` until the turn commits ([`ActorRef::send`](crate::ActorRef::send)).
@@ -105,7 +102,7 @@ impl Ctx {
 
     /// The value of a declared [`Limit`] (its variable, else its default).
     pub fn limit(&self, limit: Limit) -> u64 {
-        limit.read(&*self.port)
+        self.port.limit(limit)
     }
 
     /// `Ok` when `id` (a payload field named `field`) is within [`MAX_ID_BYTES`], else

@@ -212,7 +212,7 @@ impl Ctx {
     pub fn sql(&self) -> Result<Sql<'_>, Error> {
         #[cfg(any(target_arch = "wasm32", feature = "docs"))]
         if let Some(sql) = self.port().sql() {
-            return Ok(Sql::new(sql, self));
+            return Ok(Sql::new(sql, self.held_sql()));
         }
         Err(crate::platform::sql::not_on_this_host())
     }

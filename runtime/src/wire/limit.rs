@@ -1,5 +1,5 @@
 //! Declared limits: every input a client controls is bounded by a [`Limit`], a configuration
-//! variable with a default, read through the host's [`Port`].
+//! variable with a default, read through the host's [`Port`](crate::Port::limit).
 //!
 //! The gateway's limits are declared here ([`MAX_FRAME_BYTES`], [`MAX_INFLIGHT`],
 //! [`MAX_ID_BYTES`], [`MAX_SESSION_NAME_BYTES`]); an actor declares its own the same way and
@@ -12,7 +12,6 @@
 //! ```
 
 use crate::error::Error;
-use crate::port::Port;
 
 /// A limit: the variable that sets it and its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +39,6 @@ impl Limit {
     /// The limit set by `var`, `default` when unset.
     pub const fn new(var: &'static str, default: u64) -> Limit {
         Limit { var, default }
-    }
-
-    /// The limit configured on `port`: its variable when it is a positive integer, else the
-    /// default.
-    pub fn read(&self, port: &dyn Port) -> u64 {
-        self.parse(port.var(self.var).as_deref())
     }
 
     /// The limit a variable's value sets (`None`: unset).
