@@ -21,6 +21,7 @@ pub mod checklist; // the branch-hit recorder
 pub mod durable; // the Durable Object host (wasm32)
 pub mod future;
 mod info; // static descriptions: ActorInfo, RouteInfo, GatewayInfo, branches
+pub mod instance; // Instance: how a turn runs, over the user API and a Port
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native; // the native host (tests)
 pub mod platform; // bindings: KV, secrets
@@ -29,7 +30,7 @@ mod port; // what a host provides
 pub mod schema; // JSON Schema and TypeScript of an API
 pub mod storage; // storage, persist, collections
 mod support; // what generated code calls (`__private`)
-pub mod turn; // timers, the context of a turn, the gate, the instance
+pub mod turn; // timers, the context of a turn, the gate
 mod wire; // address, envelope, error, message, principal, limit, upgrade, surrogates
 
 // The public module paths, whatever layer they live in.
@@ -38,7 +39,7 @@ pub use api::gateway;
 pub use info::branch;
 pub use storage::{collections, persist};
 use turn::context;
-pub use turn::{instance, timer};
+pub use turn::timer;
 use wire::{address, error, limit, message, principal, surrogates};
 pub use wire::{envelope, upgrade};
 

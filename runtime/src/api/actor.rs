@@ -30,9 +30,7 @@ pub trait Target: Sized + 'static {
     /// The turns of an instance on `port`: an actor's [`Instance`](crate::instance::Instance),
     /// none for a gateway. Written by `#[actor]`.
     #[doc(hidden)]
-    fn __turns(
-        port: std::rc::Rc<dyn crate::Port>,
-    ) -> Option<std::rc::Rc<dyn crate::instance::Turns>>;
+    fn __turns(port: std::rc::Rc<dyn crate::Port>) -> Option<std::rc::Rc<dyn crate::turn::Turns>>;
 }
 
 /// A gateway: client sockets connect to it and it forwards their frames by its routing table

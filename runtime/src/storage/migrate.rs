@@ -47,9 +47,8 @@
 //! assert_eq!(stored.get(duract::persist::VERSION_KEY), Some("2"));
 //! ```
 
-use super::persist::{decode_field, encode_field, entries_prefix, field_key, Saved};
+use super::persist::{decode_field, encode_field, entries_prefix, field_key};
 use super::{ListOptions, Storage, StorageResult, WriteBatch};
-use crate::actor::Actor;
 use crate::error::Error;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -75,7 +74,7 @@ impl<'s> Overlay<'s> {
         }
     }
 
-    fn stage(&self, key: String, value: Option<String>) {
+    pub(crate) fn stage(&self, key: String, value: Option<String>) {
         self.staged.borrow_mut().insert(key, value);
     }
 
@@ -157,6 +156,13 @@ pub struct Migration<'s> {
     overlay: &'s Overlay<'s>,
 }
 
+impl<'s> Migration<'s> {
+    /// A migration that stages its changes in `overlay`.
+    pub(crate) fn over(overlay: &'s Overlay<'s>) -> Migration<'s> {
+        Migration { overlay }
+    }
+}
+
 impl Migration<'_> {
     /// The JSON stored at `key`.
     pub async fn get(&self, key: &str) -> Result<Option<String>, Error> {
@@ -211,7 +217,7 @@ impl Migration<'_> {
 }
 
 /// The stored version, `None` for a store that holds no state (nothing to migrate).
-async fn stored_version(storage: &dyn Storage) -> Result<Option<u32>, Error> {
+pub(crate) async fn stored_version(storage: &dyn Storage) -> Result<Option<u32>, Error> {
     if let Some(text) = storage.get(VERSION_KEY).await? {
         let version = text.trim().parse().map_err(|_| Error::ActorError {
             reason: format!("stored version `{text}` is not a number"),
@@ -225,39 +231,6 @@ async fn stored_version(storage: &dyn Storage) -> Result<Option<u32>, Error> {
         }
     }
     Ok(None)
-}
-
-/// Loads `A` from `storage`, migrating an older store first (see the module docs). The
-/// migration's writes and the new version wait in the returned [`Saved`] for the first commit.
-pub(crate) async fn load<A: Actor>(id: &str, storage: &dyn Storage) -> Result<(A, Saved), Error> {
-    if A::VERSION <= 1 {
-        return A::load(id, storage).await;
-    }
-    let version = A::VERSION.to_string();
-    match stored_version(storage).await? {
-        Some(stored) if stored == A::VERSION => A::load(id, storage).await,
-        Some(stored) if stored > A::VERSION => Err(Error::ActorError {
-            reason: format!(
-                "{}:{id} was stored by version {stored}; this build reads up to version {}",
-                A::INFO.kind,
-                A::VERSION
-            ),
-        }),
-        None => {
-            // Nothing stored yet: the version is written with the first state written.
-            let (actor, mut saved) = A::load(id, storage).await?;
-            saved.stamp(VERSION_KEY, version);
-            Ok((actor, saved))
-        }
-        Some(from) => {
-            let overlay = Overlay::new(storage);
-            A::migrate(from, &mut Migration { overlay: &overlay }).await?;
-            overlay.stage(VERSION_KEY.to_owned(), Some(version));
-            let (actor, mut saved) = A::load(id, &overlay).await?;
-            saved.stage_before(overlay.into_batch());
-            Ok((actor, saved))
-        }
-    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@
 //!
 //! Both hosts run actors through [`Instance`], so these rules exist once.
 
+mod activate;
+
 use crate::actor::Actor;
 use crate::context::{Ctx, Outcome};
 use crate::envelope::Envelope;
@@ -27,6 +29,7 @@ use crate::platform::sql::SqlWrite;
 use crate::port::Port;
 use crate::timer::Timers;
 use crate::turn::TurnGate;
+pub use crate::turn::Turns;
 use serde_json::value::RawValue;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -68,8 +71,7 @@ impl<A: Actor> Instance<A> {
             return Ok(());
         }
         let storage = self.port.storage();
-        let (actor, saved) =
-            crate::storage::migrate::load::<A>(self.port.address().id(), storage).await?;
+        let (actor, saved) = activate::load::<A>(self.port.address().id(), storage).await?;
         let timers = Timers::load(storage).await?;
         // No timer is ever stranded: whatever became of the alarm (workerd gives up on one
         // that keeps failing), each activation arms it for the earliest stored timer.
@@ -250,20 +252,6 @@ async fn dispatch<A: Actor>(
     }
     let result = actor.dispatch(&mut ctx, envelope).await;
     (result, ctx.into_outcome())
-}
-
-/// An instance's turns, its actor type erased: what the hosts hold of an actor's instance
-/// (a gateway has none: [`Target::__turns`](crate::Target)).
-pub trait Turns {
-    /// [`Instance::run_turn`].
-    fn run<'a>(
-        &'a self,
-        envelope: &'a Envelope,
-    ) -> LocalBoxFuture<'a, Result<Box<RawValue>, Error>>;
-    /// [`Instance::deliver_due_timers`].
-    fn deliver_due_timers(&self) -> LocalBoxFuture<'_, Result<(), Error>>;
-    /// [`Instance::unload`].
-    fn unload(&self);
 }
 
 impl<A: Actor> Turns for Instance<A> {
