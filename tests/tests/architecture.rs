@@ -322,10 +322,7 @@ fn the_checks_see_what_they_check() {
     let code = code_only(
         "fn a() { let s = \"{\"; let c = '{'; // {\n let r = r#\"}\"#; }\nfn b<'a>(x: &'a str) {}",
     );
-    let found: Vec<_> = functions(&code)
-        .into_iter()
-        .map(|(n, line, len)| (n, line, len))
-        .collect();
+    let found = functions(&code);
     assert_eq!(found, [("a".to_owned(), 1, 2), ("b".to_owned(), 3, 1)]);
     let graph = BTreeMap::from([
         ("a".to_owned(), BTreeSet::from(["b".to_owned()])),
