@@ -228,7 +228,7 @@ async function runCold() {
 const miniflareVersion = JSON.parse(
   readFileSync(new URL("../node_modules/miniflare/package.json", import.meta.url), "utf8"),
 ).version;
-log(`bench: ${values.quick ? "quick" : "default"} sizes, ${reps} repetitions, storage on disk in ${root}`);
+log(`bench: ${values.quick ? "quick" : "default"} sizes, ${reps} repetitions, storage in ${root}`);
 log(`bench: example build copied from examples/system/build, wasm ${build.bytes} bytes, sha256 ${build.sha256.slice(0, 12)}`);
 try {
   await runPool("main", baseVars);
@@ -247,7 +247,7 @@ const out = [
   `${cpus.length} x ${cpus[0]?.model ?? "cpu"}, Node ${process.version}, Miniflare ${miniflareVersion}; ` +
     `example build: wasm ${build.bytes.toLocaleString("en-US")} bytes, sha256 ${build.sha256.slice(0, 12)}; ` +
     `${values.quick ? "--quick sizes" : "default sizes"}, ${reps} alternating repetitions per implementation; ` +
-    `Durable Object storage on disk; WORK_MS=${baseVars.WORK_MS} (deep state: ${deepVars.WORK_MS}), ` +
+    `Durable Object storage in ${path.dirname(root)}${root.startsWith("/dev/shm") ? " (tmpfs: commits without a disk)" : " (on disk)"}; WORK_MS=${baseVars.WORK_MS} (deep state: ${deepVars.WORK_MS}), ` +
     `MAX_INFLIGHT=${baseVars.MAX_INFLIGHT}, other limits at protocol.md's defaults; run took ${seconds.toFixed(0)} s; ` +
     `1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after.`,
   "",
