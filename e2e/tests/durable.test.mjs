@@ -61,6 +61,15 @@ test("upgrade: userId wins over session, and no name draws a random one", async 
   await Promise.all([a, b, r1, r2].map((s) => s.close()));
 });
 
+test("upgrade: the query is decoded as a form (percent escapes, + as space), its first value counts", async () => {
+  const tag = uid("q");
+  const a = await openSession(worker.url, `session=${tag}%20a+b&session=${tag}-second`);
+  assert.equal(a.established.payload.sessionId, `${tag} a b`);
+  const b = await openSession(worker.url, `userId=${tag}%2Fx&userId=other`);
+  assert.equal(b.established.payload.sessionId, `user:${tag}/x`);
+  await Promise.all([a, b].map((s) => s.close()));
+});
+
 test("HTTP: /ws without an upgrade gets 400 Expected WebSocket, for any method", async () => {
   for (const method of ["GET", "POST", "PUT"]) {
     const res = await fetch(`${worker.url}/ws?session=${uid()}`, { method });

@@ -9,6 +9,54 @@ use crate::upgrade::{bearer_token, random_name, session_name, verify_hs256, Refu
 use wasm_bindgen::JsValue;
 use worker::{Env, Headers, Request, RequestInit, Response};
 
+/// A request's URL as the platform parses it (the WHATWG URL of workerd's `URL`): its text, its
+/// path and its query's pairs, decoded. Read through JavaScript rather than the `url` crate,
+/// which (with the Unicode tables `idna` brings) would be most of what the wasm module holds
+/// for this.
+struct RequestUrl {
+    text: String,
+    path: String,
+    query: Vec<(String, String)>,
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export function duractRequestUrl(text) {
+  const url = new URL(text);
+  const query = [];
+  for (const [key, value] of url.searchParams) query.push(key, value);
+  return [url.pathname, query];
+}
+"#)]
+extern "C" {
+    /// `[pathname, [key, value, key, value, ...]]` of `new URL(text)`; throws on a bad URL.
+    #[wasm_bindgen(js_name = duractRequestUrl, catch)]
+    fn duract_request_url(text: &str) -> Result<js_sys::Array, JsValue>;
+}
+
+impl RequestUrl {
+    fn of(req: &Request) -> worker::Result<RequestUrl> {
+        let text = req.inner().url();
+        let parts = duract_request_url(&text)
+            .map_err(|e| worker::Error::RustError(format!("bad request URL: {e:?}")))?;
+        let path = parts.get(0).as_string().unwrap_or_default();
+        let flat: Vec<String> = js_sys::Array::from(&parts.get(1))
+            .iter()
+            .map(|v| v.as_string().unwrap_or_default())
+            .collect();
+        let query = flat
+            .chunks_exact(2)
+            .map(|kv| (kv[0].clone(), kv[1].clone()))
+            .collect();
+        Ok(RequestUrl { text, path, query })
+    }
+
+    /// The value of the first `key` in the query.
+    fn param(&self, key: &str) -> Option<&str> {
+        let mut values = self.query.iter().filter(|(k, _)| k == key);
+        values.next().map(|(_, v)| v.as_str())
+    }
+}
+
 /// The path clients open their WebSocket on.
 pub const WS_PATH: &str = "/ws";
 
@@ -35,13 +83,9 @@ impl Authenticate for JwtAuth {
         let Some(secret) = secret else {
             return Ok(None);
         };
-        let url = req.url().map_err(|_| Refusal::Unauthorized)?;
-        let query_token = url
-            .query_pairs()
-            .find(|(k, _)| k == "token")
-            .map(|(_, v)| v.into_owned());
+        let url = RequestUrl::of(req).map_err(|_| Refusal::Unauthorized)?;
         let header = req.headers().get("Authorization").ok().flatten();
-        let token = bearer_token(query_token.as_deref(), header.as_deref());
+        let token = bearer_token(url.param("token"), header.as_deref());
         verify_hs256(token, secret.as_bytes(), js_sys::Date::now()).map(Some)
     }
 }
@@ -75,12 +119,12 @@ pub async fn gateway_entry_with<G: Gateway>(
     env: &Env,
     auth: &dyn Authenticate,
 ) -> worker::Result<Response> {
-    let url = req.url()?;
+    let url = RequestUrl::of(&req)?;
     #[cfg(feature = "checklist")]
-    if url.path() == HITS_PATH && req.method() == worker::Method::Get {
+    if url.path == HITS_PATH && req.method() == worker::Method::Get {
         return hits_response();
     }
-    if url.path() != WS_PATH {
+    if url.path != WS_PATH {
         return Response::error("Not found", 404);
     }
     if G::INFO.gateway.is_none() {
@@ -91,7 +135,7 @@ pub async fn gateway_entry_with<G: Gateway>(
         Err(refusal) => return refuse(refusal),
     };
     let limit = MAX_SESSION_NAME_BYTES.parse(env_var(env, MAX_SESSION_NAME_BYTES.var).as_deref());
-    let name = match session_name(url.query_pairs(), limit) {
+    let name = match session_name(url.query.iter().map(|(k, v)| (k, v)), limit) {
         Ok(Some(name)) => name,
         Ok(None) => random_name(random_bytes()),
         Err(refusal) => return refuse(refusal),
@@ -115,7 +159,7 @@ pub async fn gateway_entry_with<G: Gateway>(
     headers.set(INSTANCE_HEADER, &ticket.encode())?;
     let mut init = RequestInit::new();
     init.with_method(req.method()).with_headers(headers);
-    let forwarded = Request::new_with_init(url.as_str(), &init)?;
+    let forwarded = Request::new_with_init(&url.text, &init)?;
     let stub = env
         .durable_object(G::INFO.binding)?
         .get_by_name(&instance)?;
