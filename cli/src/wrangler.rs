@@ -108,13 +108,25 @@ fn json(value: &Value) -> serde_json::Value {
 /// Parses wrangler.toml's text.
 pub fn parse(text: &str) -> Result<Wrangler, String> {
     let table: Table = text.parse().map_err(|e| format!("{e}"))?;
-    let mut out = Wrangler {
+    Ok(Wrangler {
         name: string(&table, "name", "")?,
         main: string(&table, "main", "")?,
         compatibility_date: string(&table, "compatibility_date", "")?,
         compatibility_flags: strings(table.get("compatibility_flags"), "compatibility_flags")?,
-        ..Wrangler::default()
-    };
+        vars: parse_vars(&table)?,
+        bindings: parse_bindings(&table)?,
+        kv_namespaces: parse_kv_namespaces(&table)?,
+        migrations: tables(table.get("migrations"), "migrations")?
+            .into_iter()
+            .enumerate()
+            .map(|(i, migration)| parse_migration(&format!("migrations[{i}]"), migration))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// `[vars]`: strings as they are, other values as their JSON.
+fn parse_vars(table: &Table) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
     if let Some(vars) = table.get("vars") {
         let vars = vars.as_table().ok_or("[vars] is not a table")?;
         for (key, value) in vars {
@@ -122,67 +134,80 @@ pub fn parse(text: &str) -> Result<Wrangler, String> {
                 Value::String(s) => s.clone(),
                 other => json(other).to_string(),
             };
-            out.vars.insert(key.clone(), text);
+            out.insert(key.clone(), text);
         }
     }
+    Ok(out)
+}
+
+/// `[[durable_objects.bindings]]`: each needs a name and a class name.
+fn parse_bindings(table: &Table) -> Result<Vec<Binding>, String> {
     let durable = table.get("durable_objects").and_then(Value::as_table);
-    for (i, binding) in tables(
+    let bindings = tables(
         durable.and_then(|d| d.get("bindings")),
         "durable_objects.bindings",
-    )?
-    .into_iter()
-    .enumerate()
-    {
+    )?;
+    let mut out = Vec::new();
+    for (i, binding) in bindings.into_iter().enumerate() {
         let what = format!("durable_objects.bindings[{i}].");
         let name = string(binding, "name", &what)?.ok_or(format!("{what}name is missing"))?;
         let class_name = string(binding, "class_name", &what)?
             .ok_or(format!("durable_objects binding {name} has no class_name"))?;
-        out.bindings.push(Binding {
+        out.push(Binding {
             name,
             class_name,
             script_name: string(binding, "script_name", &what)?,
         });
     }
+    Ok(out)
+}
+
+/// The bindings of `[[kv_namespaces]]`.
+fn parse_kv_namespaces(table: &Table) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
     for (i, kv) in tables(table.get("kv_namespaces"), "kv_namespaces")?
         .into_iter()
         .enumerate()
     {
         let what = format!("kv_namespaces[{i}].");
         let binding = string(kv, "binding", &what)?.ok_or(format!("{what}binding is missing"))?;
-        out.kv_namespaces.push(binding);
-    }
-    for (i, migration) in tables(table.get("migrations"), "migrations")?
-        .into_iter()
-        .enumerate()
-    {
-        let what = format!("migrations[{i}]");
-        let mut renamed = Vec::new();
-        for rename in tables(
-            migration.get("renamed_classes"),
-            &format!("{what}.renamed_classes"),
-        )? {
-            let from = string(rename, "from", &what)?
-                .ok_or(format!("{what}.renamed_classes: a rename without `from`"))?;
-            let to = string(rename, "to", &what)?
-                .ok_or(format!("{what}.renamed_classes: a rename without `to`"))?;
-            renamed.push((from, to));
-        }
-        out.migrations.push(Migration {
-            tag: string(migration, "tag", &format!("{what}."))?
-                .ok_or(format!("{what} has no tag"))?,
-            new_sqlite_classes: strings(
-                migration.get("new_sqlite_classes"),
-                &format!("{what}.new_sqlite_classes"),
-            )?,
-            new_classes: strings(migration.get("new_classes"), &format!("{what}.new_classes"))?,
-            renamed_classes: renamed,
-            deleted_classes: strings(
-                migration.get("deleted_classes"),
-                &format!("{what}.deleted_classes"),
-            )?,
-        });
+        out.push(binding);
     }
     Ok(out)
+}
+
+/// One `[[migrations]]` entry; `what` names it in messages (`migrations[<i>]`).
+fn parse_migration(what: &str, migration: &Table) -> Result<Migration, String> {
+    let renamed_classes = parse_renames(what, migration)?;
+    Ok(Migration {
+        tag: string(migration, "tag", &format!("{what}."))?.ok_or(format!("{what} has no tag"))?,
+        new_sqlite_classes: strings(
+            migration.get("new_sqlite_classes"),
+            &format!("{what}.new_sqlite_classes"),
+        )?,
+        new_classes: strings(migration.get("new_classes"), &format!("{what}.new_classes"))?,
+        renamed_classes,
+        deleted_classes: strings(
+            migration.get("deleted_classes"),
+            &format!("{what}.deleted_classes"),
+        )?,
+    })
+}
+
+/// A migration's `renamed_classes`, as (from, to) pairs.
+fn parse_renames(what: &str, migration: &Table) -> Result<Vec<(String, String)>, String> {
+    let mut renamed = Vec::new();
+    for rename in tables(
+        migration.get("renamed_classes"),
+        &format!("{what}.renamed_classes"),
+    )? {
+        let from = string(rename, "from", what)?
+            .ok_or(format!("{what}.renamed_classes: a rename without `from`"))?;
+        let to = string(rename, "to", what)?
+            .ok_or(format!("{what}.renamed_classes: a rename without `to`"))?;
+        renamed.push((from, to));
+    }
+    Ok(renamed)
 }
 
 /// How a class's storage was created.
