@@ -304,14 +304,24 @@ fn unique(actors: &[Actor]) -> Vec<&Actor> {
 /// What differs between wrangler.toml and the actors, as messages that name the fix.
 pub fn check(w: &Wrangler, actors: &[Actor]) -> Vec<String> {
     let actors = unique(actors);
-    let mut problems = Vec::new();
     let classes = w.classes();
-    let actor_list = actors
-        .iter()
-        .map(|a| format!("{} ({}, {})", a.kind, a.class, a.binding))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut problems = duplicates(w);
+    for actor in &actors {
+        let what = format!(
+            "actor `{}` (class {}, binding {})",
+            actor.kind, actor.class, actor.binding
+        );
+        problems.extend(binding_problem(w, actor, &what));
+        problems.extend(class_problem(w, &classes, actor, &what));
+    }
+    problems.extend(unused(w, &actors, &classes));
+    problems.extend(entry_problems(w));
+    problems
+}
 
+/// Binding names and migration tags declared twice.
+fn duplicates(w: &Wrangler) -> Vec<String> {
+    let mut problems = Vec::new();
     let mut names = BTreeSet::new();
     for b in &w.bindings {
         if !names.insert(b.name.as_str()) {
@@ -324,53 +334,71 @@ pub fn check(w: &Wrangler, actors: &[Actor]) -> Vec<String> {
             problems.push(format!("the migration tag `{}` is used twice", m.tag));
         }
     }
+    problems
+}
 
-    for actor in &actors {
-        let what = format!(
-            "actor `{}` (class {}, binding {})",
-            actor.kind, actor.class, actor.binding
-        );
-        match w.bindings.iter().find(|b| b.name == actor.binding) {
-            None => match w.local_bindings().find(|b| b.class_name == actor.class) {
-                Some(other) => problems.push(format!(
-                    "{what}: wrangler.toml binds its class as {} instead; rename the binding to {} \
-                     (or declare `#[actor(binding = \"{}\")]`)",
-                    other.name, actor.binding, other.name
-                )),
-                None => problems.push(format!(
-                    "{what}: wrangler.toml has no binding {}; add\n\n{}",
-                    actor.binding,
-                    binding_block(actor)
-                )),
-            },
-            Some(b) if b.script_name.is_some() => problems.push(format!(
-                "{what}: the binding {} points to another worker (script_name = \"{}\"), but this worker runs the actor",
-                b.name,
-                b.script_name.as_deref().unwrap_or_default()
+/// What is wrong with `actor`'s binding (`what` names the actor): missing, bound under another
+/// name, pointing to another worker, or naming another class.
+fn binding_problem(w: &Wrangler, actor: &Actor, what: &str) -> Option<String> {
+    match w.bindings.iter().find(|b| b.name == actor.binding) {
+        None => match w.local_bindings().find(|b| b.class_name == actor.class) {
+            Some(other) => Some(format!(
+                "{what}: wrangler.toml binds its class as {} instead; rename the binding to {} \
+                 (or declare `#[actor(binding = \"{}\")]`)",
+                other.name, actor.binding, other.name
             )),
-            Some(b) if b.class_name != actor.class => problems.push(format!(
-                "{what}: the binding {} names class {}, not {}; set class_name = \"{}\"",
-                b.name, b.class_name, actor.class, actor.class
+            None => Some(format!(
+                "{what}: wrangler.toml has no binding {}; add\n\n{}",
+                actor.binding,
+                binding_block(actor)
             )),
-            Some(_) => {}
-        }
-        match classes.iter().find(|c| c.0 == actor.class) {
-            None => problems.push(format!(
-                "{what}: no migration creates class {}; add\n\n{}",
-                actor.class,
-                migration_block(&next_tag(w), &[&actor.class])
-            )),
-            Some((_, Backend::KeyValue, tag)) => problems.push(format!(
-                "{what}: migration `{tag}` creates class {} with new_classes (key-value storage); \
-                 duract's classes are SQLite-backed (new_sqlite_classes), the storage Cloudflare \
-                 recommends for new classes and the only one on the free plan (a deployed class \
-                 cannot change: if it was never deployed, move it to new_sqlite_classes)",
-                actor.class
-            )),
-            Some(_) => {}
-        }
+        },
+        Some(b) if b.script_name.is_some() => Some(format!(
+            "{what}: the binding {} points to another worker (script_name = \"{}\"), but this worker runs the actor",
+            b.name,
+            b.script_name.as_deref().unwrap_or_default()
+        )),
+        Some(b) if b.class_name != actor.class => Some(format!(
+            "{what}: the binding {} names class {}, not {}; set class_name = \"{}\"",
+            b.name, b.class_name, actor.class, actor.class
+        )),
+        Some(_) => None,
     }
+}
 
+/// What is wrong with the migrations of `actor`'s class (`what` names the actor): none creates
+/// it, or one creates it key-value.
+fn class_problem(
+    w: &Wrangler,
+    classes: &[(String, Backend, String)],
+    actor: &Actor,
+    what: &str,
+) -> Option<String> {
+    match classes.iter().find(|c| c.0 == actor.class) {
+        None => Some(format!(
+            "{what}: no migration creates class {}; add\n\n{}",
+            actor.class,
+            migration_block(&next_tag(w), &[&actor.class])
+        )),
+        Some((_, Backend::KeyValue, tag)) => Some(format!(
+            "{what}: migration `{tag}` creates class {} with new_classes (key-value storage); \
+             duract's classes are SQLite-backed (new_sqlite_classes), the storage Cloudflare \
+             recommends for new classes and the only one on the free plan (a deployed class \
+             cannot change: if it was never deployed, move it to new_sqlite_classes)",
+            actor.class
+        )),
+        Some(_) => None,
+    }
+}
+
+/// The local bindings and the migrated classes that no actor runs.
+fn unused(w: &Wrangler, actors: &[&Actor], classes: &[(String, Backend, String)]) -> Vec<String> {
+    let actor_list = actors
+        .iter()
+        .map(|a| format!("{} ({}, {})", a.kind, a.class, a.binding))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut problems = Vec::new();
     for b in w.local_bindings() {
         if !actors.iter().any(|a| a.binding == b.name)
             && !actors.iter().any(|a| a.class == b.class_name)
@@ -382,7 +410,7 @@ pub fn check(w: &Wrangler, actors: &[Actor]) -> Vec<String> {
             ));
         }
     }
-    for (class, _, tag) in &classes {
+    for (class, _, tag) in classes {
         if !actors.iter().any(|a| &a.class == class) {
             problems.push(format!(
                 "migration `{tag}` creates class {class}, which no actor of the crate runs (its actors: \
@@ -391,6 +419,12 @@ pub fn check(w: &Wrangler, actors: &[Actor]) -> Vec<String> {
             ));
         }
     }
+    problems
+}
+
+/// `main` other than where `duract build` writes, or no compatibility date.
+fn entry_problems(w: &Wrangler) -> Vec<String> {
+    let mut problems = Vec::new();
     match w.main.as_deref() {
         Some(MAIN) => {}
         Some(other) => problems.push(format!(
