@@ -19,6 +19,7 @@ use crate::args::Args;
 use crate::project::{run_status, show, Project};
 use crate::wasm::{self, NO_ENTRY_POINT, RPC_MARKER};
 use crate::{node, say, tools, Failure, Result};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -88,18 +89,10 @@ pub fn preflight_problems(package: &serde_json::Value) -> Vec<String> {
 /// Builds the crate; returns the output folder.
 pub fn build(project: &Project, checklist: bool) -> Result<PathBuf> {
     let started = Instant::now();
-    let problems = preflight_problems(&project.package);
-    if !problems.is_empty() {
-        return Err(Failure::new(format!(
-            "{} cannot be built for Durable Objects:\n- {}",
-            show(&project.manifest),
-            problems.join("\n- ")
-        )));
-    }
+    refuse_unbuildable(project)?;
     let tools = tools::ensure(project)?;
     let esbuild = node::esbuild(&project.dir)?;
     let out = out_dir(project, checklist);
-    let out_name = out.file_name().and_then(|n| n.to_str()).unwrap_or("build");
     say(
         "build",
         format!(
@@ -113,37 +106,11 @@ pub fn build(project: &Project, checklist: bool) -> Result<PathBuf> {
             }
         ),
     );
-    let mut command = Command::new(&tools.worker_build);
-    command
-        .args(["--release", "--out-dir", out_name, "."])
-        .current_dir(&project.dir)
-        .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
-        .env("ESBUILD_BIN", &esbuild);
-    if checklist {
-        command.args(["--features", "duract/checklist"]);
-    }
-    run_status(&mut command, "worker-build")?;
+    worker_build(project, &tools, &esbuild, &out, checklist)?;
     let keep_names = std::env::var_os("DURACT_KEEP_NAMES").is_some_and(|v| !v.is_empty());
     finish(&out, !keep_names)?;
     if let Some(wasm_opt) = std::env::var_os("WASM_OPT_BIN").filter(|v| !v.is_empty()) {
-        let module = out.join("index_bg.wasm");
-        run_status(
-            Command::new(wasm_opt)
-                .args([
-                    "-Oz",
-                    "--enable-bulk-memory",
-                    "--enable-nontrapping-float-to-int",
-                    "--enable-sign-ext",
-                    "--enable-mutable-globals",
-                    "--enable-reference-types",
-                    // wasm-bindgen's panic recovery uses exception handling (try_table).
-                    "--enable-exception-handling",
-                ])
-                .arg(&module)
-                .arg("-o")
-                .arg(&module),
-            "wasm-opt",
-        )?;
+        optimize(&wasm_opt, &out.join("index_bg.wasm"))?;
     }
     let size = std::fs::metadata(out.join("index_bg.wasm")).map_or(0, |m| m.len());
     say(
@@ -156,6 +123,62 @@ pub fn build(project: &Project, checklist: bool) -> Result<PathBuf> {
         ),
     );
     Ok(out)
+}
+
+/// Fails with every [`preflight_problems`] at once when the manifest is not ready.
+fn refuse_unbuildable(project: &Project) -> Result<()> {
+    let problems = preflight_problems(&project.package);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(format!(
+        "{} cannot be built for Durable Objects:\n- {}",
+        show(&project.manifest),
+        problems.join("\n- ")
+    )))
+}
+
+/// Runs `worker-build --release` into `out` with the installed wasm-bindgen and esbuild
+/// (and the checklist feature for the checklist build).
+fn worker_build(
+    project: &Project,
+    tools: &tools::Tools,
+    esbuild: &Path,
+    out: &Path,
+    checklist: bool,
+) -> Result<()> {
+    let out_name = out.file_name().and_then(|n| n.to_str()).unwrap_or("build");
+    let mut command = Command::new(&tools.worker_build);
+    command
+        .args(["--release", "--out-dir", out_name, "."])
+        .current_dir(&project.dir)
+        .env("WASM_BINDGEN_BIN", &tools.wasm_bindgen)
+        .env("ESBUILD_BIN", esbuild);
+    if checklist {
+        command.args(["--features", "duract/checklist"]);
+    }
+    run_status(&mut command, "worker-build")
+}
+
+/// Runs `wasm-opt -Oz` on `module` in place, with the wasm features the build uses.
+fn optimize(wasm_opt: &OsStr, module: &Path) -> Result<()> {
+    run_status(
+        Command::new(wasm_opt)
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "--enable-reference-types",
+                // wasm-bindgen's panic recovery uses exception handling (try_table).
+                "--enable-exception-handling",
+            ])
+            .arg(module)
+            .arg("-o")
+            .arg(module),
+        "wasm-opt",
+    )
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {

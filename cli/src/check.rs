@@ -42,40 +42,57 @@ pub fn worker_name(package: &str) -> String {
 fn check(project: &Project, actors: &[Actor], fix: bool) -> Result<u8> {
     let path = project.dir.join("wrangler.toml");
     let Ok(text) = std::fs::read_to_string(&path) else {
-        if fix {
-            std::fs::write(
-                &path,
-                wrangler::generate(&worker_name(&project.name), actors),
-            )
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-            say("check", format!("wrote {} from the actors", show(&path)));
-            return Ok(0);
-        }
-        return Err(Failure::new(format!(
-            "{} has no wrangler.toml (`duract check --fix` writes one from the actors)",
-            show(&project.dir)
-        )));
+        return write_missing(project, &path, actors, fix);
     };
     let mut parsed =
         wrangler::parse(&text).map_err(|e| Failure::new(format!("{}: {e}", show(&path))))?;
     if fix {
         if let Some(added) = wrangler::fix(&parsed, actors) {
-            let mut fixed = text.clone();
-            if !fixed.ends_with('\n') {
-                fixed.push('\n');
-            }
-            fixed.push_str(&added);
-            parsed = wrangler::parse(&fixed).map_err(|e| {
-                Failure::new(format!(
-                    "{}: appending the missing bindings and migration would make it unreadable ({e}); add them by hand:\n{added}",
-                    show(&path)
-                ))
-            })?;
-            std::fs::write(&path, &fixed).map_err(|e| format!("{}: {e}", path.display()))?;
-            say("check", format!("appended to {}:{added}", show(&path)));
+            parsed = append_fix(&path, text, &added)?;
         }
     }
-    let problems = wrangler::check(&parsed, actors);
+    report(&path, &parsed, actors, fix)
+}
+
+/// No wrangler.toml: with `--fix`, writes one from the actors; without, says how.
+fn write_missing(project: &Project, path: &Path, actors: &[Actor], fix: bool) -> Result<u8> {
+    if fix {
+        std::fs::write(
+            path,
+            wrangler::generate(&worker_name(&project.name), actors),
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+        say("check", format!("wrote {} from the actors", show(path)));
+        return Ok(0);
+    }
+    Err(Failure::new(format!(
+        "{} has no wrangler.toml (`duract check --fix` writes one from the actors)",
+        show(&project.dir)
+    )))
+}
+
+/// Appends `added` (what [`wrangler::fix`] returned) to the file holding `text`, after checking
+/// the result still parses; returns the parsed result.
+fn append_fix(path: &Path, text: String, added: &str) -> Result<wrangler::Wrangler> {
+    let mut fixed = text;
+    if !fixed.ends_with('\n') {
+        fixed.push('\n');
+    }
+    fixed.push_str(added);
+    let parsed = wrangler::parse(&fixed).map_err(|e| {
+        Failure::new(format!(
+            "{}: appending the missing bindings and migration would make it unreadable ({e}); add them by hand:\n{added}",
+            show(path)
+        ))
+    })?;
+    std::fs::write(path, &fixed).map_err(|e| format!("{}: {e}", path.display()))?;
+    say("check", format!("appended to {}:{added}", show(path)));
+    Ok(parsed)
+}
+
+/// Says the file agrees with the actors, or fails with each of [`wrangler::check`]'s problems.
+fn report(path: &Path, parsed: &wrangler::Wrangler, actors: &[Actor], fix: bool) -> Result<u8> {
+    let problems = wrangler::check(parsed, actors);
     let summary = actors
         .iter()
         .map(|a| format!("{} ({})", a.class, a.binding))
@@ -86,7 +103,7 @@ fn check(project: &Project, actors: &[Actor], fix: bool) -> Result<u8> {
             "check",
             format!(
                 "{} agrees with the {} actors: {summary}",
-                show(&path),
+                show(path),
                 actors.len()
             ),
         );
@@ -94,13 +111,13 @@ fn check(project: &Project, actors: &[Actor], fix: bool) -> Result<u8> {
     }
     let mut message = format!(
         "{} does not match the crate's actors ({summary}):",
-        show(&path)
+        show(path)
     );
     for problem in &problems {
         message.push_str("\n- ");
         message.push_str(&problem.replace('\n', "\n    "));
     }
-    if !fix && wrangler::fix(&parsed, actors).is_some() {
+    if !fix && wrangler::fix(parsed, actors).is_some() {
         message.push_str("\n`duract check --fix` appends the missing bindings and migration.");
     }
     Err(Failure::new(message))

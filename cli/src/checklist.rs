@@ -52,22 +52,59 @@ pub fn run(args: Vec<String>) -> Result<u8> {
         1,
     )?;
     let project = Project::open(&args.dir())?;
-    let path = |option: &str, default: PathBuf| args.option(option).map_or(default, PathBuf::from);
-    let table = path("table", project.dir.join("checklist").join("branches.json"));
-    let out = path("out", project.dir.join("checklist"));
-    let detail = path(
-        "detail-out",
-        project
-            .target_dir
-            .join("duract-checklist")
-            .join(&project.name),
-    );
+    let paths = Paths::new(&args, &project);
 
     let mutants = args.flag("mutants");
     let feature = if mutants { MUTANTS } else { FEATURE };
-    write_table(&project, &table, feature)?;
+    write_table(&project, &paths.table, feature)?;
+    let hits = run_recorded_tests(&project, feature)?;
+    let kills = mutants
+        .then(|| run_mutants(&project, &paths.table, &hits))
+        .transpose()?;
 
-    let hits = fresh_hits_dir(&project, "native")?;
+    let gate = gate_args(&args, &project, &paths, kills.as_deref(), &hits)?;
+    let code = duract_checklist::cli::run(
+        gate,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
+    say_verdict(code, &paths);
+    Ok(code)
+}
+
+/// Where the checklist reads its table and writes its stable and detailed outputs.
+struct Paths {
+    /// The branch table (`--table`, default `checklist/branches.json`).
+    table: PathBuf,
+    /// The stable checklist's folder (`--out`, default `checklist/`).
+    out: PathBuf,
+    /// The full checklist's folder (`--detail-out`, default under the target folder).
+    detail: PathBuf,
+}
+
+impl Paths {
+    /// The options given, else the defaults for `project`.
+    fn new(args: &Args, project: &Project) -> Paths {
+        let path =
+            |option: &str, default: PathBuf| args.option(option).map_or(default, PathBuf::from);
+        Paths {
+            table: path("table", project.dir.join("checklist").join("branches.json")),
+            out: path("out", project.dir.join("checklist")),
+            detail: path(
+                "detail-out",
+                project
+                    .target_dir
+                    .join("duract-checklist")
+                    .join(&project.name),
+            ),
+        }
+    }
+}
+
+/// Runs the crate's tests with `feature` (the recorder, or the mutants): the folder of their
+/// native hit files. Failing tests end the run with status 3.
+fn run_recorded_tests(project: &Project, feature: &str) -> Result<PathBuf> {
+    let hits = fresh_hits_dir(project, "native")?;
     say(
         "checklist",
         format!("the tests with the hit recorder -> {}", show(&hits)),
@@ -84,19 +121,25 @@ pub fn run(args: Vec<String>) -> Result<u8> {
             code: 3,
         });
     }
+    Ok(hits)
+}
 
-    let kills = mutants
-        .then(|| run_mutants(&project, &table, &hits))
-        .transpose()?;
-
-    let mut gate: Vec<String> = vec!["--table".into(), table.display().to_string()];
+/// The gate's command line; with `--e2e`, runs the e2e command first for workerd's hits.
+fn gate_args(
+    args: &Args,
+    project: &Project,
+    paths: &Paths,
+    kills: Option<&Path>,
+    hits: &Path,
+) -> Result<Vec<String>> {
+    let mut gate: Vec<String> = vec!["--table".into(), paths.table.display().to_string()];
     if let Some(kills) = kills {
         gate.extend(["--kills".into(), kills.display().to_string()]);
     }
     gate.extend(["--hits".into(), hits.display().to_string()]);
     let e2e = args.option("e2e");
     if let Some(command) = e2e {
-        let workerd = workerd_hits(&project, command, args.options("var"))?;
+        let workerd = workerd_hits(project, command, args.options("var"))?;
         gate.extend(["--hits".into(), workerd.display().to_string()]);
     }
     for extra in args.options("hits") {
@@ -112,25 +155,25 @@ pub fn run(args: Vec<String>) -> Result<u8> {
             })
             .to_owned(),
         "--out".into(),
-        out.display().to_string(),
+        paths.out.display().to_string(),
         "--detail-out".into(),
-        detail.display().to_string(),
+        paths.detail.display().to_string(),
     ]);
     if args.flag("skip-stale") {
         gate.push("--skip-stale".into());
     }
-    let code = duract_checklist::cli::run(
-        gate,
-        &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
-    );
-    let checklist = show(&out.join("checklist.md"));
+    Ok(gate)
+}
+
+/// Says what the gate's status `code` means and where the checklist is.
+fn say_verdict(code: u8, paths: &Paths) {
+    let checklist = show(&paths.out.join("checklist.md"));
     match code {
         duract_checklist::cli::PASSED => say(
             "checklist",
             format!(
                 "gate passed: every branch hit or waived ({checklist}; counts and tests: {})",
-                show(&detail.join("checklist.md"))
+                show(&paths.detail.join("checklist.md"))
             ),
         ),
         duract_checklist::cli::FAILED => say(
@@ -144,7 +187,6 @@ pub fn run(args: Vec<String>) -> Result<u8> {
             format!("the gate refused its input (status {code})"),
         ),
     }
-    Ok(code)
 }
 
 /// The empty folder for `host`'s hit files (an earlier run's would be merged).

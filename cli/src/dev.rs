@@ -89,36 +89,9 @@ impl<'a> Serve<'a> {
 
 /// The node command that serves `project`'s build in `out` as `serve` says.
 pub fn launcher(project: &Project, out: &Path, serve: &Serve) -> Result<Command> {
-    let checklist = out.ends_with("build-checklist");
-    for file in ["index.js", "index_bg.wasm"] {
-        if !out.join(file).is_file() {
-            return Err(Failure::new(format!(
-                "{} is missing: run `duract build{}` first",
-                show(&out.join(file)),
-                if checklist { " --checklist" } else { "" }
-            )));
-        }
-    }
-    let toml_path = project.dir.join("wrangler.toml");
-    let text = std::fs::read_to_string(&toml_path).map_err(|_| {
-        Failure::new(format!(
-            "{} has no wrangler.toml (`duract check --fix` writes one from the actors)",
-            show(&project.dir)
-        ))
-    })?;
-    let config = wrangler::parse(&text).map_err(|e| format!("{}: {e}", show(&toml_path)))?;
-
-    let mut vars = config.vars.clone();
-    if let Ok(text) = std::fs::read_to_string(project.dir.join(".dev.vars")) {
-        vars.extend(dev_vars(&text));
-    }
-    for kv in serve.vars {
-        let (key, value) = kv
-            .split_once('=')
-            .filter(|(k, _)| !k.is_empty())
-            .ok_or_else(|| Failure::usage(format!("duract dev: --var {kv}: expected KEY=VALUE")))?;
-        vars.insert(key.to_owned(), value.to_owned());
-    }
+    require_build(out)?;
+    let config = read_wrangler(project)?;
+    let vars = merged_vars(project, &config, serve.vars)?;
     let persist = &serve.persist;
     std::fs::create_dir_all(persist).map_err(|e| format!("{}: {e}", persist.display()))?;
     let persist = persist
@@ -152,6 +125,54 @@ pub fn launcher(project: &Project, out: &Path, serve: &Serve) -> Result<Command>
     let mut command = Command::new(node);
     command.arg(&launcher).arg(launch.to_string());
     Ok(command)
+}
+
+/// Fails, naming the build command to run, when `out` lacks the bundle or the module.
+fn require_build(out: &Path) -> Result<()> {
+    let checklist = out.ends_with("build-checklist");
+    for file in ["index.js", "index_bg.wasm"] {
+        if !out.join(file).is_file() {
+            return Err(Failure::new(format!(
+                "{} is missing: run `duract build{}` first",
+                show(&out.join(file)),
+                if checklist { " --checklist" } else { "" }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The crate's wrangler.toml, parsed.
+fn read_wrangler(project: &Project) -> Result<wrangler::Wrangler> {
+    let toml_path = project.dir.join("wrangler.toml");
+    let text = std::fs::read_to_string(&toml_path).map_err(|_| {
+        Failure::new(format!(
+            "{} has no wrangler.toml (`duract check --fix` writes one from the actors)",
+            show(&project.dir)
+        ))
+    })?;
+    wrangler::parse(&text).map_err(|e| Failure::new(format!("{}: {e}", show(&toml_path))))
+}
+
+/// wrangler.toml's `[vars]`, then `.dev.vars`, then the `KEY=VALUE`s of `--var`, each over
+/// the one before.
+fn merged_vars(
+    project: &Project,
+    config: &wrangler::Wrangler,
+    overrides: &[String],
+) -> Result<BTreeMap<String, String>> {
+    let mut vars = config.vars.clone();
+    if let Ok(text) = std::fs::read_to_string(project.dir.join(".dev.vars")) {
+        vars.extend(dev_vars(&text));
+    }
+    for kv in overrides {
+        let (key, value) = kv
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| Failure::usage(format!("duract dev: --var {kv}: expected KEY=VALUE")))?;
+        vars.insert(key.to_owned(), value.to_owned());
+    }
+    Ok(vars)
 }
 
 /// Starts `launcher`, runs `command` (a shell command, in `dir`) with the served URL in

@@ -58,57 +58,11 @@ impl Project {
             .canonicalize()
             .map_err(|e| format!("{}: {e}", dir.display()))?;
         let manifest = dir.join("Cargo.toml");
-        let output = cargo()
-            .args([
-                "metadata",
-                "--no-deps",
-                "--format-version",
-                "1",
-                "--manifest-path",
-            ])
-            .arg(&manifest)
-            .stderr(Stdio::inherit())
-            .output()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !output.status.success() {
-            return Err(Failure::new(format!(
-                "cargo metadata failed for {}",
-                manifest.display()
-            )));
-        }
-        let metadata: Value = serde_json::from_slice(&output.stdout)
-            .map_err(|e| format!("cargo metadata: unreadable output: {e}"))?;
-        let package = metadata["packages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| {
-                p["manifest_path"]
-                    .as_str()
-                    .and_then(|m| Path::new(m).canonicalize().ok())
-                    .is_some_and(|m| m == manifest)
-            })
-            .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "{} is a workspace without a package of its own: give the folder of the crate that defines the actors",
-                    manifest.display()
-                )
-            })?;
-        let lib_name = package["targets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|t| {
-                t["kind"]
-                    .as_array()
-                    .is_some_and(|k| k.iter().any(|k| k == "lib" || k == "cdylib" || k == "rlib"))
-            })
-            .and_then(|t| t["name"].as_str())
-            .map(str::to_owned);
+        let metadata = cargo_metadata(&manifest)?;
+        let package = own_package(&metadata, &manifest)?;
         Ok(Project {
             name: package["name"].as_str().unwrap_or_default().to_owned(),
-            lib_name,
+            lib_name: lib_name(&package),
             workspace_root: PathBuf::from(metadata["workspace_root"].as_str().unwrap_or(".")),
             target_dir: PathBuf::from(metadata["target_directory"].as_str().unwrap_or("target")),
             dir,
@@ -167,6 +121,67 @@ impl Project {
         }
         std::fs::read_to_string(&path).map_err(|e| Failure::new(format!("{}: {e}", path.display())))
     }
+}
+
+/// `cargo metadata --no-deps` for `manifest`, parsed.
+fn cargo_metadata(manifest: &Path) -> Result<Value> {
+    let output = cargo()
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
+        .arg(manifest)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        return Err(Failure::new(format!(
+            "cargo metadata failed for {}",
+            manifest.display()
+        )));
+    }
+    Ok(serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cargo metadata: unreadable output: {e}"))?)
+}
+
+/// The package of `metadata` whose manifest is `manifest` (not a workspace's other members).
+fn own_package(metadata: &Value, manifest: &Path) -> Result<Value> {
+    let package = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| {
+            p["manifest_path"]
+                .as_str()
+                .and_then(|m| Path::new(m).canonicalize().ok())
+                .is_some_and(|m| m == manifest)
+        })
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "{} is a workspace without a package of its own: give the folder of the crate that defines the actors",
+                manifest.display()
+            )
+        })?;
+    Ok(package)
+}
+
+/// The crate name of `package`'s library target, when it has one.
+fn lib_name(package: &Value) -> Option<String> {
+    package["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "lib" || k == "cdylib" || k == "rlib"))
+        })
+        .and_then(|t| t["name"].as_str())
+        .map(str::to_owned)
 }
 
 /// `path` for messages: relative to the current directory when under it.

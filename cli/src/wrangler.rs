@@ -108,13 +108,25 @@ fn json(value: &Value) -> serde_json::Value {
 /// Parses wrangler.toml's text.
 pub fn parse(text: &str) -> Result<Wrangler, String> {
     let table: Table = text.parse().map_err(|e| format!("{e}"))?;
-    let mut out = Wrangler {
+    Ok(Wrangler {
         name: string(&table, "name", "")?,
         main: string(&table, "main", "")?,
         compatibility_date: string(&table, "compatibility_date", "")?,
         compatibility_flags: strings(table.get("compatibility_flags"), "compatibility_flags")?,
-        ..Wrangler::default()
-    };
+        vars: parse_vars(&table)?,
+        bindings: parse_bindings(&table)?,
+        kv_namespaces: parse_kv_namespaces(&table)?,
+        migrations: tables(table.get("migrations"), "migrations")?
+            .into_iter()
+            .enumerate()
+            .map(|(i, migration)| parse_migration(&format!("migrations[{i}]"), migration))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+/// `[vars]`: strings as they are, other values as their JSON.
+fn parse_vars(table: &Table) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
     if let Some(vars) = table.get("vars") {
         let vars = vars.as_table().ok_or("[vars] is not a table")?;
         for (key, value) in vars {
@@ -122,67 +134,80 @@ pub fn parse(text: &str) -> Result<Wrangler, String> {
                 Value::String(s) => s.clone(),
                 other => json(other).to_string(),
             };
-            out.vars.insert(key.clone(), text);
+            out.insert(key.clone(), text);
         }
     }
+    Ok(out)
+}
+
+/// `[[durable_objects.bindings]]`: each needs a name and a class name.
+fn parse_bindings(table: &Table) -> Result<Vec<Binding>, String> {
     let durable = table.get("durable_objects").and_then(Value::as_table);
-    for (i, binding) in tables(
+    let bindings = tables(
         durable.and_then(|d| d.get("bindings")),
         "durable_objects.bindings",
-    )?
-    .into_iter()
-    .enumerate()
-    {
+    )?;
+    let mut out = Vec::new();
+    for (i, binding) in bindings.into_iter().enumerate() {
         let what = format!("durable_objects.bindings[{i}].");
         let name = string(binding, "name", &what)?.ok_or(format!("{what}name is missing"))?;
         let class_name = string(binding, "class_name", &what)?
             .ok_or(format!("durable_objects binding {name} has no class_name"))?;
-        out.bindings.push(Binding {
+        out.push(Binding {
             name,
             class_name,
             script_name: string(binding, "script_name", &what)?,
         });
     }
+    Ok(out)
+}
+
+/// The bindings of `[[kv_namespaces]]`.
+fn parse_kv_namespaces(table: &Table) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
     for (i, kv) in tables(table.get("kv_namespaces"), "kv_namespaces")?
         .into_iter()
         .enumerate()
     {
         let what = format!("kv_namespaces[{i}].");
         let binding = string(kv, "binding", &what)?.ok_or(format!("{what}binding is missing"))?;
-        out.kv_namespaces.push(binding);
-    }
-    for (i, migration) in tables(table.get("migrations"), "migrations")?
-        .into_iter()
-        .enumerate()
-    {
-        let what = format!("migrations[{i}]");
-        let mut renamed = Vec::new();
-        for rename in tables(
-            migration.get("renamed_classes"),
-            &format!("{what}.renamed_classes"),
-        )? {
-            let from = string(rename, "from", &what)?
-                .ok_or(format!("{what}.renamed_classes: a rename without `from`"))?;
-            let to = string(rename, "to", &what)?
-                .ok_or(format!("{what}.renamed_classes: a rename without `to`"))?;
-            renamed.push((from, to));
-        }
-        out.migrations.push(Migration {
-            tag: string(migration, "tag", &format!("{what}."))?
-                .ok_or(format!("{what} has no tag"))?,
-            new_sqlite_classes: strings(
-                migration.get("new_sqlite_classes"),
-                &format!("{what}.new_sqlite_classes"),
-            )?,
-            new_classes: strings(migration.get("new_classes"), &format!("{what}.new_classes"))?,
-            renamed_classes: renamed,
-            deleted_classes: strings(
-                migration.get("deleted_classes"),
-                &format!("{what}.deleted_classes"),
-            )?,
-        });
+        out.push(binding);
     }
     Ok(out)
+}
+
+/// One `[[migrations]]` entry; `what` names it in messages (`migrations[<i>]`).
+fn parse_migration(what: &str, migration: &Table) -> Result<Migration, String> {
+    let renamed_classes = parse_renames(what, migration)?;
+    Ok(Migration {
+        tag: string(migration, "tag", &format!("{what}."))?.ok_or(format!("{what} has no tag"))?,
+        new_sqlite_classes: strings(
+            migration.get("new_sqlite_classes"),
+            &format!("{what}.new_sqlite_classes"),
+        )?,
+        new_classes: strings(migration.get("new_classes"), &format!("{what}.new_classes"))?,
+        renamed_classes,
+        deleted_classes: strings(
+            migration.get("deleted_classes"),
+            &format!("{what}.deleted_classes"),
+        )?,
+    })
+}
+
+/// A migration's `renamed_classes`, as (from, to) pairs.
+fn parse_renames(what: &str, migration: &Table) -> Result<Vec<(String, String)>, String> {
+    let mut renamed = Vec::new();
+    for rename in tables(
+        migration.get("renamed_classes"),
+        &format!("{what}.renamed_classes"),
+    )? {
+        let from = string(rename, "from", what)?
+            .ok_or(format!("{what}.renamed_classes: a rename without `from`"))?;
+        let to = string(rename, "to", what)?
+            .ok_or(format!("{what}.renamed_classes: a rename without `to`"))?;
+        renamed.push((from, to));
+    }
+    Ok(renamed)
 }
 
 /// How a class's storage was created.
@@ -279,14 +304,24 @@ fn unique(actors: &[Actor]) -> Vec<&Actor> {
 /// What differs between wrangler.toml and the actors, as messages that name the fix.
 pub fn check(w: &Wrangler, actors: &[Actor]) -> Vec<String> {
     let actors = unique(actors);
-    let mut problems = Vec::new();
     let classes = w.classes();
-    let actor_list = actors
-        .iter()
-        .map(|a| format!("{} ({}, {})", a.kind, a.class, a.binding))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut problems = duplicates(w);
+    for actor in &actors {
+        let what = format!(
+            "actor `{}` (class {}, binding {})",
+            actor.kind, actor.class, actor.binding
+        );
+        problems.extend(binding_problem(w, actor, &what));
+        problems.extend(class_problem(w, &classes, actor, &what));
+    }
+    problems.extend(unused(w, &actors, &classes));
+    problems.extend(entry_problems(w));
+    problems
+}
 
+/// Binding names and migration tags declared twice.
+fn duplicates(w: &Wrangler) -> Vec<String> {
+    let mut problems = Vec::new();
     let mut names = BTreeSet::new();
     for b in &w.bindings {
         if !names.insert(b.name.as_str()) {
@@ -299,53 +334,71 @@ pub fn check(w: &Wrangler, actors: &[Actor]) -> Vec<String> {
             problems.push(format!("the migration tag `{}` is used twice", m.tag));
         }
     }
+    problems
+}
 
-    for actor in &actors {
-        let what = format!(
-            "actor `{}` (class {}, binding {})",
-            actor.kind, actor.class, actor.binding
-        );
-        match w.bindings.iter().find(|b| b.name == actor.binding) {
-            None => match w.local_bindings().find(|b| b.class_name == actor.class) {
-                Some(other) => problems.push(format!(
-                    "{what}: wrangler.toml binds its class as {} instead; rename the binding to {} \
-                     (or declare `#[actor(binding = \"{}\")]`)",
-                    other.name, actor.binding, other.name
-                )),
-                None => problems.push(format!(
-                    "{what}: wrangler.toml has no binding {}; add\n\n{}",
-                    actor.binding,
-                    binding_block(actor)
-                )),
-            },
-            Some(b) if b.script_name.is_some() => problems.push(format!(
-                "{what}: the binding {} points to another worker (script_name = \"{}\"), but this worker runs the actor",
-                b.name,
-                b.script_name.as_deref().unwrap_or_default()
+/// What is wrong with `actor`'s binding (`what` names the actor): missing, bound under another
+/// name, pointing to another worker, or naming another class.
+fn binding_problem(w: &Wrangler, actor: &Actor, what: &str) -> Option<String> {
+    match w.bindings.iter().find(|b| b.name == actor.binding) {
+        None => match w.local_bindings().find(|b| b.class_name == actor.class) {
+            Some(other) => Some(format!(
+                "{what}: wrangler.toml binds its class as {} instead; rename the binding to {} \
+                 (or declare `#[actor(binding = \"{}\")]`)",
+                other.name, actor.binding, other.name
             )),
-            Some(b) if b.class_name != actor.class => problems.push(format!(
-                "{what}: the binding {} names class {}, not {}; set class_name = \"{}\"",
-                b.name, b.class_name, actor.class, actor.class
+            None => Some(format!(
+                "{what}: wrangler.toml has no binding {}; add\n\n{}",
+                actor.binding,
+                binding_block(actor)
             )),
-            Some(_) => {}
-        }
-        match classes.iter().find(|c| c.0 == actor.class) {
-            None => problems.push(format!(
-                "{what}: no migration creates class {}; add\n\n{}",
-                actor.class,
-                migration_block(&next_tag(w), &[&actor.class])
-            )),
-            Some((_, Backend::KeyValue, tag)) => problems.push(format!(
-                "{what}: migration `{tag}` creates class {} with new_classes (key-value storage); \
-                 duract's classes are SQLite-backed (new_sqlite_classes), the storage Cloudflare \
-                 recommends for new classes and the only one on the free plan (a deployed class \
-                 cannot change: if it was never deployed, move it to new_sqlite_classes)",
-                actor.class
-            )),
-            Some(_) => {}
-        }
+        },
+        Some(b) if b.script_name.is_some() => Some(format!(
+            "{what}: the binding {} points to another worker (script_name = \"{}\"), but this worker runs the actor",
+            b.name,
+            b.script_name.as_deref().unwrap_or_default()
+        )),
+        Some(b) if b.class_name != actor.class => Some(format!(
+            "{what}: the binding {} names class {}, not {}; set class_name = \"{}\"",
+            b.name, b.class_name, actor.class, actor.class
+        )),
+        Some(_) => None,
     }
+}
 
+/// What is wrong with the migrations of `actor`'s class (`what` names the actor): none creates
+/// it, or one creates it key-value.
+fn class_problem(
+    w: &Wrangler,
+    classes: &[(String, Backend, String)],
+    actor: &Actor,
+    what: &str,
+) -> Option<String> {
+    match classes.iter().find(|c| c.0 == actor.class) {
+        None => Some(format!(
+            "{what}: no migration creates class {}; add\n\n{}",
+            actor.class,
+            migration_block(&next_tag(w), &[&actor.class])
+        )),
+        Some((_, Backend::KeyValue, tag)) => Some(format!(
+            "{what}: migration `{tag}` creates class {} with new_classes (key-value storage); \
+             duract's classes are SQLite-backed (new_sqlite_classes), the storage Cloudflare \
+             recommends for new classes and the only one on the free plan (a deployed class \
+             cannot change: if it was never deployed, move it to new_sqlite_classes)",
+            actor.class
+        )),
+        Some(_) => None,
+    }
+}
+
+/// The local bindings and the migrated classes that no actor runs.
+fn unused(w: &Wrangler, actors: &[&Actor], classes: &[(String, Backend, String)]) -> Vec<String> {
+    let actor_list = actors
+        .iter()
+        .map(|a| format!("{} ({}, {})", a.kind, a.class, a.binding))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut problems = Vec::new();
     for b in w.local_bindings() {
         if !actors.iter().any(|a| a.binding == b.name)
             && !actors.iter().any(|a| a.class == b.class_name)
@@ -357,7 +410,7 @@ pub fn check(w: &Wrangler, actors: &[Actor]) -> Vec<String> {
             ));
         }
     }
-    for (class, _, tag) in &classes {
+    for (class, _, tag) in classes {
         if !actors.iter().any(|a| &a.class == class) {
             problems.push(format!(
                 "migration `{tag}` creates class {class}, which no actor of the crate runs (its actors: \
@@ -366,6 +419,12 @@ pub fn check(w: &Wrangler, actors: &[Actor]) -> Vec<String> {
             ));
         }
     }
+    problems
+}
+
+/// `main` other than where `duract build` writes, or no compatibility date.
+fn entry_problems(w: &Wrangler) -> Vec<String> {
+    let mut problems = Vec::new();
     match w.main.as_deref() {
         Some(MAIN) => {}
         Some(other) => problems.push(format!(
