@@ -197,13 +197,14 @@ fn parse_migration(what: &str, migration: &Table) -> Result<Migration, String> {
 /// A migration's `renamed_classes`, as (from, to) pairs.
 fn parse_renames(what: &str, migration: &Table) -> Result<Vec<(String, String)>, String> {
     let mut renamed = Vec::new();
+    let prefix = format!("{what}.renamed_classes.");
     for rename in tables(
         migration.get("renamed_classes"),
         &format!("{what}.renamed_classes"),
     )? {
-        let from = string(rename, "from", what)?
+        let from = string(rename, "from", &prefix)?
             .ok_or(format!("{what}.renamed_classes: a rename without `from`"))?;
-        let to = string(rename, "to", what)?
+        let to = string(rename, "to", &prefix)?
             .ok_or(format!("{what}.renamed_classes: a rename without `to`"))?;
         renamed.push((from, to));
     }
