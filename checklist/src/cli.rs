@@ -92,16 +92,21 @@ fn dir_outputs(dir: &Path, detail: Detail) -> [Output; 3] {
     ]
 }
 
+/// An argument as a key and, for `--key=value`, its value.
+pub(crate) fn key_and_value(arg: &str) -> (String, Option<String>) {
+    match arg.split_once('=') {
+        Some((k, v)) if k.starts_with("--") => (k.to_owned(), Some(v.to_owned())),
+        _ => (arg.to_owned(), None),
+    }
+}
+
 /// Parses the arguments (without the program's name). `Err("")` asks for the usage.
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
     let mut o = Options::default();
     let mut table = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
+        let (key, inline) = key_and_value(&arg);
         if key == "--skip-stale" {
             o.skip_stale = true;
             continue;
