@@ -92,16 +92,21 @@ fn dir_outputs(dir: &Path, detail: Detail) -> [Output; 3] {
     ]
 }
 
+/// An argument as a key and, for `--key=value`, its value.
+pub(crate) fn key_and_value(arg: &str) -> (String, Option<String>) {
+    match arg.split_once('=') {
+        Some((k, v)) if k.starts_with("--") => (k.to_owned(), Some(v.to_owned())),
+        _ => (arg.to_owned(), None),
+    }
+}
+
 /// Parses the arguments (without the program's name). `Err("")` asks for the usage.
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
     let mut o = Options::default();
     let mut table = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
+        let (key, inline) = key_and_value(&arg);
         if key == "--skip-stale" {
             o.skip_stale = true;
             continue;
@@ -231,6 +236,25 @@ pub fn checklist(o: &Options, stderr: &mut dyn Write) -> Result<Checklist, Refus
 
 /// Reports a merged checklist on `stdout` and `stderr`; returns the exit status.
 fn report(checklist: &Checklist, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    warn_left_out(checklist, stderr);
+    print_totals(checklist, stdout);
+    if checklist.passed() {
+        return PASSED;
+    }
+    list_survivors(checklist, stderr);
+    list_missing(checklist, stderr);
+    let _ = writeln!(
+        stderr,
+        "duract-checklist: FAILED: {} branch(es) without a hit on a required host and without a waiver, {} surviving mutant(s) of branches without a waiver",
+        checklist.total().missing,
+        checklist.survivors().count()
+    );
+    FAILED
+}
+
+/// Warns of the hits the checklist leaves out: ids the table does not declare, and actors it
+/// does not have.
+fn warn_left_out(checklist: &Checklist, stderr: &mut dyn Write) {
     for u in &checklist.undeclared {
         let _ = writeln!(
             stderr,
@@ -245,6 +269,11 @@ fn report(checklist: &Checklist, stdout: &mut dyn Write, stderr: &mut dyn Write)
             o.kind, o.count, o.host
         );
     }
+}
+
+/// Prints the totals: branches hit per host, waived and missing, the hit files merged, and
+/// the mutants killed and survived when a kill matrix was given.
+fn print_totals(checklist: &Checklist, stdout: &mut dyn Write) {
     let total = checklist.total();
     let _ = writeln!(
         stdout,
@@ -265,9 +294,10 @@ fn report(checklist: &Checklist, stdout: &mut dyn Write, stderr: &mut dyn Write)
             "duract-checklist: mutants killed {killed}, survived {survived} (not waived)"
         );
     }
-    if checklist.passed() {
-        return PASSED;
-    }
+}
+
+/// Lists the surviving mutants that fail the gate, with the tests that hit them unawares.
+fn list_survivors(checklist: &Checklist, stderr: &mut dyn Write) {
     for row in checklist.survivors() {
         if let Some(Verdict::Survived(tests)) = checklist.verdict(row) {
             let _ = writeln!(
@@ -281,6 +311,10 @@ fn report(checklist: &Checklist, stdout: &mut dyn Write, stderr: &mut dyn Write)
             );
         }
     }
+}
+
+/// Lists the branches that fail the gate, with the required hosts that did not hit them.
+fn list_missing(checklist: &Checklist, stderr: &mut dyn Write) {
     for row in checklist.missing() {
         if let Status::Missing(hosts) = &row.status {
             let _ = writeln!(
@@ -294,13 +328,6 @@ fn report(checklist: &Checklist, stdout: &mut dyn Write, stderr: &mut dyn Write)
             );
         }
     }
-    let _ = writeln!(
-        stderr,
-        "duract-checklist: FAILED: {} branch(es) without a hit on a required host and without a waiver, {} surviving mutant(s) of branches without a waiver",
-        total.missing,
-        checklist.survivors().count()
-    );
-    FAILED
 }
 
 /// The command: `args` without the program's name. Returns the exit status: [`PASSED`] when

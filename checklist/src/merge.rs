@@ -230,65 +230,16 @@ impl Checklist {
         hits: &[(String, HitFile)],
         required: &[&'static str],
     ) -> Checklist {
-        let mut merged: BTreeMap<&str, [HostHits; 2]> = BTreeMap::new();
-        let mut undeclared: BTreeMap<(String, String), u64> = BTreeMap::new();
-        let mut others: BTreeMap<(String, String), u64> = BTreeMap::new();
-        let declared: BTreeSet<&str> = table
-            .actors
-            .iter()
-            .flat_map(|a| a.branches.iter().map(|b| b.id.as_str()))
-            .collect();
-        let known = |kind: &str| table.actors.iter().any(|a| a.kind == kind);
+        let mut tally = Tally::new(table);
         for (_, file) in hits {
-            let host = HOSTS.iter().position(|h| *h == file.host).unwrap_or(0);
-            for kind in file.tables.keys().filter(|k| !known(k)) {
-                others.entry((kind.clone(), file.host.clone())).or_default();
-            }
-            for (id, h) in &file.hits {
-                let kind = actor_of(id);
-                if !known(kind) {
-                    *others
-                        .entry((kind.to_owned(), file.host.clone()))
-                        .or_default() += h.count;
-                    continue;
-                }
-                let Some(id) = declared.get(id.as_str()) else {
-                    *undeclared
-                        .entry((id.clone(), file.host.clone()))
-                        .or_default() += h.count;
-                    continue;
-                };
-                let slot = &mut merged.entry(id).or_default()[host];
-                slot.count = slot.count.saturating_add(h.count);
-                slot.tests.extend(h.tests.iter().cloned());
-            }
+            tally.add(file);
         }
-        let rows = table
-            .actors
-            .iter()
-            .flat_map(|a| a.branches.iter().map(move |b| (a, b)))
-            .map(|(actor, branch)| {
-                let hosts = merged.remove(branch.id.as_str()).unwrap_or_default();
-                Row {
-                    actor: actor.kind.clone(),
-                    status: status(branch, &hosts, required),
-                    branch: branch.clone(),
-                    hosts,
-                }
-            })
-            .collect();
         Checklist {
             table_hash: table.table_hash.clone(),
             required: required.to_vec(),
-            rows,
-            undeclared: undeclared
-                .into_iter()
-                .map(|((id, host), count)| Undeclared { id, host, count })
-                .collect(),
-            others: others
-                .into_iter()
-                .map(|((kind, host), count)| OtherActor { kind, host, count })
-                .collect(),
+            rows: tally.rows(required),
+            undeclared: tally.undeclared(),
+            others: tally.others(),
             files: hits
                 .iter()
                 .map(|(path, f)| Merged {
@@ -346,6 +297,111 @@ impl Checklist {
             total.add(row);
         }
         total
+    }
+}
+
+/// The hits of the hit files sorted out against a table: per declared branch and host, the
+/// hits of ids it does not declare, and those of actors it does not have.
+struct Tally<'t> {
+    table: &'t TableFile,
+    /// Every branch id the table declares.
+    declared: BTreeSet<&'t str>,
+    /// Per declared branch id, its hits per host ([`HOSTS`] order).
+    merged: BTreeMap<&'t str, [HostHits; 2]>,
+    /// Per `(id, host)` not declared by an actor of the table, the hits.
+    undeclared: BTreeMap<(String, String), u64>,
+    /// Per `(kind, host)` of an actor the table does not have, the hits.
+    others: BTreeMap<(String, String), u64>,
+}
+
+impl<'t> Tally<'t> {
+    /// Nothing tallied yet against `table`.
+    fn new(table: &'t TableFile) -> Tally<'t> {
+        let declared = table
+            .actors
+            .iter()
+            .flat_map(|a| a.branches.iter().map(|b| b.id.as_str()))
+            .collect();
+        Tally {
+            table,
+            declared,
+            merged: BTreeMap::new(),
+            undeclared: BTreeMap::new(),
+            others: BTreeMap::new(),
+        }
+    }
+
+    /// Adds the hits of one file.
+    fn add(&mut self, file: &HitFile) {
+        let host = HOSTS.iter().position(|h| *h == file.host).unwrap_or(0);
+        let table = self.table;
+        let known = |kind: &str| table.actors.iter().any(|a| a.kind == kind);
+        for kind in file.tables.keys().filter(|k| !known(k)) {
+            self.others
+                .entry((kind.clone(), file.host.clone()))
+                .or_default();
+        }
+        for (id, h) in &file.hits {
+            let kind = actor_of(id);
+            if !known(kind) {
+                *self
+                    .others
+                    .entry((kind.to_owned(), file.host.clone()))
+                    .or_default() += h.count;
+                continue;
+            }
+            let Some(&id) = self.declared.get(id.as_str()) else {
+                *self
+                    .undeclared
+                    .entry((id.clone(), file.host.clone()))
+                    .or_default() += h.count;
+                continue;
+            };
+            let slot = &mut self.merged.entry(id).or_default()[host];
+            slot.count = slot.count.saturating_add(h.count);
+            slot.tests.extend(h.tests.iter().cloned());
+        }
+    }
+
+    /// One row per branch of the table, in table order, with the hits tallied (taken out).
+    fn rows(&mut self, required: &[&'static str]) -> Vec<Row> {
+        let table = self.table;
+        table
+            .actors
+            .iter()
+            .flat_map(|a| a.branches.iter().map(move |b| (a, b)))
+            .map(|(actor, branch)| {
+                let hosts = self.merged.remove(branch.id.as_str()).unwrap_or_default();
+                Row {
+                    actor: actor.kind.clone(),
+                    status: status(branch, &hosts, required),
+                    branch: branch.clone(),
+                    hosts,
+                }
+            })
+            .collect()
+    }
+
+    /// The hits of ids the table does not declare, by id and host.
+    fn undeclared(&self) -> Vec<Undeclared> {
+        (self.undeclared.iter())
+            .map(|((id, host), count)| Undeclared {
+                id: id.clone(),
+                host: host.clone(),
+                count: *count,
+            })
+            .collect()
+    }
+
+    /// The actors the table does not have, by kind and host.
+    fn others(&self) -> Vec<OtherActor> {
+        (self.others.iter())
+            .map(|((kind, host), count)| OtherActor {
+                kind: kind.clone(),
+                host: host.clone(),
+                count: *count,
+            })
+            .collect()
     }
 }
 

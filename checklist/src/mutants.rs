@@ -22,14 +22,15 @@
 //! command's `--kills`), 2 when an input is refused, the build fails or a test fails without a
 //! mutant.
 
-use crate::format::TableFile;
+use crate::format::{TableBranch, TableFile};
 use crate::kills::{KillFile, Mutant, Outcome};
 use crate::merge::{self, Refusal, HOSTS};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Mutex;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The subcommand's usage.
@@ -78,10 +79,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
         if arg == "-h" || arg == "--help" {
             return Err(String::new());
         }
-        let (key, inline) = match arg.split_once('=') {
-            Some((k, v)) if k.starts_with("--") => (k.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
+        let (key, inline) = crate::cli::key_and_value(&arg);
         let mut value = || {
             inline
                 .clone()
@@ -92,32 +90,40 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
             "--table" => table = Some(value()?.into()),
             "--hits" => o.hits.push(value()?.into()),
             "--kills" => kills = Some(value()?.into()),
-            "--jobs" => {
-                o.jobs = value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or("--jobs takes a number over 0")?;
-            }
+            "--jobs" => o.jobs = over_zero(&value()?, "--jobs takes a number over 0")?,
             "--timeout" => {
-                let seconds: u64 = value()?
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or("--timeout takes a number of seconds over 0")?;
-                o.timeout = Duration::from_secs(seconds);
+                let error = "--timeout takes a number of seconds over 0";
+                o.timeout = Duration::from_secs(over_zero(&value()?, error)?);
             }
-            "--env" => {
-                let pair = value()?;
-                let (k, v) = pair.split_once('=').ok_or("--env takes KEY=VALUE")?;
-                o.env.push((k.to_owned(), v.to_owned()));
-            }
+            "--env" => o.env.push(env_pair(&value()?)?),
             "--only" => o.only.push(value()?),
             _ => return Err(format!("unknown argument `{arg}`")),
         }
     }
     o.table = table.ok_or("--table is required")?;
     o.kills = kills.ok_or("--kills is required")?;
+    check_inputs(&o)?;
+    Ok(o)
+}
+
+/// `text` as a number over 0; `error` when it is not one.
+fn over_zero<N: std::str::FromStr + PartialOrd + From<u8>>(
+    text: &str,
+    error: &str,
+) -> Result<N, String> {
+    (text.parse().ok())
+        .filter(|n| *n > N::from(0))
+        .ok_or_else(|| error.to_owned())
+}
+
+/// `--env`'s `KEY=VALUE`.
+fn env_pair(text: &str) -> Result<(String, String), String> {
+    let (k, v) = text.split_once('=').ok_or("--env takes KEY=VALUE")?;
+    Ok((k.to_owned(), v.to_owned()))
+}
+
+/// Refuses options without hit files or without cargo test arguments.
+fn check_inputs(o: &Options) -> Result<(), String> {
     if o.hits.is_empty() {
         return Err("--hits is required: the hit files say which tests hit each branch".into());
     }
@@ -127,7 +133,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
                 .into(),
         );
     }
-    Ok(o)
+    Ok(())
 }
 
 /// A test binary cargo built: where it is and where cargo would run it.
@@ -238,6 +244,24 @@ struct Ran {
 
 /// Runs `job`: the named tests exactly, with its mutant on.
 fn run_job(job: &Job, binary: &Binary, o: &Options) -> Ran {
+    let Ok(mut child) = test_command(job, binary, o).spawn() else {
+        return Ran {
+            passed: Vec::new(),
+            failed: (job.tests.iter())
+                .map(|t| format!("{t} (did not start)"))
+                .collect(),
+        };
+    };
+    // The output is read on a thread, so a chatty test cannot block on a full pipe.
+    let reader = read_on_thread(child.stdout.take());
+    let timed_out = wait_or_kill(&mut child, o.timeout);
+    let text = reader.join().unwrap_or_default();
+    ran_from_output(job, &text, timed_out)
+}
+
+/// The process of `job`: its binary on its tests exactly, in the package's directory, with
+/// `--env`'s variables and its mutant on (no hit recording, no mutant inherited).
+fn test_command(job: &Job, binary: &Binary, o: &Options) -> Command {
     let mut command = Command::new(&binary.path);
     command
         .args(["--exact", "--color", "never"])
@@ -254,29 +278,27 @@ fn run_job(job: &Job, binary: &Binary, o: &Options) -> Ran {
     if let Some(mutant) = &job.mutant {
         command.env(MUTANT_VAR, mutant);
     }
-    let mut ran = Ran::default();
-    let Ok(mut child) = command.spawn() else {
-        ran.failed = job
-            .tests
-            .iter()
-            .map(|t| format!("{t} (did not start)"))
-            .collect();
-        return ran;
-    };
-    // The output is read on a thread, so a chatty test cannot block on a full pipe.
-    let mut stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
+    command
+}
+
+/// Reads `stdout` to its end on a thread of its own.
+fn read_on_thread(mut stdout: Option<ChildStdout>) -> JoinHandle<String> {
+    std::thread::spawn(move || {
         let mut text = String::new();
         if let Some(out) = stdout.as_mut() {
             let _ = out.read_to_string(&mut text);
         }
         text
-    });
+    })
+}
+
+/// Waits for `child` to end, killing it once it has run over `timeout`: whether it was killed.
+fn wait_or_kill(child: &mut Child, timeout: Duration) -> bool {
     let start = Instant::now();
-    let timed_out = loop {
+    loop {
         match child.try_wait() {
             Ok(Some(_)) => break false,
-            Ok(None) if start.elapsed() > o.timeout => {
+            Ok(None) if start.elapsed() > timeout => {
                 let _ = child.kill();
                 let _ = child.wait();
                 break true;
@@ -284,12 +306,17 @@ fn run_job(job: &Job, binary: &Binary, o: &Options) -> Ran {
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
             Err(_) => break false,
         }
-    };
-    let text = reader.join().unwrap_or_default();
+    }
+}
+
+/// Which of `job`'s tests passed, from the test binary's output `text`: those it reports
+/// `ok`; the others failed (` (timeout)` when the process was killed).
+fn ran_from_output(job: &Job, text: &str, timed_out: bool) -> Ran {
     let passed: BTreeSet<&str> = text
         .lines()
         .filter_map(|l| l.strip_prefix("test ")?.strip_suffix(" ... ok"))
         .collect();
+    let mut ran = Ran::default();
     for test in &job.tests {
         if passed.contains(test.as_str()) {
             ran.passed.push(test.clone());
@@ -355,15 +382,56 @@ fn by_binary<'a>(tests: impl IntoIterator<Item = &'a String>) -> BTreeMap<String
 
 /// The whole subcommand; `Err` is a refusal.
 pub fn mutants(o: &Options, stderr: &mut dyn Write) -> Result<KillFile, Refusal> {
-    let table_name = o.table.display().to_string();
-    let text = std::fs::read_to_string(&o.table)
-        .map_err(|e| merge::refuse(&table_name, format!("cannot read it ({e})")))?;
-    let table = merge::load_table(&table_name, &text)?;
+    let table = read_table(&o.table)?;
     let tests = tests_per_branch(o, &table)?;
     let binaries = build(&o.cargo, stderr)?;
     let start = Instant::now();
+    run_baseline(&tests, &binaries, o)?;
+    let _ = writeln!(
+        stderr,
+        "mutants: baseline passed in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    let branches = mutant_branches(&table, &tests, o);
+    let jobs = mutant_jobs(&branches, &tests);
+    let total = branches.len();
+    let _ = writeln!(
+        stderr,
+        "mutants: {total} branches, {} test processes, {} at a time",
+        jobs.len(),
+        o.jobs
+    );
+    let mut progress = Progress::new(&jobs, total, start);
+    run_all(jobs, &binaries, o, &mut |job, ran| {
+        progress.record(job, ran, stderr);
+    });
+    let _ = writeln!(
+        stderr,
+        "mutants: {total} mutants in {:.1} s: {} killed, {} survived",
+        start.elapsed().as_secs_f64(),
+        total - progress.survived,
+        progress.survived
+    );
+    let mut kills = KillFile::new(&table.table_hash);
+    kills.mutants = progress.results;
+    Ok(kills)
+}
 
-    // The baseline: every test that hits a branch, once, without a mutant.
+/// Reads the branch table (`--table`).
+fn read_table(path: &Path) -> Result<TableFile, Refusal> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| merge::refuse(&name, format!("cannot read it ({e})")))?;
+    merge::load_table(&name, &text)
+}
+
+/// Runs every test that hits a branch, once, without a mutant; refuses to go on if one fails
+/// (it would kill every mutant).
+fn run_baseline(
+    tests: &BTreeMap<String, BTreeSet<String>>,
+    binaries: &BTreeMap<String, Binary>,
+    o: &Options,
+) -> Result<(), Refusal> {
     let all: BTreeSet<&String> = tests.values().flatten().collect();
     let baseline: Vec<Job> = by_binary(all)
         .into_iter()
@@ -374,7 +442,7 @@ pub fn mutants(o: &Options, stderr: &mut dyn Write) -> Result<KillFile, Refusal>
         })
         .collect();
     let mut failing = Vec::new();
-    run_all(baseline, &binaries, o, &mut |job, ran| {
+    run_all(baseline, binaries, o, &mut |job, ran| {
         failing.extend(ran.failed.iter().map(|t| format!("{}: {t}", job.binary)));
     });
     if !failing.is_empty() {
@@ -386,22 +454,30 @@ pub fn mutants(o: &Options, stderr: &mut dyn Write) -> Result<KillFile, Refusal>
             ),
         ));
     }
-    let _ = writeln!(
-        stderr,
-        "mutants: baseline passed in {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
+    Ok(())
+}
 
-    let branches: Vec<_> = table
+/// The branches to break: not waived on the host mutants run on, among `--only` if given,
+/// and hit by some native test.
+fn mutant_branches<'t>(
+    table: &'t TableFile,
+    tests: &BTreeMap<String, BTreeSet<String>>,
+    o: &Options,
+) -> Vec<&'t TableBranch> {
+    table
         .actors
         .iter()
         .flat_map(|a| &a.branches)
         .filter(|b| !b.waived_on(crate::kills::MUTANTS_HOST))
         .filter(|b| o.only.is_empty() || o.only.contains(&b.id))
         .filter(|b| tests.get(&b.id).is_some_and(|t| !t.is_empty()))
-        .collect();
+        .collect()
+}
+
+/// Per branch, one job per test binary: the tests of it that hit the branch, with its mutant.
+fn mutant_jobs(branches: &[&TableBranch], tests: &BTreeMap<String, BTreeSet<String>>) -> Vec<Job> {
     let mut jobs = Vec::new();
-    for branch in &branches {
+    for branch in branches {
         for (binary, names) in by_binary(&tests[&branch.id]) {
             jobs.push(Job {
                 mutant: Some(branch.id.clone()),
@@ -410,60 +486,88 @@ pub fn mutants(o: &Options, stderr: &mut dyn Write) -> Result<KillFile, Refusal>
             });
         }
     }
-    let mut pending: BTreeMap<String, usize> = BTreeMap::new();
-    for job in &jobs {
-        *pending
-            .entry(job.mutant.clone().unwrap_or_default())
-            .or_default() += 1;
+    jobs
+}
+
+/// The mutants' outcomes as their test processes end, and the counts the progress lines show.
+struct Progress {
+    /// Per mutant, its test processes not ended yet.
+    pending: BTreeMap<String, usize>,
+    /// Per mutant, the tests that killed it and those that did not.
+    results: BTreeMap<String, Mutant>,
+    /// The mutants to run.
+    total: usize,
+    /// The mutants whose processes all ended.
+    finished: usize,
+    /// Those of them that survived.
+    survived: usize,
+    /// When the baseline began (the times shown are since then).
+    start: Instant,
+}
+
+impl Progress {
+    /// Nothing ended yet of `jobs`, which break `total` mutants.
+    fn new(jobs: &[Job], total: usize, start: Instant) -> Progress {
+        let mut pending: BTreeMap<String, usize> = BTreeMap::new();
+        for job in jobs {
+            *pending
+                .entry(job.mutant.clone().unwrap_or_default())
+                .or_default() += 1;
+        }
+        Progress {
+            pending,
+            results: BTreeMap::new(),
+            total,
+            finished: 0,
+            survived: 0,
+            start,
+        }
     }
-    let mut kills = KillFile::new(&table.table_hash);
-    let (total, mut finished, mut survived) = (branches.len(), 0, 0);
-    let _ = writeln!(
-        stderr,
-        "mutants: {total} branches, {} test processes, {} at a time",
-        jobs.len(),
-        o.jobs
-    );
-    let mut results: BTreeMap<String, Mutant> = BTreeMap::new();
-    run_all(jobs, &binaries, o, &mut |job, ran| {
+
+    /// Adds what one test process said; when it was its mutant's last, settles the mutant's
+    /// outcome and prints a progress line.
+    fn record(&mut self, job: &Job, ran: Ran, stderr: &mut dyn Write) {
         let id = job.mutant.clone().unwrap_or_default();
         let name = |t: &String| format!("{}: {t}", job.binary);
-        let entry = results.entry(id.clone()).or_default();
+        let entry = self.results.entry(id.clone()).or_default();
         entry.killed_by.extend(ran.failed.iter().map(name));
         entry.survived.extend(ran.passed.iter().map(name));
-        let left = pending.get_mut(&id).map(|n| {
+        let left = self.pending.get_mut(&id).map(|n| {
             *n -= 1;
             *n
         });
-        if left == Some(0) {
-            finished += 1;
-            entry.killed_by.sort();
-            entry.survived.sort();
-            entry.outcome = if entry.killed_by.is_empty() {
-                survived += 1;
-                Outcome::Survived
-            } else {
-                Outcome::Killed
-            };
-            let verdict = match entry.outcome {
-                Outcome::Killed => "killed",
-                Outcome::Survived => "SURVIVED",
-            };
-            let _ = writeln!(
-                stderr,
-                "mutants: [{finished}/{total}] {:.1} s, {survived} survived: {verdict} {id}",
-                start.elapsed().as_secs_f64()
-            );
+        if left != Some(0) {
+            return;
         }
-    });
-    kills.mutants = results;
-    let _ = writeln!(
-        stderr,
-        "mutants: {total} mutants in {:.1} s: {} killed, {survived} survived",
-        start.elapsed().as_secs_f64(),
-        total - survived
-    );
-    Ok(kills)
+        self.finished += 1;
+        let verdict = match settle(entry) {
+            Outcome::Killed => "killed",
+            Outcome::Survived => {
+                self.survived += 1;
+                "SURVIVED"
+            }
+        };
+        let _ = writeln!(
+            stderr,
+            "mutants: [{}/{}] {:.1} s, {} survived: {verdict} {id}",
+            self.finished,
+            self.total,
+            self.start.elapsed().as_secs_f64(),
+            self.survived
+        );
+    }
+}
+
+/// Sorts a mutant's tests and sets its outcome: killed if some test failed.
+fn settle(mutant: &mut Mutant) -> Outcome {
+    mutant.killed_by.sort();
+    mutant.survived.sort();
+    mutant.outcome = if mutant.killed_by.is_empty() {
+        Outcome::Survived
+    } else {
+        Outcome::Killed
+    };
+    mutant.outcome
 }
 
 /// The subcommand: `args` after `mutants`. Returns the exit status.

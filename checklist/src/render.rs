@@ -276,90 +276,24 @@ fn branch_tables(out: &mut String, c: &Checklist, detail: Detail) {
 
 /// The checklist as JSON (in full: every test name, unlike the Markdown).
 pub fn json(c: &Checklist, detail: Detail) -> String {
-    let summary = |s: &ActorSummary| {
-        json!({
-            "kind": s.kind,
-            "branches": s.branches,
-            "native": s.hit[0],
-            "workerd": s.hit[1],
-            "waived": s.waived,
-            "missing": s.missing,
-        })
-    };
-    let host = |row: &Row, name: &str, h: &HostHits| {
-        if detail.full() {
-            json!({ "hit": h.hit(), "count": h.count, "tests": h.tests })
-        } else if row.branch.waived_on(name) {
-            json!({ "waived": true }) // a hit there varies from run to run
-        } else {
-            json!({ "hit": h.hit() })
-        }
-    };
-    let with_count = |mut v: Value, count: u64| {
-        if detail.full() {
-            v["count"] = json!(count);
-        }
-        v
-    };
-    let branches: Vec<Value> = c
-        .rows
-        .iter()
-        .map(|row| {
-            let hosts: serde_json::Map<String, Value> = HOSTS
-                .iter()
-                .zip(&row.hosts)
-                .map(|(name, h)| ((*name).to_owned(), host(row, name, h)))
-                .collect();
-            let (status, missing_on) = match &row.status {
-                Status::Hit => ("hit", Vec::new()),
-                Status::Waived => ("waived", Vec::new()),
-                Status::Missing(h) => ("missing", h.clone()),
-            };
-            let mut branch = json!({
-                "id": row.branch.id,
-                "actor": row.actor,
-                "kind": row.branch.kind,
-                "label": row.branch.label,
-                "file": row.branch.file,
-                "line": row.branch.line,
-                "waiver": row.branch.waiver,
-                "hits": hosts,
-                "status": status,
-                "missing_on": missing_on,
-            });
-            if let Some(host) = &row.branch.waiver_host {
-                branch["waiver_host"] = host.as_str().into();
-            }
-            if let Some(verdict) = c.verdict(row) {
-                branch["mutant"] = mutant_json(&verdict, detail);
-            }
-            branch
-        })
-        .collect();
     let mut value = json!({
         "format": "duract-checklist/2",
         "detail": if detail.full() { "full" } else { "stable" },
         "table_hash": c.table_hash,
         "required": c.required,
         "passed": c.passed(),
-        "total": summary(&c.total()),
-        "actors": c.per_actor().iter().map(summary).collect::<Vec<_>>(),
-        "branches": branches,
+        "total": summary_json(&c.total()),
+        "actors": c.per_actor().iter().map(summary_json).collect::<Vec<_>>(),
+        "branches": c.rows.iter().map(|row| branch_json(c, row, detail)).collect::<Vec<_>>(),
         "undeclared": c.undeclared.iter()
-            .map(|u| with_count(json!({"id": u.id, "host": u.host}), u.count))
+            .map(|u| with_count(json!({"id": u.id, "host": u.host}), u.count, detail))
             .collect::<Vec<_>>(),
         "other_actors": c.others.iter()
-            .map(|o| with_count(json!({"kind": o.kind, "host": o.host}), o.count))
+            .map(|o| with_count(json!({"kind": o.kind, "host": o.host}), o.count, detail))
             .collect::<Vec<_>>(),
     });
     if c.kills.is_some() {
-        let (killed, survived) = c.kill_counts(None);
-        value["mutants"] = json!({ "killed": killed, "survived": survived });
-        for (i, s) in c.per_actor().iter().enumerate() {
-            let (killed, survived) = c.kill_counts(Some(&s.kind));
-            value["actors"][i]["killed"] = json!(killed);
-            value["actors"][i]["survived"] = json!(survived);
-        }
+        add_kill_counts(&mut value, c);
     }
     if detail.full() {
         value["hit_files"] = c
@@ -371,6 +305,82 @@ pub fn json(c: &Checklist, detail: Detail) -> String {
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// An actor's (or the total's) counts in JSON.
+fn summary_json(s: &ActorSummary) -> Value {
+    json!({
+        "kind": s.kind,
+        "branches": s.branches,
+        "native": s.hit[0],
+        "workerd": s.hit[1],
+        "waived": s.waived,
+        "missing": s.missing,
+    })
+}
+
+/// `v` with its hit count, in full.
+fn with_count(mut v: Value, count: u64, detail: Detail) -> Value {
+    if detail.full() {
+        v["count"] = json!(count);
+    }
+    v
+}
+
+/// One branch in JSON: the table's fields, its hits per host, its status and its mutant.
+fn branch_json(c: &Checklist, row: &Row, detail: Detail) -> Value {
+    let hosts: serde_json::Map<String, Value> = HOSTS
+        .iter()
+        .zip(&row.hosts)
+        .map(|(name, h)| ((*name).to_owned(), host_json(row, name, h, detail)))
+        .collect();
+    let (status, missing_on) = match &row.status {
+        Status::Hit => ("hit", Vec::new()),
+        Status::Waived => ("waived", Vec::new()),
+        Status::Missing(h) => ("missing", h.clone()),
+    };
+    let mut branch = json!({
+        "id": row.branch.id,
+        "actor": row.actor,
+        "kind": row.branch.kind,
+        "label": row.branch.label,
+        "file": row.branch.file,
+        "line": row.branch.line,
+        "waiver": row.branch.waiver,
+        "hits": hosts,
+        "status": status,
+        "missing_on": missing_on,
+    });
+    if let Some(host) = &row.branch.waiver_host {
+        branch["waiver_host"] = host.as_str().into();
+    }
+    if let Some(verdict) = c.verdict(row) {
+        branch["mutant"] = mutant_json(&verdict, detail);
+    }
+    branch
+}
+
+/// A branch's hits on host `name` in JSON: in full the count and the tests; stable, whether
+/// it was hit, or only that it is waived there.
+fn host_json(row: &Row, name: &str, h: &HostHits, detail: Detail) -> Value {
+    if detail.full() {
+        json!({ "hit": h.hit(), "count": h.count, "tests": h.tests })
+    } else if row.branch.waived_on(name) {
+        json!({ "waived": true }) // a hit there varies from run to run
+    } else {
+        json!({ "hit": h.hit() })
+    }
+}
+
+/// Adds the mutants killed and survived to the checklist's JSON `value`: in all, and per actor.
+fn add_kill_counts(value: &mut Value, c: &Checklist) {
+    let (killed, survived) = c.kill_counts(None);
+    value["mutants"] = json!({ "killed": killed, "survived": survived });
+    for (i, s) in c.per_actor().iter().enumerate() {
+        let (killed, survived) = c.kill_counts(Some(&s.kind));
+        value["actors"][i]["killed"] = json!(killed);
+        value["actors"][i]["survived"] = json!(survived);
+    }
 }
 
 /// A branch's mutant in JSON: its outcome, and in full the tests (stable: the tests that hit
