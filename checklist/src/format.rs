@@ -3,11 +3,40 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// The `format` of hit files this version writes and reads.
 pub const HITS_FORMAT: &str = "duract-hits/1";
 /// The `format` of branch-table files (`branches.json`) this version writes and reads.
 pub const TABLE_FORMAT: &str = "duract-branches/1";
+
+/// Why an input was refused: nothing is written then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The file it is about.
+    pub path: String,
+    /// What is wrong with it.
+    pub reason: String,
+    /// A hit file recorded against another branch table (`--skip-stale` leaves it out).
+    pub stale: bool,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.reason)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// Refuses the file at `path` for `reason`.
+pub fn refuse(path: &str, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        path: path.to_owned(),
+        reason: reason.into(),
+        stale: false,
+    }
+}
 
 /// The fingerprint of a branch table given as `(id, kind name)` pairs: FNV-1a (64 bits) over
 /// the pairs sorted by id, written `fnv1a64:<16 hex digits>`. Stable across builds, platforms

@@ -20,7 +20,7 @@
 //! or it is waived.
 
 use crate::format::TableBranch;
-use crate::merge::{refuse, Checklist, Refusal, Row};
+use crate::format::{refuse, Refusal};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -135,42 +135,11 @@ impl KillFile {
     }
 }
 
-impl Checklist {
-    /// The verdict on `row`'s mutant, when the checklist has a kill matrix.
-    pub fn verdict(&self, row: &Row) -> Option<Verdict> {
-        self.kills.as_ref().map(|k| k.verdict(&row.branch))
-    }
-
-    /// The rows whose mutant survived and that are not waived: they fail the gate.
-    pub fn survivors(&self) -> impl Iterator<Item = &Row> {
-        self.rows
-            .iter()
-            .filter(|r| self.kills.as_ref().is_some_and(|k| k.fails(&r.branch)))
-    }
-
-    /// Of the rows of `actor` (all with `None`): mutants killed, and mutants that survived
-    /// without a waiver.
-    pub fn kill_counts(&self, actor: Option<&str>) -> (usize, usize) {
-        let rows = self
-            .rows
-            .iter()
-            .filter(|r| actor.is_none_or(|a| a == r.actor));
-        let (mut killed, mut survived) = (0, 0);
-        for row in rows {
-            match self.verdict(row) {
-                Some(Verdict::Killed(_)) => killed += 1,
-                Some(Verdict::Survived(_)) if !row.branch.waived_on(MUTANTS_HOST) => survived += 1,
-                _ => {}
-            }
-        }
-        (killed, survived)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::format::{HitFile, Hits, TableActor, TableFile, HITS_FORMAT};
+    use crate::merge::Checklist;
     use crate::render::{self, Detail};
 
     fn branch(id: &str, line: u32, waiver: Option<&str>) -> TableBranch {

@@ -73,6 +73,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+mod command;
 pub mod format;
 pub mod kills;
 pub mod merge;

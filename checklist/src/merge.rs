@@ -3,39 +3,12 @@
 use crate::format::{
     actor_of, branches_fingerprint, HitFile, TableBranch, TableFile, HITS_FORMAT, TABLE_FORMAT,
 };
+pub use crate::format::{refuse, Refusal};
+use crate::kills::{KillFile, Verdict, MUTANTS_HOST};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 /// The hosts a hit file can come from, in report order.
 pub const HOSTS: [&str; 2] = ["native", "workerd"];
-
-/// Why an input was refused: nothing is written then.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// The file it is about.
-    pub path: String,
-    /// What is wrong with it.
-    pub reason: String,
-    /// A hit file recorded against another branch table (`--skip-stale` leaves it out).
-    pub stale: bool,
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.reason)
-    }
-}
-
-impl std::error::Error for Refusal {}
-
-/// Refuses the file at `path` for `reason`.
-pub fn refuse(path: &str, reason: impl Into<String>) -> Refusal {
-    Refusal {
-        path: path.to_owned(),
-        reason: reason.into(),
-        stale: false,
-    }
-}
 
 fn stale(path: &str, reason: String) -> Refusal {
     Refusal {
@@ -220,7 +193,7 @@ pub struct Checklist {
     /// The hit files merged.
     pub files: Vec<Merged>,
     /// The kill matrix (`--kills`), when given: see [`crate::kills`].
-    pub kills: Option<crate::kills::KillFile>,
+    pub kills: Option<KillFile>,
 }
 
 impl Checklist {
@@ -452,5 +425,38 @@ impl ActorSummary {
             Status::Waived => self.waived += 1,
             Status::Missing(_) => self.missing += 1,
         }
+    }
+}
+
+/// The kill matrix seen from the checklist (see [`crate::kills`]).
+impl Checklist {
+    /// The verdict on `row`'s mutant, when the checklist has a kill matrix.
+    pub fn verdict(&self, row: &Row) -> Option<Verdict> {
+        self.kills.as_ref().map(|k| k.verdict(&row.branch))
+    }
+
+    /// The rows whose mutant survived and that are not waived: they fail the gate.
+    pub fn survivors(&self) -> impl Iterator<Item = &Row> {
+        self.rows
+            .iter()
+            .filter(|r| self.kills.as_ref().is_some_and(|k| k.fails(&r.branch)))
+    }
+
+    /// Of the rows of `actor` (all with `None`): mutants killed, and mutants that survived
+    /// without a waiver.
+    pub fn kill_counts(&self, actor: Option<&str>) -> (usize, usize) {
+        let rows = self
+            .rows
+            .iter()
+            .filter(|r| actor.is_none_or(|a| a == r.actor));
+        let (mut killed, mut survived) = (0, 0);
+        for row in rows {
+            match self.verdict(row) {
+                Some(Verdict::Killed(_)) => killed += 1,
+                Some(Verdict::Survived(_)) if !row.branch.waived_on(MUTANTS_HOST) => survived += 1,
+                _ => {}
+            }
+        }
+        (killed, survived)
     }
 }

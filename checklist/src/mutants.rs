@@ -79,7 +79,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, Str
         if arg == "-h" || arg == "--help" {
             return Err(String::new());
         }
-        let (key, inline) = crate::cli::key_and_value(&arg);
+        let (key, inline) = crate::command::key_and_value(&arg);
         let mut value = || {
             inline
                 .clone()
@@ -213,7 +213,7 @@ fn tests_per_branch(
     table: &TableFile,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, Refusal> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for path in crate::cli::hit_paths(&o.hits)? {
+    for path in crate::command::hit_paths(&o.hits)? {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(&path)
             .map_err(|e| merge::refuse(&name, format!("cannot read it ({e})")))?;
@@ -580,15 +580,15 @@ pub fn run(
         Ok(o) => o,
         Err(e) if e.is_empty() => {
             let _ = writeln!(stdout, "{USAGE}");
-            return crate::cli::PASSED;
+            return crate::command::PASSED;
         }
         Err(e) => {
             let _ = writeln!(stderr, "duract-checklist mutants: {e}\n{USAGE}");
-            return crate::cli::REFUSED;
+            return crate::command::REFUSED;
         }
     };
     let written = mutants(&options, stderr).and_then(|kills| {
-        crate::cli::write(&options.kills, &kills.to_json())?;
+        crate::command::write(&options.kills, &kills.to_json())?;
         Ok(kills)
     });
     match written {
@@ -599,11 +599,11 @@ pub fn run(
                 kills.mutants.len(),
                 options.kills.display()
             );
-            crate::cli::PASSED
+            crate::command::PASSED
         }
         Err(refusal) => {
             let _ = writeln!(stderr, "duract-checklist mutants: refused {refusal}");
-            crate::cli::REFUSED
+            crate::command::REFUSED
         }
     }
 }
