@@ -111,7 +111,7 @@ pub fn missing_list_help(project: &Project) -> String {
         "{} has no test that lists its actors for duract (one that calls \
          duract::checklist::{EXPORT}); add tests/actors.rs (`duract new` writes one):\n\n{}",
         show(&project.dir),
-        crate::templates::duract_test(lib, &["Session", "MyActor"])
+        duract_test(lib, &["Session", "MyActor"])
     )
 }
 
@@ -169,6 +169,39 @@ pub fn read(path: &Path, source: &Path) -> Result<Listed> {
     })?;
     parse(&text).map_err(|e| Failure::new(format!("{}: {e}", path.display())))
 }
+
+/// `tests/actors.rs`: the list of the crate's actors the command reads.
+pub fn duract_test(lib: &str, actors: &[&str]) -> String {
+    let mut sorted = actors.to_vec();
+    sorted.sort_unstable();
+    let names = sorted.join(", ");
+    let infos = actors
+        .iter()
+        .map(|a| format!("{a}::INFO"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    DURACT_RS
+        .replace("{lib}", lib)
+        .replace("{names}", &names)
+        .replace("{infos}", &infos)
+}
+
+const DURACT_RS: &str = r#"//! The crate's actors, for the `duract` command: `duract check` compares wrangler.toml with
+//! them and `duract checklist` writes their branch table. List every actor of the crate here.
+
+use duract::{ActorInfo, Target};
+use {lib}::{{names}};
+
+/// Every actor of the crate.
+const ACTORS: &[&ActorInfo] = &[{infos}];
+
+/// Writes the actors and their branch table for the `duract` command when it runs this test
+/// (`duract::checklist::export_actors`); does nothing otherwise.
+#[test]
+fn duract_actors() {
+    duract::checklist::export_actors(ACTORS).unwrap();
+}
+"#;
 
 #[cfg(test)]
 mod tests {

@@ -118,7 +118,7 @@ pub fn write(dir: &Path, name: &str, duract_dependency: &str) -> Result<()> {
         ("tests/native.rs", templates::native_rs(name, &lib)),
         (
             "tests/actors.rs",
-            templates::duract_test(&lib, &["Session", "Counter"]),
+            crate::actors::duract_test(&lib, &["Session", "Counter"]),
         ),
         (
             "wrangler.toml",

@@ -264,38 +264,5 @@ fn a_burst_over_max_inflight_is_refused() {
 }
 "##;
 
-/// `tests/actors.rs`: the list of the crate's actors the command reads.
-pub fn duract_test(lib: &str, actors: &[&str]) -> String {
-    let mut sorted = actors.to_vec();
-    sorted.sort_unstable();
-    let names = sorted.join(", ");
-    let infos = actors
-        .iter()
-        .map(|a| format!("{a}::INFO"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    DURACT_RS
-        .replace("{lib}", lib)
-        .replace("{names}", &names)
-        .replace("{infos}", &infos)
-}
-
-const DURACT_RS: &str = r#"//! The crate's actors, for the `duract` command: `duract check` compares wrangler.toml with
-//! them and `duract checklist` writes their branch table. List every actor of the crate here.
-
-use duract::{ActorInfo, Target};
-use {lib}::{{names}};
-
-/// Every actor of the crate.
-const ACTORS: &[&ActorInfo] = &[{infos}];
-
-/// Writes the actors and their branch table for the `duract` command when it runs this test
-/// (`duract::checklist::export_actors`); does nothing otherwise.
-#[test]
-fn duract_actors() {
-    duract::checklist::export_actors(ACTORS).unwrap();
-}
-"#;
-
 /// `.gitignore`.
 pub const GITIGNORE: &str = "/target\n/build\n/build-checklist\n/.duract\n.dev.vars\n";
