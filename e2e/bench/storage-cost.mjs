@@ -12,49 +12,66 @@ import { fileURLToPath } from "node:url";
 import os from "node:os";
 import path from "node:path";
 
-const args = process.argv.slice(2);
-const flag = (name, dflt) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : dflt;
-};
-const parent = flag("--dir", os.tmpdir());
-const reps = Number(flag("--reps", "3"));
-const dir = mkdtempSync(path.join(parent, "duract-storage-cost-"));
-const mf = new Miniflare({
-  modules: true,
-  scriptPath: fileURLToPath(new URL("./storage-cost.worker.mjs", import.meta.url)),
-  compatibilityDate: "2025-04-01",
-  durableObjects: { PROBE: { className: "Probe", useSQLite: true } },
-  durableObjectsPersist: dir,
-});
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const cases = [
-  { op: "noop", k: 1, n: 1000 },
-  { op: "put", k: 1, n: 1000 },
-  { op: "noop", k: 16, n: 100 },
-  { op: "put", k: 16, n: 100 },
-];
-try {
-  await mf.ready;
-  const results = new Map(cases.map((c) => [`${c.op}/${c.k}`, []]));
-  for (let rep = 0; rep < reps; rep++) {
-    for (const c of cases) {
-      const url = `http://probe/?op=${c.op}&k=${c.k}&n=${c.n}&tag=${c.op}-${rep}`;
-      const { usPerCall } = await (await mf.dispatchFetch(url)).json();
-      results.get(`${c.op}/${c.k}`).push(usPerCall);
-      console.error(`rep ${rep + 1}: ${c.op}, ${c.k} object(s): ${usPerCall.toFixed(0)} µs per event`);
+
+/**
+ * Measures, in a Miniflare of its own with storage in a new folder under `parent`, the µs per
+ * RPC event that writes nothing and that writes five keys, on `objects` objects at once, over
+ * `calls` calls per object; medians of `reps` repetitions. Returns `{ noop, put, write }` (µs; `write` = put − noop).
+ */
+export async function measureCommit({ parent = os.tmpdir(), reps = 3, objects = 1, calls = 500, onRep } = {}) {
+  const dir = mkdtempSync(path.join(parent, "duract-storage-cost-"));
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: fileURLToPath(new URL("./storage-cost.worker.mjs", import.meta.url)),
+    compatibilityDate: "2025-04-01",
+    durableObjects: { PROBE: { className: "Probe", useSQLite: true } },
+    durableObjectsPersist: dir,
+  });
+  try {
+    await mf.ready;
+    const times = { noop: [], put: [] };
+    for (let rep = 0; rep < reps; rep++) {
+      for (const op of ["noop", "put"]) {
+        const url = `http://probe/?op=${op}&k=${objects}&n=${calls}&tag=${op}-${objects}-${rep}`;
+        const { usPerCall } = await (await mf.dispatchFetch(url)).json();
+        times[op].push(usPerCall);
+        onRep?.(rep, op, usPerCall);
+      }
     }
+    const noop = median(times.noop);
+    const put = median(times.put);
+    return { noop, put, write: put - noop, dir };
+  } finally {
+    await mf.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`Storage in ${parent} (${dir}); ${reps} repetitions, medians; load average ${os.loadavg()[0].toFixed(2)}.\n`);
+}
+
+/** The bounds commits alone set on the bench's write scenarios (see README.md), for a write of `writeUs` µs. */
+export function commitBounds(writeUs) {
+  return {
+    writesPerSecond: 1e6 / (2.5 * writeUs), // register/assign alternating: (1 + 4) / 2 commits a request
+    tasksPerSecond: 1e6 / (4 * writeUs), // fan-out: 4 commits a task
+    deepPerSecond: 1e6 / (0.5 * writeUs), // deep state: 0.3 x 1 + 0.1 x 2 commits a request
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const flag = (name, dflt) => {
+    const at = args.indexOf(name);
+    return at >= 0 ? args[at + 1] : dflt;
+  };
+  const parent = flag("--dir", os.tmpdir());
+  const reps = Number(flag("--reps", "3"));
+  const results = [];
+  for (const [objects, calls] of [[1, 1000], [16, 100]]) {
+    const onRep = (rep, op, us) => console.error(`rep ${rep + 1}: ${op}, ${objects} object(s): ${us.toFixed(0)} µs per event`);
+    results.push({ objects, ...(await measureCommit({ parent, reps, objects, calls, onRep })) });
+  }
+  console.log(`Storage in ${parent}; ${reps} repetitions, medians; load average ${os.loadavg()[0].toFixed(2)}.\n`);
   console.log("| objects | event without a write (µs) | event writing 5 keys (µs) | the write's cost (µs) |");
   console.log("|---:|---:|---:|---:|");
-  for (const k of [1, 16]) {
-    const noop = median(results.get(`noop/${k}`));
-    const put = median(results.get(`put/${k}`));
-    console.log(`| ${k} | ${noop.toFixed(0)} | ${put.toFixed(0)} | ${(put - noop).toFixed(0)} |`);
-  }
-} finally {
-  await mf.dispose();
-  rmSync(dir, { recursive: true, force: true });
+  for (const r of results) console.log(`| ${r.objects} | ${r.noop.toFixed(0)} | ${r.put.toFixed(0)} | ${r.write.toFixed(0)} |`);
 }
