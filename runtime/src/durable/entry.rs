@@ -11,8 +11,7 @@ use worker::{Env, Headers, Request, RequestInit, Response};
 
 /// A request's URL as the platform parses it (the WHATWG URL of workerd's `URL`): its text, its
 /// path and its query's pairs, decoded. Read through JavaScript rather than the `url` crate,
-/// which (with the Unicode tables `idna` brings) would be most of what the wasm module holds
-/// for this.
+/// which with the Unicode tables of its `idna` added ~195 KB to the wasm module.
 struct RequestUrl {
     text: String,
     path: String,
