@@ -9,10 +9,10 @@
 import { Miniflare } from "miniflare";
 import { mkdtempSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import os from "node:os";
 import path from "node:path";
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+import { median } from "./stats.mjs";
 
 /**
  * Measures, in a Miniflare of its own with storage in a new folder under `parent`, the µs per
@@ -58,13 +58,11 @@ export function commitBounds(writeUs) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const args = process.argv.slice(2);
-  const flag = (name, dflt) => {
-    const at = args.indexOf(name);
-    return at >= 0 ? args[at + 1] : dflt;
-  };
-  const parent = flag("--dir", os.tmpdir());
-  const reps = Number(flag("--reps", "3"));
+  const { values } = parseArgs({
+    options: { dir: { type: "string", default: os.tmpdir() }, reps: { type: "string", default: "3" } },
+  });
+  const parent = values.dir;
+  const reps = Number(values.reps);
   const results = [];
   for (const [objects, calls] of [[1, 1000], [16, 100]]) {
     const onRep = (rep, op, us) => console.error(`rep ${rep + 1}: ${op}, ${objects} object(s): ${us.toFixed(0)} µs per event`);

@@ -38,21 +38,19 @@ impl RequestUrl {
         let parts = duract_request_url(&text)
             .map_err(|e| worker::Error::RustError(format!("bad request URL: {e:?}")))?;
         let path = parts.get(0).as_string().unwrap_or_default();
-        let flat: Vec<String> = js_sys::Array::from(&parts.get(1))
-            .iter()
-            .map(|v| v.as_string().unwrap_or_default())
-            .collect();
-        let query = flat
-            .chunks_exact(2)
-            .map(|kv| (kv[0].clone(), kv[1].clone()))
-            .collect();
+        let flat = js_sys::Array::from(&parts.get(1));
+        let mut texts = flat.iter().map(|v| v.as_string().unwrap_or_default());
+        let mut query = Vec::new();
+        while let (Some(key), Some(value)) = (texts.next(), texts.next()) {
+            query.push((key, value));
+        }
         Ok(RequestUrl { text, path, query })
     }
 
     /// The value of the first `key` in the query.
     fn param(&self, key: &str) -> Option<&str> {
-        let mut values = self.query.iter().filter(|(k, _)| k == key);
-        values.next().map(|(_, v)| v.as_str())
+        let (_, value) = self.query.iter().find(|(k, _)| k == key)?;
+        Some(value)
     }
 }
 
