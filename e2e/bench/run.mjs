@@ -5,7 +5,7 @@
 // example, peer, example, peer, ... Prints one Markdown table. See bench/README.md.
 //
 //   cd e2e && npm run bench -- [--quick] [--reps N] [--only KEY,KEY] [--work-ms MS] [--peer DIR]
-//                              [--json FILE] [--keep] [--verbose]
+//                              [--baseline DIR] [--json FILE] [--keep] [--verbose]
 import { parseArgs } from "node:util";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -22,6 +22,8 @@ const USAGE = `usage: node bench/run.mjs [options]
   --only K1,K2     only these scenarios: ${SCENARIOS.map((s) => s.key).join(", ")}
   --work-ms MS     WORK_MS of both implementations (default 10)
   --peer DIR       the peer's folder (default ${DEFAULT_PEER_DIR})
+  --baseline DIR   race another build of the example (DIR holds its index.js and index_bg.wasm,
+                   e.g. a copy of examples/system/build from an earlier commit) in the peer's place
   --json FILE      also write every run's figures as JSON
   --keep           keep the storage folders (printed) instead of deleting them
   --verbose        print workerd's own output`;
@@ -35,6 +37,7 @@ try {
       only: { type: "string" },
       "work-ms": { type: "string", default: "10" },
       peer: { type: "string", default: DEFAULT_PEER_DIR },
+      baseline: { type: "string" },
       json: { type: "string" },
       keep: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
@@ -91,8 +94,13 @@ const deepVars = { ...baseVars, WORK_MS: "3600000", TASK_LEASE_MS: "7200000" };
 const root = mkdtempSync(path.join(os.tmpdir(), "duract-bench-"));
 const runId = Date.now().toString(36);
 const build = snapshotExampleBuild(path.join(root, "example-build"));
-/** startImpl with the example from the snapshot taken above. */
-const startImpl = (impl, options) => startFrom(impl, { ...options, exampleBuild: build.dir });
+// With --baseline, another build of the example runs in the peer's place (an A/B of two builds).
+const baseline = values.baseline ? snapshotExampleBuild(path.join(root, "baseline-build"), path.resolve(values.baseline)) : null;
+/** startImpl with the example from the snapshot taken above (and the baseline's in the peer's place). */
+const startImpl = (impl, options) =>
+  impl === "peer" && baseline
+    ? startFrom("example", { ...options, exampleBuild: baseline.dir })
+    : startFrom(impl, { ...options, exampleBuild: build.dir });
 // Interrupted (Ctrl-C, SIGTERM: wrangler's and Miniflare's own handlers exit the process and stop
 // workerd) or not, the storage folders go with the process.
 process.on("exit", () => {
@@ -231,6 +239,7 @@ const miniflareVersion = JSON.parse(
 ).version;
 log(`bench: ${values.quick ? "quick" : "default"} sizes, ${reps} repetitions, storage in ${root}`);
 log(`bench: example build copied from examples/system/build, wasm ${build.bytes} bytes, sha256 ${build.sha256.slice(0, 12)}`);
+if (baseline) log(`bench: in the peer's place, the example build from ${values.baseline}, wasm ${baseline.bytes} bytes, sha256 ${baseline.sha256.slice(0, 12)}`);
 // What a commit costs on this storage, now: the write scenarios are bound by it (README.md).
 const commit = await measureCommit({ parent: root, reps: 3, objects: 1, calls: 500 });
 const bounds = commitBounds(commit.write);
@@ -248,7 +257,7 @@ const fmt = (n) => Math.round(n).toLocaleString("en-US");
 const rows = scenarios.map((s) => summarize({ ...s, title: s.title(size) }, runsByKey.get(s.key)));
 const cpus = os.cpus();
 const out = [
-  `## duract example vs JS peer, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
+  `## duract example vs ${baseline ? "a baseline build of it" : "JS peer"}, ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
   "",
   `${cpus.length} x ${cpus[0]?.model ?? "cpu"}, Node ${process.version}, Miniflare ${miniflareVersion}; ` +
     `example build: wasm ${build.bytes.toLocaleString("en-US")} bytes, sha256 ${build.sha256.slice(0, 12)}; ` +
@@ -256,6 +265,13 @@ const out = [
     `Durable Object storage in ${path.dirname(root)}${root.startsWith("/dev/shm") ? " (tmpfs: commits without a disk)" : " (on disk)"}; WORK_MS=${baseVars.WORK_MS} (deep state: ${deepVars.WORK_MS}), ` +
     `MAX_INFLIGHT=${baseVars.MAX_INFLIGHT}, other limits at protocol.md's defaults; run took ${seconds.toFixed(0)} s; ` +
     `1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after.`,
+  ...(baseline
+    ? [
+        "",
+        `**Baseline run**: the "peer" columns are the example build from ${values.baseline} ` +
+          `(wasm ${baseline.bytes.toLocaleString("en-US")} bytes, sha256 ${baseline.sha256.slice(0, 12)}), not the JavaScript peer.`,
+      ]
+    : []),
   "",
   `A write event costs ${commit.write.toFixed(0)} µs on this storage (${commit.put.toFixed(0)} µs against ` +
     `${commit.noop.toFixed(0)} µs for an event without a write, bench/storage-cost.mjs, measured at the start): ` +

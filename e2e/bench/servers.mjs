@@ -55,12 +55,17 @@ export function commonVars(peerDir, overrides = {}) {
 }
 
 /**
- * Copies the example's build (index.js, index_bg.wasm: index.js imports nothing else) into `dir`;
- * returns `{ dir, sha256, bytes }` of the wasm copied.
+ * Copies a build of the example (index.js, index_bg.wasm: index.js imports nothing else; from
+ * `from`, default examples/system/build) into `dir`; returns `{ dir, sha256, bytes }` of the wasm
+ * copied.
  */
-export function snapshotExampleBuild(dir) {
+export function snapshotExampleBuild(dir, from = EXAMPLE_BUILD) {
   mkdirSync(dir, { recursive: true });
-  for (const file of ["index.js", "index_bg.wasm"]) copyFileSync(path.join(EXAMPLE_BUILD, file), path.join(dir, file));
+  for (const file of ["index.js", "index_bg.wasm"]) {
+    const source = path.join(from, file);
+    if (!existsSync(source)) throw new Error(`${source} is missing: not a build of the example`);
+    copyFileSync(source, path.join(dir, file));
+  }
   const wasm = readFileSync(path.join(dir, "index_bg.wasm"));
   return { dir, sha256: createHash("sha256").update(wasm).digest("hex"), bytes: wasm.length };
 }
