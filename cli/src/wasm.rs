@@ -141,6 +141,9 @@ pub const RPC_MARKER: &str = "/* duract: Durable Object RPC */";
 /// the RPC call and awaits it, then `duractAnswer` (wasm, sync) turns
 /// the target's reply into the client's frame (`duract::durable::Object::frame`). The glue
 /// counts each socket's requests awaiting replies (`MAX_INFLIGHT` is checked in wasm).
+///
+/// And its `alarm` is `duractAlarm` (`duract::durable::Object::alarm_event`), which answers
+/// nothing where `worker`'s `alarm` makes a `Response` for workerd to drop.
 pub fn rpc_glue(bundle_file_name: &str) -> String {
     format!(
         r#"
@@ -182,6 +185,9 @@ for (const exported of Object.values(__duractExports)) {{
     Object.setPrototypeOf(exported, __duractDurableObject);
     if (typeof exported.prototype.duractFrame === "function") {{
       exported.prototype.webSocketMessage = __duractSocketMessage;
+    }}
+    if (typeof exported.prototype.duractAlarm === "function") {{
+      exported.prototype.alarm = exported.prototype.duractAlarm;
     }}
   }}
 }}
@@ -303,5 +309,6 @@ mod tests {
         assert!(glue.contains("duractCall"));
         assert!(glue.contains("this.duractFrame(ws, message, busy)"));
         assert!(glue.contains("this.duractAnswer(token, reply, threw)"));
+        assert!(glue.contains("exported.prototype.alarm = exported.prototype.duractAlarm;"));
     }
 }

@@ -130,6 +130,12 @@ macro_rules! __durable_object {
                     self.object.frame(ws, message, inflight)
                 }
 
+                // The alarm, through the glue (`Object::alarm_event`): no `Response` to make.
+                #[wasm_bindgen(js_name = duractAlarm)]
+                pub fn duract_alarm(&self) -> wasm_bindgen::JsValue {
+                    self.object.alarm_event()
+                }
+
                 #[wasm_bindgen(js_name = duractAnswer)]
                 pub fn duract_answer(
                     &self,

@@ -137,7 +137,7 @@ impl<A: Target> Object<A> {
                 let turn = async move {
                     let result = turns.run(&envelope).await;
                     let reply = envelope.into_reply(result, port.fresh_id(), port.now() as f64);
-                    reply.encode()
+                    Ok(JsValue::from_str(&reply.encode()))
                 };
                 return now_or_later(turn);
             }
@@ -356,36 +356,54 @@ impl<A: Target> Object<A> {
         Ok(())
     }
 
-    /// The `alarm` event: delivers the due durable timers, then re-arms the alarm.
-    pub async fn alarm(&self) -> worker::Result<Response> {
-        if !self.port.is_identified() {
-            // The name was not propagated: every timer is an envelope to this instance.
-            let storage = self.port.durable_storage();
-            let first = storage
-                .list(&ListOptions::prefix(crate::timer::PREFIX).limit(1))
-                .await
-                .map_err(|e| worker::Error::RustError(e.to_string()))?;
-            let to = first
-                .first()
-                .and_then(|(_, json)| Envelope::decode_trusted(json).ok());
-            match to {
-                Some(envelope) => {
-                    let _ = self
-                        .port
-                        .identify(envelope.to.id(), envelope.principal.as_ref());
-                }
-                None => return Response::ok("no timers"),
+    /// The `alarm` event as `duract build`'s glue delivers it (`duractAlarm`): the due durable
+    /// timers, each in its turn, then the alarm re-armed. Resolves to nothing (at once when no
+    /// turn waits); rejects when a timer's turn failed, so that workerd retries the alarm.
+    /// (No `Response`: making one cost more than the rest of a timer's delivery.)
+    pub fn alarm_event(&self) -> JsValue {
+        let (port, turns) = (self.port.clone(), self.instance.clone());
+        now_or_later(async move {
+            match deliver_alarm(&port, turns.as_deref()).await {
+                Ok(()) => Ok(JsValue::UNDEFINED),
+                Err(reason) => Err(js_sys::Error::new(&reason).into()),
             }
-        }
-        let Some(turns) = &self.instance else {
-            return Response::ok("a gateway has no timers");
-        };
-        match turns.deliver_due_timers().await {
-            Ok(()) => Response::ok("ok"),
-            // Failing the alarm makes workerd retry it.
-            Err(e) => Err(worker::Error::RustError(e.to_string())),
-        }
+        })
     }
+
+    /// The `alarm` event through `worker`'s glue (a build without `duract build`'s): as
+    /// [`Object::alarm_event`].
+    pub async fn alarm(&self) -> worker::Result<Response> {
+        deliver_alarm(&self.port, self.instance.as_deref())
+            .await
+            .map_err(worker::Error::RustError)?;
+        Response::ok("ok")
+    }
+}
+
+/// Delivers the due durable timers of the instance on `port` (none for a gateway); the
+/// reason of the first failed turn, if any.
+async fn deliver_alarm(port: &DurablePort, turns: Option<&dyn Turns>) -> Result<(), String> {
+    port.alarm_fired();
+    if !port.is_identified() {
+        // The name was not propagated: every timer is an envelope to this instance.
+        let storage = port.durable_storage();
+        let first = storage
+            .list(&ListOptions::prefix(crate::timer::PREFIX).limit(1))
+            .await
+            .map_err(|e| e.to_string())?;
+        let to = first
+            .first()
+            .and_then(|(_, json)| Envelope::decode_trusted(json).ok());
+        let Some(envelope) = to else {
+            return Ok(()); // no timers
+        };
+        let _ = port.identify(envelope.to.id(), envelope.principal.as_ref());
+    }
+    let Some(turns) = turns else {
+        return Ok(()); // a gateway has no timers
+    };
+    // Failing the alarm makes workerd retry it.
+    turns.deliver_due_timers().await.map_err(|e| e.to_string())
 }
 
 /// A WebSocket upgrade: `GET` with `Upgrade: websocket` (any other method cannot be one).
@@ -456,20 +474,19 @@ impl Socket for CountedSocket<'_> {
     }
 }
 
-/// The output of `work` as a JS string if it finishes on its first poll, else a promise of it.
+/// What `work` gives if it finishes on its first poll (a rejected promise for an error), else
+/// a promise of it.
 ///
 /// A future polled once with a waker that does nothing and then handed to the executor is
 /// polled again there first thing, with the executor's waker: nothing is lost.
-fn now_or_later(work: impl std::future::Future<Output = String> + 'static) -> JsValue {
+fn now_or_later(
+    work: impl std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+) -> JsValue {
     let mut work = Box::pin(work);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     match work.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(text) => JsValue::from_str(&text),
-        std::task::Poll::Pending => {
-            wasm_bindgen_futures::future_to_promise(
-                async move { Ok(JsValue::from_str(&work.await)) },
-            )
-            .into()
-        }
+        std::task::Poll::Ready(Ok(value)) => value,
+        std::task::Poll::Ready(Err(error)) => js_sys::Promise::reject(&error).into(),
+        std::task::Poll::Pending => wasm_bindgen_futures::future_to_promise(work).into(),
     }
 }
