@@ -10,11 +10,12 @@ use crate::context::Ctx;
 use crate::envelope::{to_raw, Envelope};
 use crate::error::{Error, IntoWireError};
 use crate::message::Message;
-use crate::persist::{decode_field, Saved};
-use crate::storage::{ListOptions, Storage};
+use crate::persist::{decode_field, meta_key, Saved};
+use crate::storage::{ListOptions, ReadNow, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
+use std::rc::Rc;
 
 /// What a dispatch returns: the reply payload or a wire error.
 pub type DispatchResult = Result<Box<RawValue>, Error>;
@@ -185,7 +186,11 @@ pub async fn load_renamed_entries(
     old_prefix: &str,
     field: &mut dyn DynEntries,
 ) -> Result<(), Error> {
-    let loaded_new = load_entries(storage, prefix, field).await?;
+    let loaded_new = load_entries_now(storage, prefix, field, None).await?;
+    let old_meta = meta_key(old_prefix);
+    if storage.get(&old_meta).await?.is_some() {
+        saved.stage(None, Some(old_meta));
+    }
     for (old_key, json) in list(storage, old_prefix).await? {
         let entry = &old_key[old_prefix.len()..];
         let moved = if loaded_new {
@@ -199,13 +204,31 @@ pub async fn load_renamed_entries(
     Ok(())
 }
 
-/// Restores an entries field from the rows stored under `prefix` (`e/<field>/`); whether
-/// there were any.
+/// Restores an entries field from the rows stored under `prefix` (`e/<field>/`), or leaves
+/// them in storage for the field to read when first needed (a [`Table`](crate::Table) where
+/// storage has a [`reader`](Storage::reader)).
 pub async fn load_entries(
     storage: &dyn Storage,
     prefix: &str,
     field: &mut dyn DynEntries,
+) -> Result<(), Error> {
+    load_entries_now(storage, prefix, field, storage.reader()).await?;
+    Ok(())
+}
+
+/// [`load_entries`], deferred only with a `reader`; whether rows loaded (or were deferred).
+async fn load_entries_now(
+    storage: &dyn Storage,
+    prefix: &str,
+    field: &mut dyn DynEntries,
+    reader: Option<Rc<dyn ReadNow>>,
 ) -> Result<bool, Error> {
+    if field.keeps_meta() {
+        let meta = storage.get(&meta_key(prefix)).await?;
+        if field.defer_entries(prefix, meta.as_deref(), reader) {
+            return Ok(true);
+        }
+    }
     let rows = list(storage, prefix).await?;
     for (key, json) in &rows {
         let entry = key.strip_prefix(prefix).unwrap_or(key);

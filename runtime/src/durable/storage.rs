@@ -16,8 +16,9 @@
 //! finishes without waiting. A batch the platform would refuse is refused here, before
 //! anything is issued.
 
-use crate::storage::{ListOptions, Storage, StorageError, StorageResult, WriteBatch};
+use crate::storage::{ListOptions, ReadNow, Storage, StorageError, StorageResult, WriteBatch};
 use js_sys::{Object, Promise, Reflect};
+use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::DurableObjectStorage;
@@ -96,12 +97,36 @@ export function duractListed(map) {
   }
   return [JSON.stringify(keys), values.join("\n")];
 }
+export function duractCanReadNow(storage) {
+  try {
+    return typeof storage.kv?.list === "function";
+  } catch {
+    return false; // a KV-backed object's storage has no synchronous API
+  }
+}
+export function duractListNow(storage, prefix) {
+  const listed = duractListed(storage.kv.list({ prefix }));
+  if (listed !== undefined) return listed;
+  const entries = [];
+  for (const [key, value] of storage.kv.list({ prefix })) {
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    if (text !== undefined) entries.push([key, text]);
+  }
+  return JSON.stringify(entries);
+}
 "#)]
 extern "C" {
     /// A listed `Map` as two strings, `[keysJson, values joined by "\n"]` (values as
     /// [`value_text`] reads them); `undefined` when a value holds a newline.
     #[wasm_bindgen(js_name = duractListed)]
     fn duract_listed(map: &js_sys::Map) -> JsValue;
+    /// Whether the storage has the synchronous API of SQLite-backed objects (`storage.kv`).
+    #[wasm_bindgen(js_name = duractCanReadNow)]
+    fn duract_can_read_now(storage: &DurableObjectStorage) -> bool;
+    /// The entries under `prefix` through `storage.kv.list`, as [`duract_listed`] gives
+    /// them, or (a value holds a newline) as one JSON array of `[key, value]` pairs.
+    #[wasm_bindgen(js_name = duractListNow, catch)]
+    fn duract_list_now(storage: &DurableObjectStorage, prefix: &str) -> Result<JsValue, JsValue>;
 }
 
 /// The entries of a listed `Map` read in one crossing into wasm rather than two strings per
@@ -109,7 +134,12 @@ extern "C" {
 /// writes it never holds (serde_json escapes them in strings). `None` when a value holds one
 /// (written by other code): the caller then reads entry by entry.
 fn listed_at_once(map: &js_sys::Map) -> Option<Vec<(String, String)>> {
-    let listed: js_sys::Array = wasm_bindgen::JsCast::dyn_into(duract_listed(map)).ok()?;
+    split_listed(duract_listed(map))
+}
+
+/// The entries in `[keysJson, values joined by "\n"]` ([`listed_at_once`]).
+fn split_listed(listed: JsValue) -> Option<Vec<(String, String)>> {
+    let listed: js_sys::Array = wasm_bindgen::JsCast::dyn_into(listed).ok()?;
     let keys: Vec<String> = serde_json::from_str(&listed.get(0).as_string()?).ok()?;
     let values = listed.get(1).as_string()?;
     if keys.is_empty() {
@@ -209,6 +239,25 @@ extern "C" {
     fn duract_delete(storage: &DurableObjectStorage, keys: &str) -> Result<Promise, JsValue>;
 }
 
+/// A SQLite-backed object's storage read without awaiting (`storage.kv`).
+struct DurableReader {
+    raw: DurableObjectStorage,
+}
+
+impl ReadNow for DurableReader {
+    fn list_now(&self, prefix: &str) -> Result<Vec<(String, String)>, StorageError> {
+        let listed =
+            duract_list_now(&self.raw, prefix).map_err(|e| js_failure("storage kv.list", e))?;
+        let unreadable = || StorageError {
+            reason: format!("storage kv.list of `{prefix}` gave entries that do not decode"),
+        };
+        match listed.as_string() {
+            Some(pairs) => serde_json::from_str(&pairs).map_err(|_| unreadable()),
+            None => split_listed(listed).ok_or_else(unreadable),
+        }
+    }
+}
+
 impl Storage for DurableStorage {
     fn get<'a>(&'a self, key: &'a str) -> StorageResult<'a, Option<String>> {
         let promise = self.raw.get(key);
@@ -270,6 +319,12 @@ impl Storage for DurableStorage {
             }
         }
         Box::pin(async move { first_error.map_or(Ok(()), Err) })
+    }
+
+    fn reader(&self) -> Option<Rc<dyn ReadNow>> {
+        let raw: DurableObjectStorage =
+            wasm_bindgen::JsCast::unchecked_into(AsRef::<JsValue>::as_ref(&self.raw).clone());
+        duract_can_read_now(&raw).then(|| Rc::new(DurableReader { raw }) as Rc<dyn ReadNow>)
     }
 }
 

@@ -1,13 +1,15 @@
-//! Storage with injected write failures, wrapped around each instance's [`MemoryStorage`].
+//! Storage with injected write failures (and failures of the synchronous reads tables load
+//! their rows with), wrapped around each instance's [`MemoryStorage`].
 //!
 //! A refused write stores nothing of its batch. A turn makes one write (its commit), so a
 //! refused write is a failed turn: nothing of it is stored or sent, the instance drops its
 //! in-memory state and the caller gets `actor_error` ([`Instance`](crate::instance::Instance)).
 
 use crate::storage::{
-    ListOptions, MemoryStorage, Storage, StorageError, StorageResult, WriteBatch,
+    ListOptions, MemoryStorage, ReadNow, Storage, StorageError, StorageResult, WriteBatch,
 };
 use std::cell::Cell;
+use std::rc::Rc;
 
 /// Which writes fail.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -16,13 +18,16 @@ pub struct FaultPlan {
     pub fail_next: u64,
     /// Once this many more writes have succeeded, every later write fails.
     pub fail_after: Option<u64>,
+    /// The next this-many synchronous reads ([`ReadNow`]: a table loading its rows on first
+    /// use) fail.
+    pub fail_reads: u64,
 }
 
 /// An instance's storage: a [`MemoryStorage`] that fails writes as its [`FaultPlan`] says.
 #[derive(Debug, Default)]
 pub struct FaultStorage {
     inner: MemoryStorage,
-    plan: Cell<FaultPlan>,
+    plan: Rc<Cell<FaultPlan>>,
     failed: Cell<u64>,
 }
 
@@ -80,6 +85,26 @@ impl FaultStorage {
     }
 }
 
+/// The [`ReadNow`] of a [`FaultStorage`]: its store's, failing as the plan says.
+struct FaultReader {
+    inner: Rc<dyn ReadNow>,
+    plan: Rc<Cell<FaultPlan>>,
+}
+
+impl ReadNow for FaultReader {
+    fn list_now(&self, prefix: &str) -> Result<Vec<(String, String)>, StorageError> {
+        let mut plan = self.plan.get();
+        if plan.fail_reads > 0 {
+            plan.fail_reads -= 1;
+            self.plan.set(plan);
+            return Err(StorageError {
+                reason: "injected read failure".into(),
+            });
+        }
+        self.inner.list_now(prefix)
+    }
+}
+
 impl Storage for FaultStorage {
     fn get<'a>(&'a self, key: &'a str) -> StorageResult<'a, Option<String>> {
         self.inner.get(key)
@@ -94,6 +119,12 @@ impl Storage for FaultStorage {
             Ok(()) => self.inner.write(batch),
             Err(e) => Box::pin(async move { Err(e) }),
         }
+    }
+
+    fn reader(&self) -> Option<Rc<dyn ReadNow>> {
+        let inner = self.inner.reader()?;
+        let plan = self.plan.clone();
+        Some(Rc::new(FaultReader { inner, plan }))
     }
 }
 
@@ -111,7 +142,7 @@ mod tests {
         let s = FaultStorage::new();
         s.set_plan(FaultPlan {
             fail_next: 2,
-            fail_after: None,
+            ..FaultPlan::default()
         });
         assert!(!write(&s, "a"));
         assert!(!write(&s, "b"));
@@ -124,8 +155,8 @@ mod tests {
     fn fail_after_lets_n_writes_through_then_refuses_all() {
         let s = FaultStorage::new();
         s.set_plan(FaultPlan {
-            fail_next: 0,
             fail_after: Some(1),
+            ..FaultPlan::default()
         });
         assert!(write(&s, "a"));
         assert!(!write(&s, "b"));

@@ -355,6 +355,18 @@ impl Host {
         Ok(())
     }
 
+    /// Makes the next `n` synchronous reads of `address` fail: a table loading its rows on
+    /// first use fails its turn (`actor_error`), and the next turn reads them again.
+    pub fn fail_next_reads(&self, address: &str, n: u64) -> Result<(), HostError> {
+        let storage = self.storage_of(address)?;
+        let plan = storage.plan();
+        storage.set_plan(FaultPlan {
+            fail_reads: n,
+            ..plan
+        });
+        Ok(())
+    }
+
     /// Removes the injected faults of `address`.
     pub fn clear_faults(&self, address: &str) -> Result<(), HostError> {
         self.storage_of(address)?.set_plan(FaultPlan::default());

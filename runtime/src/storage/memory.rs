@@ -1,9 +1,13 @@
 //! [`MemoryStorage`]: storage in memory, for tests and the native host.
 
-use super::{ListOptions, Storage, StorageResult, WriteBatch};
+use super::{ListOptions, ReadNow, Storage, StorageError, StorageResult, WriteBatch};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::rc::Rc;
+
+/// The entries of a [`MemoryStorage`] (shared with its [`ReadNow`] readers).
+type Entries = Rc<RefCell<BTreeMap<String, String>>>;
 
 /// Counts of what a [`MemoryStorage`] was asked to write.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,7 +29,7 @@ pub struct WriteStats {
 /// `coordinator_scale`, 2 Dec 2026: not worth the code in a test storage.)
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
-    map: RefCell<BTreeMap<String, String>>,
+    map: Entries,
     stats: Cell<WriteStats>,
     /// Whether writes skip Durable Object storage's limits ([`MemoryStorage::without_limits`]).
     unlimited: bool,
@@ -67,21 +71,6 @@ impl MemoryStorage {
         self.len() == 0
     }
 
-    fn select(&self, options: &ListOptions) -> Vec<(String, String)> {
-        let map = self.map.borrow();
-        let start = match &options.start {
-            Some(s) if s.as_str() > options.prefix.as_str() => s.as_str(),
-            _ => options.prefix.as_str(),
-        };
-        map.range::<str, _>((Bound::Included(start), Bound::Unbounded))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .take_while(|(k, _)| k.starts_with(&options.prefix))
-            .take_while(|(k, _)| options.end.as_deref().is_none_or(|end| *k < end))
-            .take(options.limit.unwrap_or(usize::MAX))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
-    }
-
     fn apply(&self, batch: WriteBatch) {
         let mut stats = self.stats.get();
         stats.batches += 1;
@@ -99,6 +88,30 @@ impl MemoryStorage {
     }
 }
 
+/// The entries of `map` that `options` selects, in key order.
+fn select(map: &BTreeMap<String, String>, options: &ListOptions) -> Vec<(String, String)> {
+    let start = match &options.start {
+        Some(s) if s.as_str() > options.prefix.as_str() => s.as_str(),
+        _ => options.prefix.as_str(),
+    };
+    map.range::<str, _>((Bound::Included(start), Bound::Unbounded))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .take_while(|(k, _)| k.starts_with(&options.prefix))
+        .take_while(|(k, _)| options.end.as_deref().is_none_or(|end| *k < end))
+        .take(options.limit.unwrap_or(usize::MAX))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// A [`MemoryStorage`]'s [`ReadNow`]: the same entries.
+struct MemoryReader(Entries);
+
+impl ReadNow for MemoryReader {
+    fn list_now(&self, prefix: &str) -> Result<Vec<(String, String)>, StorageError> {
+        Ok(select(&self.0.borrow(), &ListOptions::prefix(prefix)))
+    }
+}
+
 impl Storage for MemoryStorage {
     fn get<'a>(&'a self, key: &'a str) -> StorageResult<'a, Option<String>> {
         let map = self.map.borrow();
@@ -107,7 +120,7 @@ impl Storage for MemoryStorage {
     }
 
     fn list<'a>(&'a self, options: &'a ListOptions) -> StorageResult<'a, Vec<(String, String)>> {
-        let entries = self.select(options);
+        let entries = select(&self.map.borrow(), options);
         Box::pin(async move { Ok(entries) })
     }
 
@@ -122,6 +135,10 @@ impl Storage for MemoryStorage {
             self.apply(batch);
         }
         Box::pin(async { checked })
+    }
+
+    fn reader(&self) -> Option<Rc<dyn ReadNow>> {
+        Some(Rc::new(MemoryReader(self.map.clone())))
     }
 }
 

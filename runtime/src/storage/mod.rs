@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `f/<field>` | a plain field of an `#[actor]` struct, as JSON |
 //! | `e/<field>/<entry>` | one entry of a `#[persist(entries)]` field (see [`crate::persist`]) |
+//! | `m/<field>` | what an entries field keeps about its entries (a [`Table`](crate::Table): its row count), so it can load them on first use |
 //! | `__duract/timer/<due ms, 20 digits>/<name>` | the durable timer `name`: the envelope it delivers |
 //!
 //! | `__duract/version` | the stored version of an `#[actor(version = N)]` (N > 1; see [`migrate`]) |
@@ -24,6 +25,7 @@ pub use memory::{MemoryStorage, WriteStats};
 
 use crate::future::LocalBoxFuture;
 use std::fmt;
+use std::rc::Rc;
 
 /// A storage operation that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +162,15 @@ impl WriteBatch {
 /// The result of a storage call.
 pub type StorageResult<'a, T> = LocalBoxFuture<'a, Result<T, StorageError>>;
 
+/// Reads a storage without awaiting: how a [`Table`](crate::Table) loads its rows when first
+/// used rather than with the actor's state. A storage that can gives one through
+/// [`Storage::reader`].
+pub trait ReadNow {
+    /// The entries whose keys start with `prefix`, in key order, as [`Storage::list`] gives
+    /// them (writes already issued included).
+    fn list_now(&self, prefix: &str) -> Result<Vec<(String, String)>, StorageError>;
+}
+
 /// An async key-value store with Durable Object storage's operations.
 pub trait Storage {
     /// The value of `key`.
@@ -168,6 +179,12 @@ pub trait Storage {
     fn list<'a>(&'a self, options: &'a ListOptions) -> StorageResult<'a, Vec<(String, String)>>;
     /// Applies a batch of puts and deletes atomically.
     fn write<'a>(&'a self, batch: WriteBatch) -> StorageResult<'a, ()>;
+    /// A reader of this storage for later, when it can be read without awaiting
+    /// ([`MemoryStorage`]; a SQLite-backed Durable Object's). Without one (the default), every
+    /// table loads its rows with the state.
+    fn reader(&self) -> Option<Rc<dyn ReadNow>> {
+        None
+    }
 
     /// Sets one key.
     fn put<'a>(&'a self, key: &'a str, value: String) -> StorageResult<'a, ()> {

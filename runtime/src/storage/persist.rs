@@ -8,16 +8,21 @@
 
 pub use super::migrate::{Migration, VERSION_KEY};
 use crate::error::Error;
-use crate::storage::WriteBatch;
+use crate::storage::{ReadNow, WriteBatch};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 /// What the storage key of every plain field starts with: `f/<field>`.
 pub const FIELD_PREFIX: &str = "f/";
 
 /// What the storage keys of every entries field start with: `e/<field>/<entry>`.
 pub const ENTRIES_PREFIX: &str = "e/";
+
+/// What the storage key of what an entries field keeps about its entries starts with:
+/// `m/<field>` (a [`Table`](crate::Table)'s row count; see [`EntryField::keeps_meta`]).
+pub const META_PREFIX: &str = "m/";
 
 /// The storage key of a plain field.
 pub fn field_key(field: &str) -> String {
@@ -27,6 +32,12 @@ pub fn field_key(field: &str) -> String {
 /// The key prefix of an entries field: `e/<field>/`.
 pub fn entries_prefix(field: &str) -> String {
     format!("{ENTRIES_PREFIX}{field}/")
+}
+
+/// The meta key of the entries field whose prefix is `prefix` (`e/<field>/`): `m/<field>`.
+pub fn meta_key(prefix: &str) -> String {
+    let field = prefix.strip_prefix(ENTRIES_PREFIX).unwrap_or(prefix);
+    format!("{META_PREFIX}{}", field.strip_suffix('/').unwrap_or(field))
 }
 
 /// What was last saved of each plain field, so unchanged fields are not rewritten; and the
@@ -213,6 +224,28 @@ pub trait EntryField: Default {
     /// Moves the writes for the entries changed since the last call into `batch`, each key
     /// prefixed by `prefix`.
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error>;
+
+    /// Whether the field keeps what it knows of its entries under its meta key (`m/<field>`,
+    /// written by its `drain_changes`), which activation then reads before its entries
+    /// ([`defer_entries`](EntryField::defer_entries)). No by default.
+    fn keeps_meta(&self) -> bool {
+        false
+    }
+
+    /// At activation, before any entry loads: the field's meta (when it
+    /// [keeps one](EntryField::keeps_meta) and storage holds it) and a reader for later, when
+    /// storage has one ([`Storage::reader`](crate::storage::Storage::reader)). Returns whether
+    /// the field reads its entries (those under `prefix`) itself, when first needed; otherwise
+    /// they load now, through [`load_entry`](EntryField::load_entry) (the default).
+    fn defer_entries(
+        &mut self,
+        prefix: &str,
+        meta: Option<&str>,
+        reader: Option<Rc<dyn ReadNow>>,
+    ) -> bool {
+        let _ = (prefix, meta, reader);
+        false
+    }
 }
 
 fn entry_error(e: serde_json::Error) -> Error {
@@ -255,6 +288,15 @@ pub trait DynEntries {
     fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error>;
     /// [`EntryField::drain_changes`].
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error>;
+    /// [`EntryField::keeps_meta`].
+    fn keeps_meta(&self) -> bool;
+    /// [`EntryField::defer_entries`].
+    fn defer_entries(
+        &mut self,
+        prefix: &str,
+        meta: Option<&str>,
+        reader: Option<Rc<dyn ReadNow>>,
+    ) -> bool;
 }
 
 impl<F: EntryField> DynEntries for F {
@@ -263,6 +305,17 @@ impl<F: EntryField> DynEntries for F {
     }
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
         EntryField::drain_changes(self, prefix, batch)
+    }
+    fn keeps_meta(&self) -> bool {
+        EntryField::keeps_meta(self)
+    }
+    fn defer_entries(
+        &mut self,
+        prefix: &str,
+        meta: Option<&str>,
+        reader: Option<Rc<dyn ReadNow>>,
+    ) -> bool {
+        EntryField::defer_entries(self, prefix, meta, reader)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Category 5: Persistence: coordinator and worker state survive a restart, with tasks queued and
 //! active at the restart.
 
-use crate::common::{payload, state, status, system, unique, Client, WORK_MS};
+use crate::common::{error, payload, state, status, system, unique, Client, WORK_MS};
 use duract_example_system::coordinator::AssignTask;
 use serde_json::json;
 
@@ -94,4 +94,25 @@ fn one_operation_writes_a_constant_number_of_keys_whatever_the_queue_depth() {
         "{writes_per_assign:?}"
     );
     assert!(writes_per_assign[0] <= 3, "{writes_per_assign:?}");
+}
+
+#[test]
+fn after_a_restart_the_queue_loads_when_first_needed_and_a_failed_read_fails_only_its_turn() {
+    let host = system();
+    let c = Client::connect(&host, &unique("s"));
+    for t in ["t1", "t2", "t3"] {
+        c.request("coordinator:main", "assign_task", json!(t));
+    }
+    host.restart("coordinator:main").unwrap();
+    // Every read of stored rows fails from now on: the queue's stored count answers alone.
+    host.fail_next_reads("coordinator:main", u64::MAX).unwrap();
+    assert_eq!(status(&c, "coordinator:main")["queuedTasks"], 3);
+    // A duplicate check needs the queue's rows: the turn fails and changes nothing.
+    let refused = c.request("coordinator:main", "assign_task", json!("t4"));
+    assert!(error(&refused, "actor_error").contains("could not be read"));
+    host.clear_faults("coordinator:main").unwrap();
+    let queued = payload(&c.request("coordinator:main", "assign_task", json!("t4")));
+    assert_eq!(queued["position"], 4, "{queued}");
+    let again = c.request("coordinator:main", "assign_task", json!("t1"));
+    error(&again, "duplicate_task");
 }

@@ -1,16 +1,20 @@
-//! [`Table`]: rows persisted one key each, with a derived ordered index.
+//! [`Table`]: rows persisted one key each, with a derived ordered index, loaded on first use.
+
+mod rows;
 
 use crate::error::Error;
-use crate::persist::EntryField;
-use crate::storage::WriteBatch;
+use crate::persist::{meta_key, EntryField};
+use crate::storage::{ReadNow, WriteBatch};
+use rows::{Rows, Slot};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::borrow::Borrow;
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
-use std::fmt::{self, Write as _};
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::fmt;
 use std::hash::Hash;
-use std::ops::{Bound, RangeBounds};
+use std::ops::RangeBounds;
+use std::rc::Rc;
 
 /// A row type of a [`Table`]: the keys it has in the table's index.
 ///
@@ -69,89 +73,19 @@ impl<I, K, V> Clone for Row<'_, I, K, V> {
 
 impl<I, K, V> Copy for Row<'_, I, K, V> {}
 
-/// A stored row: its place in insertion order and its value.
-#[derive(Debug, Clone)]
-struct Slot<V> {
-    seq: i64,
-    value: V,
-}
-
-/// The derived index: every (index key, seq) of every row, and the rows per index key.
-#[derive(Clone)]
-struct Index<I, K> {
-    order: BTreeMap<(I, i64), K>,
-    counts: HashMap<I, usize>,
-}
-
-impl<I: Ord + Hash + Clone, K: Clone> Index<I, K> {
-    fn add<V: Indexed<Index = I>>(&mut self, key: &K, seq: i64, value: &V) {
-        for index in value.index() {
-            self.add_one::<V>(key, seq, index);
-        }
-    }
-
-    fn remove<V: Indexed<Index = I>>(&mut self, seq: i64, value: &V) {
-        for index in value.index() {
-            self.remove_one::<V>(seq, index);
-        }
-    }
-
-    /// Moves a row from its keys `before` (distinct; emptied) to the keys of `value`, leaving
-    /// the keys it keeps in place.
-    fn reindex<V: Indexed<Index = I>>(
-        &mut self,
-        key: &K,
-        seq: i64,
-        before: &mut Vec<I>,
-        value: &V,
-    ) {
-        for index in value.index() {
-            match before.iter().position(|kept| *kept == index) {
-                Some(at) => drop(before.swap_remove(at)),
-                None => self.add_one::<V>(key, seq, index),
-            }
-        }
-        for index in before.drain(..) {
-            self.remove_one::<V>(seq, index);
-        }
-    }
-
-    fn add_one<V: Indexed<Index = I>>(&mut self, key: &K, seq: i64, index: I) {
-        let counted = V::COUNTED.then(|| index.clone());
-        if self.order.insert((index, seq), key.clone()).is_none() {
-            if let Some(index) = counted {
-                *self.counts.entry(index).or_default() += 1;
-            }
-        }
-    }
-
-    fn remove_one<V: Indexed<Index = I>>(&mut self, seq: i64, index: I) {
-        let Some(((index, _), _)) = self.order.remove_entry(&(index, seq)) else {
-            return;
-        };
-        if let Some(n) = self.counts.get_mut(&index).filter(|_| V::COUNTED) {
-            *n -= 1;
-            if *n == 0 {
-                self.counts.remove(&index);
-            }
-        }
-    }
-}
-
-/// Collects the distinct index keys of `value` into `keys`.
-fn keys_of<V: Indexed>(keys: &mut Vec<V::Index>, value: &V) {
-    keys.clear();
-    keys.extend(value.index());
-    keys.sort_unstable();
-    keys.dedup();
-}
-
 /// A map persisted one row per key, with an ordered index derived from its rows (see the
 /// [module](crate::collections) for an example).
 ///
 /// - **Storage**: the field `#[persist(entries)] name: Table<K, V>` stores each row under
 ///   `e/<name>/<seq>` (its place in insertion order, 20 digits, so storage lists rows in that
-///   order) as the JSON `[key, value]`; a save writes only the rows changed since the last.
+///   order) as the JSON `[key, value]`, and its row count under `m/<name>` (absent when 0); a
+///   save writes only the rows changed since the last, and the count when it changed.
+/// - **Loading**: where storage can be read without awaiting (SQLite-backed Durable Objects,
+///   [`MemoryStorage`](crate::MemoryStorage)), the rows stay in storage when the actor
+///   activates and load on the first call that needs them: [`len`](Table::len) and
+///   [`is_empty`](Table::is_empty) answer from the count. If that read fails, the table is
+///   empty for the rest of the turn and the turn fails (`actor_error`); the next turn reads
+///   again. Elsewhere (KV-backed objects, a migration) the rows load with the state.
 /// - **Index**: each row's [`Indexed::index`] keys, ordered by key then insertion order;
 ///   rebuilt as the rows load, never stored.
 /// - **Order**: [`insert`](Table::insert) places a new key after every row,
@@ -159,44 +93,57 @@ fn keys_of<V: Indexed>(keys: &mut Vec<V::Index>, value: &V) {
 ///   its place.
 #[derive(Clone)]
 pub struct Table<K, V: Indexed> {
-    rows: HashMap<K, Slot<V>>,
-    index: Index<V::Index, K>,
-    /// The seq the next row inserted at the back takes, and at the front.
-    back: i64,
-    front: i64,
-    /// `back` and `front` at the last save: seqs beyond them were taken since, so storage
-    /// has no row at them.
-    saved_back: i64,
-    saved_front: i64,
-    /// The rows changed since the last save, by seq: the key of a row set, `None` for a row
-    /// removed (a seq is never taken again, so a removal is its last change).
-    changed: Vec<(i64, Option<K>)>,
-    /// The index keys of a row being changed (kept for its capacity).
-    scratch: Vec<V::Index>,
+    /// The rows, once loaded.
+    rows: OnceCell<Rows<K, V>>,
+    /// Rows left in storage when the actor activated, read on first use.
+    unread: RefCell<Option<Unread<K, V>>>,
+    /// Why reading them failed: the turn fails at its save.
+    unreadable: RefCell<Option<String>>,
+    /// The row count storage holds (`m/<name>`; 0 when absent).
+    saved_len: Option<usize>,
+}
+
+/// Restores one stored row (`key` after the field's prefix, its JSON) into rows being read.
+type LoadRow<K, V> = fn(&mut Rows<K, V>, &str, &str) -> Result<(), Error>;
+
+/// Rows left in storage: how many, where, and how to read them.
+#[derive(Clone)]
+struct Unread<K, V: Indexed> {
+    len: usize,
+    prefix: String,
+    reader: Rc<dyn ReadNow>,
+    load_row: LoadRow<K, V>,
+}
+
+impl<K, V: Indexed> Unread<K, V> {
+    fn read(self) -> Result<Rows<K, V>, String> {
+        let stored = self
+            .reader
+            .list_now(&self.prefix)
+            .map_err(|e| e.to_string())?;
+        let mut rows = Rows::default();
+        for (key, json) in &stored {
+            let entry = key.strip_prefix(&self.prefix).unwrap_or(key);
+            (self.load_row)(&mut rows, entry, json).map_err(|e| e.to_string())?;
+        }
+        Ok(rows)
+    }
 }
 
 impl<K, V: Indexed> Default for Table<K, V> {
     fn default() -> Self {
         Table {
-            rows: HashMap::new(),
-            index: Index {
-                order: BTreeMap::new(),
-                counts: HashMap::new(),
-            },
-            back: 0,
-            front: -1,
-            saved_back: 0,
-            saved_front: -1,
-            changed: Vec::new(),
-            scratch: Vec::new(),
+            rows: OnceCell::from(Rows::default()),
+            unread: RefCell::new(None),
+            unreadable: RefCell::new(None),
+            saved_len: Some(0),
         }
     }
 }
 
-impl<K: fmt::Debug, V: Indexed + fmt::Debug> fmt::Debug for Table<K, V> {
+impl<K: Hash + Eq + Clone + fmt::Debug, V: Indexed + fmt::Debug> fmt::Debug for Table<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows = self.rows.iter().map(|(k, slot)| (k, &slot.value));
-        f.debug_map().entries(rows).finish()
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -206,14 +153,44 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
         Table::default()
     }
 
-    /// The number of rows.
+    /// The rows, read from storage first if they are still there.
+    fn loaded(&self) -> &Rows<K, V> {
+        self.rows.get_or_init(|| self.read_unread())
+    }
+
+    fn loaded_mut(&mut self) -> &mut Rows<K, V> {
+        if self.rows.get().is_none() {
+            let rows = self.read_unread();
+            let _ = self.rows.set(rows);
+        }
+        self.rows
+            .get_mut()
+            .expect("the rows were loaded just above")
+    }
+
+    /// The rows left in storage, or none if reading them failed (the failure is kept for
+    /// the save to report).
+    fn read_unread(&self) -> Rows<K, V> {
+        let Some(unread) = self.unread.borrow_mut().take() else {
+            return Rows::default();
+        };
+        unread.read().unwrap_or_else(|reason| {
+            *self.unreadable.borrow_mut() = Some(reason);
+            Rows::default()
+        })
+    }
+
+    /// The number of rows (from the stored count while the rows are still in storage).
     pub fn len(&self) -> usize {
-        self.rows.len()
+        match self.rows.get() {
+            Some(rows) => rows.len(),
+            None => self.unread.borrow().as_ref().map_or(0, |unread| unread.len),
+        }
     }
 
     /// Whether the table has no row.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len() == 0
     }
 
     /// The value of `key`.
@@ -221,7 +198,7 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.rows.get(key).map(|slot| &slot.value)
+        self.loaded().get(key)
     }
 
     /// Whether `key` has a row.
@@ -229,45 +206,24 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.rows.contains_key(key)
+        self.loaded().contains_key(key)
     }
 
     /// The rows, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.rows.iter().map(|(k, slot)| (k, &slot.value))
+        self.loaded().iter()
     }
 
     /// Sets the row of `key`, returning the old value: a new key goes after every row, an
     /// existing one keeps its place.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
-        match self.rows.entry(key) {
-            Entry::Occupied(mut row) => {
-                let seq = row.get().seq;
-                let old = std::mem::replace(&mut row.get_mut().value, value);
-                keys_of(&mut self.scratch, &old);
-                (self.index).reindex(row.key(), seq, &mut self.scratch, &row.get().value);
-                self.changed.push((seq, Some(row.key().clone())));
-                Some(old)
-            }
-            Entry::Vacant(row) => {
-                let seq = self.back;
-                self.back = self.back.saturating_add(1);
-                self.index.add(row.key(), seq, &value);
-                self.changed.push((seq, Some(row.key().clone())));
-                row.insert(Slot { seq, value });
-                None
-            }
-        }
+        self.loaded_mut().insert(key, value)
     }
 
     /// Sets the row of `key` before every row (moving it there if it has one), returning the
     /// old value.
     pub fn insert_front(&mut self, key: K, value: V) -> Option<V> {
-        let old = self.remove(&key);
-        let seq = self.front;
-        self.front = self.front.saturating_sub(1);
-        self.place(key, seq, value);
-        old
+        self.loaded_mut().insert_front(key, value)
     }
 
     /// Changes the row of `key` with `change` (its index keys follow), returning what
@@ -278,14 +234,7 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let (key, slot) = self.rows.get_key_value(key)?;
-        let key = key.clone();
-        keys_of(&mut self.scratch, &slot.value);
-        let slot = self.rows.get_mut::<K>(&key)?;
-        let result = change(&mut slot.value);
-        (self.index).reindex(&key, slot.seq, &mut self.scratch, &slot.value);
-        self.changed.push((slot.seq, Some(key)));
-        Some(result)
+        self.loaded_mut().update(key, change)
     }
 
     /// Removes the row of `key`, returning its value.
@@ -293,10 +242,7 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
     where
         K: Borrow<Q>,
     {
-        let slot = self.rows.remove(key)?;
-        self.index.remove(slot.seq, &slot.value);
-        self.changed.push((slot.seq, None));
-        Some(slot.value)
+        self.loaded_mut().remove(key)
     }
 
     /// Removes the row of `key` if `when` holds for its value, returning the value.
@@ -305,16 +251,12 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if !self.get(key).is_some_and(when) {
-            return None;
-        }
-        self.remove(key)
+        self.loaded_mut().remove_if(key, when)
     }
 
     /// The first row (in insertion order) whose index key is `index`.
     pub fn first(&self, index: &V::Index) -> Option<Row<'_, V::Index, K, V>> {
-        self.range((Bound::Included(index), Bound::Included(index)))
-            .next()
+        self.loaded().first(index)
     }
 
     /// The rows whose index key is `index`, in insertion order.
@@ -322,12 +264,12 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
         &'a self,
         index: &'a V::Index,
     ) -> impl DoubleEndedIterator<Item = Row<'a, V::Index, K, V>> + 'a {
-        self.range((Bound::Included(index), Bound::Included(index)))
+        self.loaded().rows(index)
     }
 
     /// The first row whose index key is in `range`.
     pub fn first_in(&self, range: impl RangeBounds<V::Index>) -> Option<Row<'_, V::Index, K, V>> {
-        self.range(range).next()
+        self.loaded().first_in(range)
     }
 
     /// The rows whose index keys are in `range`, in index order (a row appears once for
@@ -336,17 +278,7 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
         &self,
         range: impl RangeBounds<V::Index>,
     ) -> impl DoubleEndedIterator<Item = Row<'_, V::Index, K, V>> {
-        let start = match range.start_bound() {
-            Bound::Included(i) => Bound::Included((i.clone(), i64::MIN)),
-            Bound::Excluded(i) => Bound::Excluded((i.clone(), i64::MAX)),
-            Bound::Unbounded => Bound::Unbounded,
-        };
-        let end = match range.end_bound() {
-            Bound::Included(i) => Bound::Included((i.clone(), i64::MAX)),
-            Bound::Excluded(i) => Bound::Excluded((i.clone(), i64::MIN)),
-            Bound::Unbounded => Bound::Unbounded,
-        };
-        self.rows_of(self.index.order.range((start, end)))
+        self.loaded().range(range)
     }
 
     /// The rows in index order from the place (`index`, `seq`) on, that place included: where
@@ -356,66 +288,17 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
         index: V::Index,
         seq: i64,
     ) -> impl DoubleEndedIterator<Item = Row<'_, V::Index, K, V>> {
-        self.rows_of(self.index.order.range((index, seq)..))
+        self.loaded().range_from(index, seq)
     }
 
     /// Removes the first row whose index key is in `range`, returning its key and value.
     pub fn pop_first(&mut self, range: impl RangeBounds<V::Index>) -> Option<(K, V)> {
-        let key = self.first_in(range)?.key.clone();
-        let value = self.remove(&key)?;
-        Some((key, value))
+        self.loaded_mut().pop_first(range)
     }
 
     /// The number of rows whose index key is `index`.
     pub fn count(&self, index: &V::Index) -> usize {
-        if V::COUNTED {
-            self.index.counts.get(index).copied().unwrap_or(0)
-        } else {
-            self.rows(index).count()
-        }
-    }
-
-    fn rows_of<'a>(
-        &'a self,
-        entries: impl DoubleEndedIterator<Item = (&'a (V::Index, i64), &'a K)> + 'a,
-    ) -> impl DoubleEndedIterator<Item = Row<'a, V::Index, K, V>> + 'a {
-        let rows = &self.rows;
-        entries.map(move |((index, seq), key)| Row {
-            index,
-            seq: *seq,
-            key,
-            rows,
-        })
-    }
-
-    /// Adds a row at `seq` (its key has none).
-    fn place(&mut self, key: K, seq: i64, value: V) {
-        self.index.add(&key, seq, &value);
-        self.changed.push((seq, Some(key.clone())));
-        self.rows.insert(key, Slot { seq, value });
-    }
-}
-
-/// The storage key of the row at `seq`: `seq` moved to unsigned (order kept), 20 digits.
-/// (Sized first: `format!` would grow the text two or three times.)
-fn row_key(prefix: &str, seq: i64) -> String {
-    let mut key = String::with_capacity(prefix.len() + 20);
-    key.push_str(prefix);
-    let _ = write!(key, "{:020}", (seq as u64) ^ (1 << 63)); // writing to a String never fails
-    key
-}
-
-/// The seq of a stored row's key (after the field's prefix).
-fn parse_seq(key: &str) -> Option<i64> {
-    if key.len() != 20 || !key.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some((key.parse::<u64>().ok()? ^ (1 << 63)) as i64)
-}
-
-fn stored(reason: String) -> Error {
-    Error::ActorError {
-        reason: format!("stored table row: {reason}"),
+        self.loaded().count(index)
     }
 }
 
@@ -425,56 +308,69 @@ where
     V: Indexed + Serialize + DeserializeOwned,
 {
     fn load_entry(&mut self, key: &str, json: &str) -> Result<(), Error> {
-        let seq = parse_seq(key).ok_or_else(|| stored(format!("key `{key}`")))?;
-        let (row_key, value): (K, V) =
-            serde_json::from_str(json).map_err(|e| stored(format!("`{key}`: {e}")))?;
-        self.back = self.back.max(seq.saturating_add(1));
-        self.front = self.front.min(seq.saturating_sub(1));
-        // Only storage can hold a key twice: the later row wins, the earlier is deleted at
-        // the next save.
-        self.remove(&row_key);
-        self.place(row_key, seq, value);
-        self.changed.pop(); // loaded as stored
-        (self.saved_back, self.saved_front) = (self.back, self.front);
-        Ok(())
+        self.loaded_mut().load_entry(key, json)
     }
 
     fn drain_changes(&mut self, prefix: &str, batch: &mut WriteBatch) -> Result<(), Error> {
-        // One write per seq: its removal if it has one (sorted first), else the row as the
-        // table holds it now. A row added and removed since the last save was never stored.
-        // (Drained, not taken: the journal keeps its capacity for the next turn.)
-        let (saved_back, saved_front) = (self.saved_back, self.saved_front);
-        (self.saved_back, self.saved_front) = (self.back, self.front);
-        let changed = &mut self.changed;
-        changed.sort_unstable_by_key(|(seq, key)| (*seq, key.is_some()));
-        changed.dedup_by_key(|(seq, _)| *seq);
-        for (seq, key) in changed.drain(..) {
-            let storage_key = row_key(prefix, seq);
-            let row = key
-                .as_ref()
-                .and_then(|key| Some((key, self.rows.get(key)?)));
-            match row.filter(|(_, slot)| slot.seq == seq) {
-                Some((key, slot)) => {
-                    let json = serde_json::to_string(&(key, &slot.value)).map_err(|e| {
-                        Error::ActorError {
-                            reason: format!("cannot encode a table row: {e}"),
-                        }
-                    })?;
-                    batch.put(storage_key, json);
-                }
-                None if saved_front < seq && seq < saved_back => batch.delete(storage_key),
-                None => {}
+        if let Some(reason) = self.unreadable.borrow().as_ref() {
+            return Err(Error::ActorError {
+                reason: format!("the rows of table `{prefix}` could not be read: {reason}"),
+            });
+        }
+        let len = self.len();
+        if let Some(rows) = self.rows.get_mut() {
+            rows.drain_changes(prefix, batch)?;
+        }
+        if self.saved_len != Some(len) {
+            match len {
+                0 => batch.delete(meta_key(prefix)),
+                n => batch.put(meta_key(prefix), n.to_string()),
             }
+            self.saved_len = Some(len);
         }
         Ok(())
+    }
+
+    fn keeps_meta(&self) -> bool {
+        true
+    }
+
+    fn defer_entries(
+        &mut self,
+        prefix: &str,
+        meta: Option<&str>,
+        reader: Option<Rc<dyn ReadNow>>,
+    ) -> bool {
+        let Some(text) = meta else {
+            self.saved_len = Some(0); // nothing stored, or rows stored before counts were
+            return false;
+        };
+        let Ok(len) = text.trim().parse::<usize>() else {
+            self.saved_len = None; // rewritten at the next save
+            return false;
+        };
+        self.saved_len = Some(len);
+        let Some(reader) = reader else {
+            return false;
+        };
+        self.rows = OnceCell::new();
+        *self.unread.get_mut() = Some(Unread {
+            len,
+            prefix: prefix.to_owned(),
+            reader,
+            load_row: Rows::load_entry,
+        });
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::rows::{parse_seq, row_key};
     use super::*;
     use serde::Deserialize;
     use std::cmp::Reverse;
+    use std::collections::BTreeMap;
 
     /// A job: what it needs, its priority.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -541,7 +437,10 @@ mod tests {
             }
         }
         let mut table = Table::new();
-        for (key, json) in &store {
+        for (key, json) in store
+            .range("e/t/".to_owned()..)
+            .take_while(|(k, _)| k.starts_with("e/t/"))
+        {
             table.load_entry(&key["e/t/".len()..], json).unwrap();
         }
         table
@@ -613,7 +512,12 @@ mod tests {
             jobs.insert(format!("t{i}"), job(None, 0));
         }
         let first = drain(&mut jobs);
-        assert_eq!((first.puts.len(), first.deletes.len()), (1000, 0));
+        assert_eq!((first.puts.len(), first.deletes.len()), (1001, 0));
+        assert_eq!(
+            first.puts[1000],
+            ("m/t".to_owned(), "1000".to_owned()),
+            "the count"
+        );
         assert!(drain(&mut jobs).is_empty(), "nothing changed since");
         jobs.update("t7", |j| j.1 = 3);
         jobs.update("t7", |j| j.1 = 4);
@@ -624,11 +528,12 @@ mod tests {
         let second = drain(&mut jobs);
         assert_eq!(
             (second.puts.len(), second.deletes.len()),
-            (2, 1),
+            (3, 1),
             "{second:?}"
         );
         assert_eq!(second.puts[0].1, r#"["t7",[null,4]]"#);
         assert_eq!(second.puts[1].1, r#"["t9",["gpu",0]]"#);
+        assert_eq!(second.puts[2], ("m/t".to_owned(), "999".to_owned()));
         let restored: Table<String, Job> = restore(&[first, second]);
         assert_eq!(restored.len(), 999);
         assert_eq!(restored.get("t7"), Some(&job(None, 4)));
@@ -696,9 +601,132 @@ mod tests {
         assert_eq!((jobs.len(), jobs.get("t")), (1, Some(&job(None, 2))));
         assert_eq!(keys(jobs.range(..)), ["t"]);
         let batch = drain(&mut jobs);
+        let count = ("m/t".to_owned(), "1".to_owned()); // rows stored without their count
         assert_eq!(
-            (batch.puts.len(), batch.deletes),
-            (0, vec![row_key("e/t/", 0)])
+            (batch.puts, batch.deletes),
+            (vec![count], vec![row_key("e/t/", 0)])
+        );
+    }
+
+    /// A reader over `store` that counts its reads, or fails every one.
+    struct Reader {
+        store: crate::MemoryStorage,
+        reads: std::cell::Cell<u32>,
+        fail: bool,
+    }
+
+    impl ReadNow for Reader {
+        fn list_now(&self, prefix: &str) -> Result<Vec<(String, String)>, crate::StorageError> {
+            self.reads.set(self.reads.get() + 1);
+            if self.fail {
+                return Err(crate::StorageError {
+                    reason: "disk on fire".into(),
+                });
+            }
+            crate::Storage::reader(&self.store)
+                .unwrap()
+                .list_now(prefix)
+        }
+    }
+
+    /// A reader over what `jobs` saves, and the count it saved.
+    fn saved(jobs: &mut Table<String, Job>, fail: bool) -> (Rc<Reader>, String) {
+        use crate::Storage;
+        let batch = drain(jobs);
+        let count = batch
+            .puts
+            .iter()
+            .find(|(k, _)| k == "m/t")
+            .unwrap()
+            .1
+            .clone();
+        let store = crate::MemoryStorage::new();
+        crate::block_on(store.write(batch)).unwrap();
+        let reads = std::cell::Cell::new(0);
+        (Rc::new(Reader { store, reads, fail }), count)
+    }
+
+    fn deferred(reader: &Rc<Reader>, count: &str) -> Table<String, Job> {
+        let mut table = Table::new();
+        let reader: Rc<dyn ReadNow> = reader.clone();
+        assert!(table.defer_entries("e/t/", Some(count), Some(reader)));
+        table
+    }
+
+    #[test]
+    fn rows_left_in_storage_load_on_first_use_and_the_count_needs_none() {
+        let mut jobs = Table::new();
+        for (key, priority) in [("a", 0), ("b", 5), ("c", 0)] {
+            jobs.insert(key.to_owned(), job(None, priority));
+        }
+        jobs.insert_front("z".to_owned(), job(None, 0));
+        let (reader, count) = saved(&mut jobs, false);
+        let mut lazy = deferred(&reader, &count);
+        assert_eq!(
+            (lazy.len(), lazy.is_empty(), reader.reads.get()),
+            (4, false, 0)
+        );
+        assert!(
+            drain(&mut lazy).is_empty(),
+            "an unread table has nothing to save"
+        );
+        assert_eq!(lazy.get("b"), Some(&job(None, 5)));
+        assert_eq!(keys(lazy.range(..)), ["b", "z", "a", "c"]);
+        assert_eq!(lazy.count(&(None, Reverse(0))), 3);
+        assert_eq!(reader.reads.get(), 1, "read once");
+        lazy.insert("d".into(), job(None, 0));
+        let batch = drain(&mut lazy);
+        assert_eq!(batch.puts.len(), 2, "the new row and the count: {batch:?}");
+        assert_eq!(batch.puts[1], ("m/t".to_owned(), "5".to_owned()));
+        // A change is the first use too.
+        let mut lazy = deferred(&reader, &count);
+        assert_eq!(lazy.remove("a"), Some(job(None, 0)));
+        assert_eq!((lazy.len(), reader.reads.get()), (3, 2));
+    }
+
+    #[test]
+    fn a_failed_read_leaves_the_table_empty_and_fails_the_save() {
+        let mut jobs = Table::new();
+        jobs.insert("a".to_owned(), job(None, 0));
+        let (reader, count) = saved(&mut jobs, true);
+        let mut lazy = deferred(&reader, &count);
+        assert_eq!(lazy.len(), 1, "the count, before the read");
+        assert!(!lazy.contains_key("a"));
+        assert_eq!(lazy.len(), 0, "what the turn sees once the read failed");
+        let error = lazy.drain_changes("e/t/", &mut WriteBatch::default());
+        let error = error.unwrap_err().to_string();
+        assert!(
+            error.contains("could not be read") && error.contains("disk on fire"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn without_a_reader_or_a_count_the_rows_load_now_and_a_wrong_count_is_rewritten() {
+        let mut jobs = Table::new();
+        jobs.insert("a".to_owned(), job(None, 0));
+        let (reader, _) = saved(&mut jobs, false);
+        let mut table: Table<String, Job> = Table::new();
+        assert!(!table.defer_entries("e/t/", Some("7"), None), "no reader");
+        let reader: Rc<dyn ReadNow> = reader;
+        let mut other: Table<String, Job> = Table::new();
+        assert!(
+            !other.defer_entries("e/t/", None, Some(reader.clone())),
+            "no count"
+        );
+        assert!(
+            !other.defer_entries("e/t/", Some("many"), Some(reader)),
+            "not a count"
+        );
+        table
+            .load_entry(&row_key("", 0), r#"["a",[null,0]]"#)
+            .unwrap();
+        let batch = drain(&mut table);
+        assert_eq!(batch.puts, [("m/t".to_owned(), "1".to_owned())]);
+        table.remove("a");
+        assert_eq!(
+            drain(&mut table).deletes,
+            [row_key("e/t/", 0), "m/t".to_owned()]
         );
     }
 }
