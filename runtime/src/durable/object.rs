@@ -383,7 +383,6 @@ impl<A: Target> Object<A> {
 /// Delivers the due durable timers of the instance on `port` (none for a gateway); the
 /// reason of the first failed turn, if any.
 async fn deliver_alarm(port: &DurablePort, turns: Option<&dyn Turns>) -> Result<(), String> {
-    port.alarm_fired();
     if !port.is_identified() {
         // The name was not propagated: every timer is an envelope to this instance.
         let storage = port.durable_storage();

@@ -48,9 +48,6 @@ pub struct DurablePort {
     env_cache: RefCell<HashMap<String, Cached>>,
     /// The Durable Objects this instance calls.
     stubs: Rc<Stubs>,
-    /// No alarm is set: the one that fired is spent and none was set since, so there is
-    /// nothing for `deleteAlarm` to delete ([`DurablePort::alarm_fired`]).
-    alarm_spent: Cell<bool>,
 }
 
 impl DurablePort {
@@ -85,14 +82,7 @@ impl DurablePort {
             sequence: Cell::new(0),
             env_cache: RefCell::new(HashMap::new()),
             stubs: Rc::new(Stubs::new(env.clone())),
-            alarm_spent: Cell::new(false),
         }
-    }
-
-    /// The alarm fired: workerd deletes it once the handler succeeds (and fires it again
-    /// if the handler fails), so until the next `setAlarm` no `deleteAlarm` is needed.
-    pub fn alarm_fired(&self) {
-        self.alarm_spent.set(true);
     }
 
     /// Records the instance's id and principal when first learnt. They must name this very
@@ -252,10 +242,6 @@ impl Port for DurablePort {
     }
 
     fn arm_alarm(&self, next: Option<u64>) {
-        if next.is_none() && self.alarm_spent.get() {
-            return;
-        }
-        self.alarm_spent.set(false);
         let raw = self.storage.raw();
         let promise = match next {
             Some(at) => raw.set_alarm(
