@@ -7,8 +7,8 @@
 //! `{limit, cursor}` for one bounded page. The state is three [`Table`]s, one row per worker
 //! or task: every operation costs O(log n) and writes a constant number of keys, whatever the
 //! number of workers or queued tasks. One durable timer, set for the earliest expiry, serves
-//! every lease (`check_leases`), so completing a task writes four keys: its lease, the next
-//! task's lease, that task's queue entry and the queue's row count.
+//! every lease (`check_leases`), so completing a task writes three keys: its lease, the next
+//! task's lease and that task's queue entry.
 //!
 //! The live dashboard (`watch_dashboard`, [`board`]): watching sessions are pushed a page of
 //! workers and active tasks, the throughput and recent incidents after changes, throttled;

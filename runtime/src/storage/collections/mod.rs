@@ -56,4 +56,4 @@
 
 mod table;
 
-pub use table::{Indexed, Row, Table};
+pub use table::{Indexed, Row, Table, COUNTED_FROM};

@@ -78,14 +78,16 @@ impl<I, K, V> Copy for Row<'_, I, K, V> {}
 ///
 /// - **Storage**: the field `#[persist(entries)] name: Table<K, V>` stores each row under
 ///   `e/<name>/<seq>` (its place in insertion order, 20 digits, so storage lists rows in that
-///   order) as the JSON `[key, value]`, and its row count under `m/<name>` (absent when 0); a
-///   save writes only the rows changed since the last, and the count when it changed.
-/// - **Loading**: where storage can be read without awaiting (SQLite-backed Durable Objects,
-///   [`MemoryStorage`](crate::MemoryStorage)), the rows stay in storage when the actor
-///   activates and load on the first call that needs them: [`len`](Table::len) and
-///   [`is_empty`](Table::is_empty) answer from the count. If that read fails, the table is
-///   empty for the rest of the turn and the turn fails (`actor_error`); the next turn reads
-///   again. Elsewhere (KV-backed objects, a migration) the rows load with the state.
+///   order) as the JSON `[key, value]`; a save writes only the rows changed since the last.
+///   From [`COUNTED_FROM`] rows on, the table also keeps its row count under `m/<name>`,
+///   written when it changes.
+/// - **Loading**: a table whose count is stored, where storage can be read without awaiting
+///   (SQLite-backed Durable Objects, [`MemoryStorage`](crate::MemoryStorage)), leaves its rows
+///   in storage when the actor activates and loads them on the first call that needs them:
+///   [`len`](Table::len) and [`is_empty`](Table::is_empty) answer from the count. If that read
+///   fails, the table is empty for the rest of the turn and the turn fails (`actor_error`);
+///   the next turn reads again. Otherwise (fewer rows, KV-backed objects, a migration) the
+///   rows load with the state.
 /// - **Index**: each row's [`Indexed::index`] keys, ordered by key then insertion order;
 ///   rebuilt as the rows load, never stored.
 /// - **Order**: [`insert`](Table::insert) places a new key after every row,
@@ -99,9 +101,15 @@ pub struct Table<K, V: Indexed> {
     unread: RefCell<Option<Unread<K, V>>>,
     /// Why reading them failed: the turn fails at its save.
     unreadable: RefCell<Option<String>>,
-    /// The row count storage holds (`m/<name>`; 0 when absent).
-    saved_len: Option<usize>,
+    /// The row count storage holds (`m/<name>`): `Some(None)` when absent, `None` when
+    /// unknown (what it holds does not read as a count: the next save rewrites it).
+    saved_count: Option<Option<usize>>,
 }
+
+/// From how many rows a table keeps its count in storage (and can leave its rows there when
+/// the actor activates): below it, loading the rows costs less than writing the count with
+/// every change of the table's length.
+pub const COUNTED_FROM: usize = 1024;
 
 /// Restores one stored row (`key` after the field's prefix, its JSON) into rows being read.
 type LoadRow<K, V> = fn(&mut Rows<K, V>, &str, &str) -> Result<(), Error>;
@@ -136,7 +144,7 @@ impl<K, V: Indexed> Default for Table<K, V> {
             rows: OnceCell::from(Rows::default()),
             unread: RefCell::new(None),
             unreadable: RefCell::new(None),
-            saved_len: Some(0),
+            saved_count: Some(None),
         }
     }
 }
@@ -317,16 +325,16 @@ where
                 reason: format!("the rows of table `{prefix}` could not be read: {reason}"),
             });
         }
-        let len = self.len();
+        let count = Some(self.len()).filter(|&len| len >= COUNTED_FROM);
         if let Some(rows) = self.rows.get_mut() {
             rows.drain_changes(prefix, batch)?;
         }
-        if self.saved_len != Some(len) {
-            match len {
-                0 => batch.delete(meta_key(prefix)),
-                n => batch.put(meta_key(prefix), n.to_string()),
+        if self.saved_count != Some(count) {
+            match count {
+                None => batch.delete(meta_key(prefix)),
+                Some(n) => batch.put(meta_key(prefix), n.to_string()),
             }
-            self.saved_len = Some(len);
+            self.saved_count = Some(count);
         }
         Ok(())
     }
@@ -342,14 +350,14 @@ where
         reader: Option<Rc<dyn ReadNow>>,
     ) -> bool {
         let Some(text) = meta else {
-            self.saved_len = Some(0); // nothing stored, or rows stored before counts were
+            self.saved_count = Some(None); // a small table, or rows stored before counts were
             return false;
         };
         let Ok(len) = text.trim().parse::<usize>() else {
-            self.saved_len = None; // rewritten at the next save
+            self.saved_count = None; // rewritten at the next save
             return false;
         };
-        self.saved_len = Some(len);
+        self.saved_count = Some(Some(len));
         let Some(reader) = reader else {
             return false;
         };
@@ -512,12 +520,7 @@ mod tests {
             jobs.insert(format!("t{i}"), job(None, 0));
         }
         let first = drain(&mut jobs);
-        assert_eq!((first.puts.len(), first.deletes.len()), (1001, 0));
-        assert_eq!(
-            first.puts[1000],
-            ("m/t".to_owned(), "1000".to_owned()),
-            "the count"
-        );
+        assert_eq!((first.puts.len(), first.deletes.len()), (1000, 0));
         assert!(drain(&mut jobs).is_empty(), "nothing changed since");
         jobs.update("t7", |j| j.1 = 3);
         jobs.update("t7", |j| j.1 = 4);
@@ -528,12 +531,11 @@ mod tests {
         let second = drain(&mut jobs);
         assert_eq!(
             (second.puts.len(), second.deletes.len()),
-            (3, 1),
+            (2, 1),
             "{second:?}"
         );
         assert_eq!(second.puts[0].1, r#"["t7",[null,4]]"#);
         assert_eq!(second.puts[1].1, r#"["t9",["gpu",0]]"#);
-        assert_eq!(second.puts[2], ("m/t".to_owned(), "999".to_owned()));
         let restored: Table<String, Job> = restore(&[first, second]);
         assert_eq!(restored.len(), 999);
         assert_eq!(restored.get("t7"), Some(&job(None, 4)));
@@ -601,10 +603,9 @@ mod tests {
         assert_eq!((jobs.len(), jobs.get("t")), (1, Some(&job(None, 2))));
         assert_eq!(keys(jobs.range(..)), ["t"]);
         let batch = drain(&mut jobs);
-        let count = ("m/t".to_owned(), "1".to_owned()); // rows stored without their count
         assert_eq!(
-            (batch.puts, batch.deletes),
-            (vec![count], vec![row_key("e/t/", 0)])
+            (batch.puts.len(), batch.deletes),
+            (0, vec![row_key("e/t/", 0)])
         );
     }
 
@@ -627,6 +628,18 @@ mod tests {
                 .unwrap()
                 .list_now(prefix)
         }
+    }
+
+    /// A table of `COUNTED_FROM` jobs `n0`, `n1`, … of priority 1, then `extra`.
+    fn counted(extra: &[(&str, i64)]) -> Table<String, Job> {
+        let mut jobs = Table::new();
+        for i in 0..COUNTED_FROM {
+            jobs.insert(format!("n{i}"), job(None, 1));
+        }
+        for (key, priority) in extra {
+            jobs.insert((*key).to_owned(), job(None, *priority));
+        }
+        jobs
     }
 
     /// A reader over what `jobs` saves, and the count it saved.
@@ -655,42 +668,58 @@ mod tests {
 
     #[test]
     fn rows_left_in_storage_load_on_first_use_and_the_count_needs_none() {
-        let mut jobs = Table::new();
-        for (key, priority) in [("a", 0), ("b", 5), ("c", 0)] {
-            jobs.insert(key.to_owned(), job(None, priority));
-        }
+        let mut jobs = counted(&[("a", 0), ("b", 5), ("c", 0)]);
         jobs.insert_front("z".to_owned(), job(None, 0));
+        let n = COUNTED_FROM + 4;
         let (reader, count) = saved(&mut jobs, false);
+        assert_eq!(count, n.to_string());
         let mut lazy = deferred(&reader, &count);
         assert_eq!(
             (lazy.len(), lazy.is_empty(), reader.reads.get()),
-            (4, false, 0)
+            (n, false, 0)
         );
         assert!(
             drain(&mut lazy).is_empty(),
             "an unread table has nothing to save"
         );
         assert_eq!(lazy.get("b"), Some(&job(None, 5)));
-        assert_eq!(keys(lazy.range(..)), ["b", "z", "a", "c"]);
+        let best: Vec<_> = keys(lazy.range(..)).into_iter().take(3).collect();
+        assert_eq!(best, ["b", "n0", "n1"]);
+        assert_eq!(keys(lazy.rows(&(None, Reverse(0)))), ["z", "a", "c"]);
         assert_eq!(lazy.count(&(None, Reverse(0))), 3);
         assert_eq!(reader.reads.get(), 1, "read once");
         lazy.insert("d".into(), job(None, 0));
         let batch = drain(&mut lazy);
         assert_eq!(batch.puts.len(), 2, "the new row and the count: {batch:?}");
-        assert_eq!(batch.puts[1], ("m/t".to_owned(), "5".to_owned()));
+        assert_eq!(batch.puts[1], ("m/t".to_owned(), (n + 1).to_string()));
         // A change is the first use too.
         let mut lazy = deferred(&reader, &count);
         assert_eq!(lazy.remove("a"), Some(job(None, 0)));
-        assert_eq!((lazy.len(), reader.reads.get()), (3, 2));
+        assert_eq!((lazy.len(), reader.reads.get()), (n - 1, 2));
+    }
+
+    #[test]
+    fn the_count_is_kept_from_counted_from_rows_on() {
+        let mut jobs = counted(&[]);
+        let batch = drain(&mut jobs);
+        assert_eq!(batch.puts.last().unwrap().0, "m/t");
+        jobs.remove("n0");
+        let batch = drain(&mut jobs);
+        assert_eq!(batch.deletes, [row_key("e/t/", 0), "m/t".to_owned()]);
+        jobs.remove("n1");
+        assert_eq!(
+            drain(&mut jobs).deletes,
+            [row_key("e/t/", 1)],
+            "no count to delete"
+        );
     }
 
     #[test]
     fn a_failed_read_leaves_the_table_empty_and_fails_the_save() {
-        let mut jobs = Table::new();
-        jobs.insert("a".to_owned(), job(None, 0));
+        let mut jobs = counted(&[("a", 0)]);
         let (reader, count) = saved(&mut jobs, true);
         let mut lazy = deferred(&reader, &count);
-        assert_eq!(lazy.len(), 1, "the count, before the read");
+        assert_eq!(lazy.len(), COUNTED_FROM + 1, "the count, before the read");
         assert!(!lazy.contains_key("a"));
         assert_eq!(lazy.len(), 0, "what the turn sees once the read failed");
         let error = lazy.drain_changes("e/t/", &mut WriteBatch::default());
@@ -703,11 +732,7 @@ mod tests {
 
     #[test]
     fn without_a_reader_or_a_count_the_rows_load_now_and_a_wrong_count_is_rewritten() {
-        let mut jobs = Table::new();
-        jobs.insert("a".to_owned(), job(None, 0));
-        let (reader, _) = saved(&mut jobs, false);
-        let mut table: Table<String, Job> = Table::new();
-        assert!(!table.defer_entries("e/t/", Some("7"), None), "no reader");
+        let (reader, count) = saved(&mut counted(&[]), false);
         let reader: Rc<dyn ReadNow> = reader;
         let mut other: Table<String, Job> = Table::new();
         assert!(
@@ -718,15 +743,15 @@ mod tests {
             !other.defer_entries("e/t/", Some("many"), Some(reader)),
             "not a count"
         );
+        let mut table: Table<String, Job> = Table::new();
+        assert!(
+            !table.defer_entries("e/t/", Some(&count), None),
+            "no reader"
+        );
         table
             .load_entry(&row_key("", 0), r#"["a",[null,0]]"#)
             .unwrap();
         let batch = drain(&mut table);
-        assert_eq!(batch.puts, [("m/t".to_owned(), "1".to_owned())]);
-        table.remove("a");
-        assert_eq!(
-            drain(&mut table).deletes,
-            [row_key("e/t/", 0), "m/t".to_owned()]
-        );
+        assert_eq!(batch.deletes, ["m/t"], "no count for one row");
     }
 }
