@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `f/<field>` | a plain field of an `#[actor]` struct, as JSON |
 //! | `e/<field>/<entry>` | one entry of a `#[persist(entries)]` field (see [`crate::persist`]) |
-//! | `m/<field>` | what an entries field keeps about its entries (a [`Table`](crate::Table): its row count), so it can load them on first use |
+//! | `m/<field>` | what an entries field keeps about its entries (a [`Table`](crate::Table) of [`COUNTED_FROM`](crate::collections::COUNTED_FROM) rows or more: its row count), so it can load them on first use |
 //! | `__duract/timer/<due ms, 20 digits>/<name>` | the durable timer `name`: the envelope it delivers |
 //!
 //! | `__duract/version` | the stored version of an `#[actor(version = N)]` (N > 1; see [`migrate`]) |
