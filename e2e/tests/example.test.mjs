@@ -358,6 +358,29 @@ test("persistence: coordinator and worker state survive a restart of workerd, qu
   await client2.close();
 });
 
+test("persistence: after a restart, a coordinator with 1,030 queued tasks answers from its stored count and reads its queue when first needed", async () => {
+  const { client, c } = await freshClient();
+  const n = 1030; // over duract's COUNTED_FROM (1,024): the queue keeps its count, its rows stay in storage
+  const tasks = Array.from({ length: n }, (_, i) => `t${i}`);
+  for (let i = 0; i < n; i += 32) {
+    await Promise.all(tasks.slice(i, i + 32).map((t) => client.ask(c, { type: "assign_task", payload: t })));
+  }
+  await client.close();
+
+  await worker.stop();
+  await start();
+
+  const client2 = await connectClient(worker.url, { session: uid("s") });
+  assert.deepEqual(await status(client2, c), { workers: [], queuedTasks: n, activeTasks: [] });
+  // The first change reads the queue's 1,030 rows (kv.list): all of them, in order.
+  assert.equal((await client2.ask(c, { type: "assign_task", payload: "late" })).position, n + 1);
+  await assert.rejects(client2.ask(c, { type: "assign_task", payload: "t7" }), { code: "duplicate_task" });
+  const w = uid("w");
+  await client2.ask(c, { type: "register_worker", payload: { workerId: w } });
+  assert.deepEqual((await status(client2, c)).activeTasks, [["t0", w]], "the oldest task first");
+  await client2.close();
+});
+
 test("leases: a task whose worker does not report within TASK_LEASE_MS goes back to the queue", async () => {
   // Work (1500 ms) outlasts the lease (400 ms). t0: t -> slow. t0+400: the lease expires, t goes
   // back to the queue and slow, counting as idle, takes the better task, urgent. t0+1500: the
