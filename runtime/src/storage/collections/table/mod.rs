@@ -96,7 +96,7 @@ impl<I, K, V> Copy for Row<'_, I, K, V> {}
 #[derive(Clone)]
 pub struct Table<K, V: Indexed> {
     /// The rows, once loaded.
-    rows: OnceCell<Rows<K, V>>,
+    in_memory: OnceCell<Rows<K, V>>,
     /// Rows left in storage when the actor activated, read on first use.
     unread: RefCell<Option<Unread<K, V>>>,
     /// Why reading them failed: the turn fails at its save.
@@ -141,7 +141,7 @@ impl<K, V: Indexed> Unread<K, V> {
 impl<K, V: Indexed> Default for Table<K, V> {
     fn default() -> Self {
         Table {
-            rows: OnceCell::from(Rows::default()),
+            in_memory: OnceCell::from(Rows::default()),
             unread: RefCell::new(None),
             unreadable: RefCell::new(None),
             saved_count: Some(None),
@@ -163,15 +163,15 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
 
     /// The rows, read from storage first if they are still there.
     fn loaded(&self) -> &Rows<K, V> {
-        self.rows.get_or_init(|| self.read_unread())
+        self.in_memory.get_or_init(|| self.read_unread())
     }
 
     fn loaded_mut(&mut self) -> &mut Rows<K, V> {
-        if self.rows.get().is_none() {
+        if self.in_memory.get().is_none() {
             let rows = self.read_unread();
-            let _ = self.rows.set(rows);
+            let _ = self.in_memory.set(rows);
         }
-        self.rows
+        self.in_memory
             .get_mut()
             .expect("the rows were loaded just above")
     }
@@ -190,7 +190,7 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
 
     /// The number of rows (from the stored count while the rows are still in storage).
     pub fn len(&self) -> usize {
-        match self.rows.get() {
+        match self.in_memory.get() {
             Some(rows) => rows.len(),
             None => self.unread.borrow().as_ref().map_or(0, |unread| unread.len),
         }
@@ -326,7 +326,7 @@ where
             });
         }
         let count = Some(self.len()).filter(|&len| len >= COUNTED_FROM);
-        if let Some(rows) = self.rows.get_mut() {
+        if let Some(rows) = self.in_memory.get_mut() {
             rows.drain_changes(prefix, batch)?;
         }
         if self.saved_count != Some(count) {
@@ -361,7 +361,7 @@ where
         let Some(reader) = reader else {
             return false;
         };
-        self.rows = OnceCell::new();
+        self.in_memory = OnceCell::new();
         *self.unread.get_mut() = Some(Unread {
             len,
             prefix: prefix.to_owned(),
