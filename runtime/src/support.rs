@@ -178,7 +178,8 @@ pub fn load_renamed<T: DeserializeOwned>(
 
 /// Restores an entries field renamed from `old_prefix` (`e/<old>/`): when nothing is stored
 /// under `prefix`, the old rows load and the next commit moves them; either way the old rows
-/// are deleted with that commit.
+/// (and the old meta key) are deleted with that commit. Once nothing is stored under the old
+/// name, the field loads as any other.
 pub async fn load_renamed_entries(
     storage: &dyn Storage,
     saved: &mut Saved,
@@ -186,12 +187,16 @@ pub async fn load_renamed_entries(
     old_prefix: &str,
     field: &mut dyn DynEntries,
 ) -> Result<(), Error> {
-    let loaded_new = load_entries_now(storage, prefix, field, None).await?;
+    let old_rows = list(storage, old_prefix).await?;
     let old_meta = meta_key(old_prefix);
     if storage.get(&old_meta).await?.is_some() {
         saved.stage(None, Some(old_meta));
     }
-    for (old_key, json) in list(storage, old_prefix).await? {
+    if old_rows.is_empty() {
+        return load_entries(storage, prefix, field).await;
+    }
+    let loaded_new = load_entries_now(storage, prefix, field, None).await?;
+    for (old_key, json) in old_rows {
         let entry = &old_key[old_prefix.len()..];
         let moved = if loaded_new {
             None

@@ -245,3 +245,88 @@ fn when_both_names_are_stored_the_new_one_wins_and_the_old_is_deleted() {
     assert_eq!(show(&host).name, "new");
     assert_eq!(keys(&host), [VERSION_KEY, "f/name"]);
 }
+
+/// A ledger line: its amount (indexed by nothing but insertion order).
+#[payload]
+pub struct Line(u32);
+
+impl duract::Indexed for Line {
+    type Index = ();
+    fn index(&self) -> impl IntoIterator<Item = ()> {
+        [()]
+    }
+}
+
+/// `fill`: adds `n` lines.
+#[message]
+pub struct Fill {
+    pub n: u32,
+}
+
+/// `count`: how many lines, and the amount of the first.
+#[message]
+pub struct Count;
+
+/// Version 1 of a ledger: long enough that its table keeps its row count.
+#[actor(kind = "ledger")]
+#[derive(Default)]
+pub struct LedgerV1 {
+    #[persist(entries)]
+    lines: duract::Table<u32, Line>,
+}
+
+#[route]
+impl LedgerV1 {
+    async fn fill(&mut self, _ctx: &mut Ctx, msg: Fill) {
+        for i in 0..msg.n {
+            self.lines.insert(i, Line(i * 10));
+        }
+    }
+}
+
+/// Version 2: `lines` renamed `entries`.
+#[actor(kind = "ledger")]
+#[derive(Default)]
+pub struct LedgerV2 {
+    #[persist(entries, renamed_from = "lines")]
+    entries: duract::Table<u32, Line>,
+}
+
+#[route]
+impl LedgerV2 {
+    async fn count(&mut self, _ctx: &mut Ctx, _msg: Count) -> (usize, Option<u32>) {
+        let first = self.entries.first(&()).map(|row| row.value().0);
+        (self.entries.len(), first)
+    }
+}
+
+#[test]
+fn a_renamed_long_table_moves_its_rows_and_its_count() {
+    let n = duract::collections::COUNTED_FROM as u32 + 6;
+    let host = Host::new().with::<LedgerV1>();
+    let client = host.client("client:ui").unwrap();
+    client.actor::<LedgerV1>("l1").ask(&Fill { n }).unwrap();
+    let stored = host.storage("ledger:l1").unwrap();
+    assert_eq!(stored.get("m/lines"), Some(n.to_string().as_str()));
+    host.register::<LedgerV2>();
+    host.restart_all();
+    let count = || client.actor::<LedgerV2>("l1").ask(&Count).unwrap();
+    assert_eq!(count(), (n as usize, Some(0)));
+    let stored = host.storage("ledger:l1").unwrap();
+    let old: Vec<_> = (stored.entries().keys())
+        .filter(|k| k.starts_with("e/lines/") || *k == "m/lines")
+        .cloned()
+        .collect();
+    assert!(old.is_empty(), "the old rows and count are gone: {old:?}");
+    assert_eq!(stored.get("m/entries"), Some(n.to_string().as_str()));
+    // Restarted again, the moved table leaves its rows in storage until first used.
+    host.restart_all();
+    host.fail_next_reads("ledger:l1", u64::MAX).unwrap();
+    let failed = client.actor::<LedgerV2>("l1").ask(&Count);
+    assert!(
+        failed.is_err(),
+        "the first row needs a read, which fails: {failed:?}"
+    );
+    host.clear_faults("ledger:l1").unwrap();
+    assert_eq!(count(), (n as usize, Some(0)));
+}
