@@ -11,11 +11,10 @@ use crate::envelope::{to_raw, Envelope};
 use crate::error::{Error, IntoWireError};
 use crate::message::Message;
 use crate::persist::{decode_field, meta_key, Saved};
-use crate::storage::{ListOptions, ReadNow, Storage};
+use crate::storage::{ListOptions, Storage};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use std::rc::Rc;
 
 /// What a dispatch returns: the reply payload or a wire error.
 pub type DispatchResult = Result<Box<RawValue>, Error>;
@@ -195,7 +194,7 @@ pub async fn load_renamed_entries(
     if old_rows.is_empty() {
         return load_entries(storage, prefix, field).await;
     }
-    let loaded_new = load_entries_now(storage, prefix, field, None).await?;
+    let loaded_new = load_entries_now(storage, prefix, field, false).await?;
     for (old_key, json) in old_rows {
         let entry = &old_key[old_prefix.len()..];
         let moved = if loaded_new {
@@ -217,19 +216,23 @@ pub async fn load_entries(
     prefix: &str,
     field: &mut dyn DynEntries,
 ) -> Result<(), Error> {
-    load_entries_now(storage, prefix, field, storage.reader()).await?;
+    load_entries_now(storage, prefix, field, true).await?;
     Ok(())
 }
 
-/// [`load_entries`], deferred only with a `reader`; whether rows loaded (or were deferred).
+/// [`load_entries`], deferred only when `may_defer`; whether rows loaded (or were deferred).
 async fn load_entries_now(
     storage: &dyn Storage,
     prefix: &str,
     field: &mut dyn DynEntries,
-    reader: Option<Rc<dyn ReadNow>>,
+    may_defer: bool,
 ) -> Result<bool, Error> {
     if field.keeps_meta() {
         let meta = storage.get(&meta_key(prefix)).await?;
+        // A reader only where the field could use one: a stored count to answer from.
+        let reader = (may_defer && meta.is_some())
+            .then(|| storage.reader())
+            .flatten();
         if field.defer_entries(prefix, meta.as_deref(), reader) {
             return Ok(true);
         }

@@ -129,15 +129,10 @@ extern "C" {
     fn duract_list_now(storage: &DurableObjectStorage, prefix: &str) -> Result<JsValue, JsValue>;
 }
 
-/// The entries of a listed `Map` read in one crossing into wasm rather than two strings per
-/// entry: the keys as one JSON array, the values joined by newlines, which JSON text as duract
-/// writes it never holds (serde_json escapes them in strings). `None` when a value holds one
-/// (written by other code): the caller then reads entry by entry.
-fn listed_at_once(map: &js_sys::Map) -> Option<Vec<(String, String)>> {
-    split_listed(duract_listed(map))
-}
-
-/// The entries in `[keysJson, values joined by "\n"]` ([`listed_at_once`]).
+/// The entries listed in one crossing into wasm rather than two strings per entry
+/// ([`duract_listed`]): the keys as one JSON array, the values joined by newlines, which JSON
+/// text as duract writes it never holds (serde_json escapes them in strings). `None` when a
+/// value holds one (written by other code): the caller then reads entry by entry.
 fn split_listed(listed: JsValue) -> Option<Vec<(String, String)>> {
     let listed: js_sys::Array = wasm_bindgen::JsCast::dyn_into(listed).ok()?;
     let keys: Vec<String> = serde_json::from_str(&listed.get(0).as_string()?).ok()?;
@@ -279,7 +274,7 @@ impl Storage for DurableStorage {
             let map = settle("storage list", self.raw.list_with_options(js_options)).await?;
             let map: js_sys::Map = wasm_bindgen::JsCast::dyn_into(map)
                 .map_err(|e| js_failure("storage list did not return a Map", e))?;
-            if let Some(entries) = listed_at_once(&map) {
+            if let Some(entries) = split_listed(duract_listed(&map)) {
                 return Ok(entries);
             }
             let mut entries = Vec::with_capacity(map.size() as usize);

@@ -167,13 +167,8 @@ impl<K: Hash + Eq + Clone, V: Indexed> Table<K, V> {
     }
 
     fn loaded_mut(&mut self) -> &mut Rows<K, V> {
-        if self.in_memory.get().is_none() {
-            let rows = self.read_unread();
-            let _ = self.in_memory.set(rows);
-        }
-        self.in_memory
-            .get_mut()
-            .expect("the rows were loaded just above")
+        self.loaded();
+        self.in_memory.get_mut().expect("loaded just above")
     }
 
     /// The rows left in storage, or none if reading them failed (the failure is kept for

@@ -92,7 +92,7 @@ fn keys_of<V: Indexed>(keys: &mut Vec<V::Index>, value: &V) {
 /// A table's rows in memory: by key, their index, and what changed since the last save.
 #[derive(Clone)]
 pub(super) struct Rows<K, V: Indexed> {
-    pub(super) map: HashMap<K, Slot<V>>,
+    map: HashMap<K, Slot<V>>,
     index: Index<V::Index, K>,
     /// The seq the next row inserted at the back takes, and at the front.
     back: i64,
