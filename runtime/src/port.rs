@@ -1,5 +1,5 @@
 //! The port: what a host provides to the actors it runs (the clock, storage, delivery to
-//! other actors, background work, the alarm, configuration). Everything above it is
+//! other actors and to itself later, background work, the alarm, configuration). Everything above it is
 //! host-agnostic; the native and Durable Object hosts each implement it.
 
 use crate::address::Address;
@@ -10,7 +10,9 @@ use crate::info::ActorInfo;
 use crate::limit::Limit;
 use crate::platform::KvStore;
 use crate::storage::Storage;
+use crate::turn::later::Later;
 use std::rc::Rc;
+use std::time::Duration;
 
 /// What a host provides to the actors it runs. One `Port` per actor instance.
 pub trait Port {
@@ -35,6 +37,10 @@ pub trait Port {
     ) -> LocalBoxFuture<'static, Result<Envelope, Error>>;
     /// Runs `work` in the background, after the reply if need be (Durable Objects' `wait_until`).
     fn spawn(&self, work: LocalBoxFuture<'static, ()>);
+    /// Holds `later` in memory and, after `delay`, delivers it to this instance's turns
+    /// ([`Turns::deliver_later`](crate::instance::Turns::deliver_later)) if the instance is
+    /// still the one that sent it ([`crate::turn::later`]). Never stores anything.
+    fn deliver_later(&self, delay: Duration, later: Later);
     /// The durable timers changed; `next` is the earliest due time (ms since the epoch). The
     /// host arms its alarm for it (or clears it).
     fn arm_alarm(&self, next: Option<u64>);

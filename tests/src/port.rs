@@ -2,17 +2,22 @@
 
 use duract::future::LocalBoxFuture;
 use duract::instance::Instance;
+use duract::turn::later::Later;
 use duract::{Actor, ActorInfo, Address, Ctx, Envelope, Error, MemoryStorage, Port, Storage};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
-/// A port for one instance: fixed clock, counting ids, sends recorded (not delivered).
+/// A port for one instance: fixed clock, counting ids, sends and messages for later recorded
+/// (not delivered).
 pub struct TestPort {
     address: Address,
     storage: Rc<MemoryStorage>,
     ids: Cell<u64>,
     /// Envelopes sent with `send`, with their target kind.
     pub sent: RefCell<Vec<(&'static str, Envelope)>>,
+    /// Envelopes sent for later ([`Ctx::send_self_after`]), with their delay.
+    pub later: RefCell<Vec<(Duration, Envelope)>>,
 }
 
 impl TestPort {
@@ -23,6 +28,7 @@ impl TestPort {
             storage,
             ids: Cell::new(0),
             sent: RefCell::new(Vec::new()),
+            later: RefCell::new(Vec::new()),
         })
     }
 
@@ -63,6 +69,9 @@ impl Port for TestPort {
     }
     fn spawn(&self, _work: LocalBoxFuture<'static, ()>) {}
     fn arm_alarm(&self, _next: Option<u64>) {}
+    fn deliver_later(&self, delay: Duration, later: Later) {
+        self.later.borrow_mut().push((delay, later.envelope));
+    }
     fn var(&self, _name: &str) -> Option<String> {
         None
     }

@@ -91,6 +91,9 @@ impl<A: Target> Object<A> {
         #[cfg(feature = "checklist")]
         crate::checklist::register(A::INFO); // a gateway's hits too: it has no instance
         let instance = A::__turns(port.clone());
+        if let Some(turns) = &instance {
+            port.attach(turns);
+        }
         Object {
             state,
             port,

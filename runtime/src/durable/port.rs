@@ -13,9 +13,11 @@ use crate::platform::KvStore;
 use crate::port::Port;
 use crate::principal::{scoped_name, Principal};
 use crate::storage::Storage;
+use crate::turn::later::Later;
+use crate::turn::Turns;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::Duration;
 use wasm_bindgen::JsValue;
@@ -48,6 +50,9 @@ pub struct DurablePort {
     env_cache: RefCell<HashMap<String, Cached>>,
     /// The Durable Objects this instance calls.
     stubs: Rc<Stubs>,
+    /// The instance's turns, for the messages it sends itself for later (an actor's; a
+    /// gateway has none).
+    turns: OnceCell<Weak<dyn Turns>>,
 }
 
 impl DurablePort {
@@ -82,7 +87,13 @@ impl DurablePort {
             sequence: Cell::new(0),
             env_cache: RefCell::new(HashMap::new()),
             stubs: Rc::new(Stubs::new(env.clone())),
+            turns: OnceCell::new(),
         }
+    }
+
+    /// Gives the port its instance's turns, where messages for later are delivered.
+    pub fn attach(&self, turns: &Rc<dyn Turns>) {
+        let _ = self.turns.set(Rc::downgrade(turns));
     }
 
     /// Records the instance's id and principal when first learnt. They must name this very
@@ -239,6 +250,21 @@ impl Port for DurablePort {
 
     fn spawn(&self, work: LocalBoxFuture<'static, ()>) {
         self.wait_until(work);
+    }
+
+    fn deliver_later(&self, delay: Duration, later: Later) {
+        let Some(turns) = self.turns.get().cloned() else {
+            return; // a gateway takes no turns
+        };
+        self.wait_until(async move {
+            worker::Delay::from(delay).await;
+            let Some(turns) = turns.upgrade() else {
+                return;
+            };
+            if let Err(e) = turns.deliver_later(later).await {
+                worker::console_warn!("duract: a message for later failed: {e}");
+            }
+        });
     }
 
     fn arm_alarm(&self, next: Option<u64>) {

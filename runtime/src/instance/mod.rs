@@ -4,7 +4,8 @@
 //! A turn dispatches one envelope. Its handler's changes to the state, the timers it set or
 //! cancelled and the messages it sent are held until it returns. Then:
 //! - `Ok`: the state's changes and the timers are written in **one** batch; once storage
-//!   confirms, the sends leave and the alarm follows the earliest timer. If the write fails,
+//!   confirms, the sends leave, the messages for later go to the host and the alarm follows
+//!   the earliest timer. If the write fails,
 //!   nothing was stored, nothing is sent, and the in-memory state is dropped (the next turn
 //!   reloads it from storage, which is the truth);
 //! - `Err`: nothing is written or sent; if the handler had changed stored state, the
@@ -28,6 +29,7 @@ use crate::persist::{SaveBatch, Saved};
 use crate::platform::sql::SqlWrite;
 use crate::port::Port;
 use crate::timer::Timers;
+use crate::turn::later::Later;
 use crate::turn::TurnGate;
 pub use crate::turn::Turns;
 use serde_json::value::RawValue;
@@ -50,6 +52,8 @@ pub struct Instance<A: Actor> {
     state: RefCell<Option<Loaded<A>>>,
     /// Bumped by [`Instance::unload`], so a turn in flight does not put back stale state.
     epoch: Cell<u64>,
+    /// Counts the loads of the state: the activation a message for later belongs to.
+    activation: Cell<u64>,
 }
 
 impl<A: Actor> Instance<A> {
@@ -62,6 +66,7 @@ impl<A: Actor> Instance<A> {
             gate: TurnGate::new(),
             state: RefCell::new(None),
             epoch: Cell::new(0),
+            activation: Cell::new(0),
         }
     }
 
@@ -84,6 +89,7 @@ impl<A: Actor> Instance<A> {
             timers,
             activated: false,
         });
+        self.activation.set(self.activation.get() + 1);
         Ok(())
     }
 
@@ -113,6 +119,7 @@ impl<A: Actor> Instance<A> {
             timers,
             effects,
             sql_writes,
+            later,
         } = outcome;
         loaded.timers = timers;
         let mut batch = SaveBatch::new();
@@ -126,6 +133,14 @@ impl<A: Actor> Instance<A> {
                 }
                 for work in effects {
                     self.port.spawn(work);
+                }
+                let activation = self.activation.get();
+                for (delay, envelope) in later {
+                    let later = Later {
+                        envelope,
+                        activation,
+                    };
+                    self.port.deliver_later(delay, later);
                 }
                 true
             }
@@ -182,6 +197,19 @@ impl<A: Actor> Instance<A> {
     pub async fn run_turn(&self, envelope: &Envelope) -> Result<Box<RawValue>, Error> {
         let _turn = self.gate.enter().await;
         self.turn(envelope, None).await
+    }
+
+    /// Delivers a message the actor sent itself for later ([`Ctx::send_self_after`](crate::Ctx::send_self_after))
+    /// in a turn of its own, if the activation that sent it is still in memory; else drops
+    /// it (the new activation's `on_activate` re-arms what its state calls for). The turn's
+    /// error, if any, for the host to log: nobody waits for a reply.
+    pub async fn deliver_later(&self, later: Later) -> Result<(), Error> {
+        let _turn = self.gate.enter().await;
+        let current = self.state.borrow().is_some() && self.activation.get() == later.activation;
+        if !current {
+            return Ok(());
+        }
+        self.turn(&later.envelope, None).await.map(drop)
     }
 
     /// Delivers each due timer in a turn of its own, in due order; each turn's commit removes
@@ -264,6 +292,10 @@ impl<A: Actor> Turns for Instance<A> {
 
     fn deliver_due_timers(&self) -> LocalBoxFuture<'_, Result<(), Error>> {
         Box::pin(Instance::deliver_due_timers(self))
+    }
+
+    fn deliver_later(&self, later: Later) -> LocalBoxFuture<'_, Result<(), Error>> {
+        Box::pin(Instance::deliver_later(self, later))
     }
 
     fn unload(&self) {

@@ -1,6 +1,6 @@
 //! The engine of the native host: registered actor types, their instances and their
-//! activation, routing between them, the executor, the virtual clock with its alarms and ask
-//! deadlines. [`Host`](super::Host) is a test's handle on it.
+//! activation, routing between them, the executor, the virtual clock with its alarms,
+//! messages for later and ask deadlines. [`Host`](super::Host) is a test's handle on it.
 
 use super::ask::{Answer, Asks, Reply};
 use super::clock::{Alarms, Clock};
@@ -8,6 +8,7 @@ use super::error::HostError;
 use super::executor::Executor;
 use super::faults::FaultStorage;
 use super::hash::FxHashMap;
+use super::later::{Waiting, Waitlist};
 use super::port::{Engine, HostPort};
 use super::sockets::Connections;
 use crate::address::Address;
@@ -17,10 +18,12 @@ use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
 use crate::platform::{KvStore, MemoryKv};
 use crate::port::Port;
+use crate::turn::later::{delay_ms, Later};
 use crate::turn::Turns;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
+use std::time::Duration;
 
 /// The default bound on polls per [`Host::run_until_idle`](super::Host::run_until_idle) (and per
 /// [`Host::advance`](super::Host::advance)).
@@ -89,6 +92,16 @@ pub(crate) enum Sink {
 
 type ReplySlot = Rc<RefCell<Option<Envelope>>>;
 
+/// What the virtual clock fires next.
+enum Event {
+    /// The alarm of this instance.
+    Alarm(Address),
+    /// The earliest message for later ([`super::later`]).
+    Later,
+    /// The earliest ask deadline.
+    Deadline,
+}
+
 /// A message that could not be delivered, with the reason.
 #[derive(Debug, Clone)]
 pub struct Undelivered {
@@ -112,6 +125,8 @@ pub(crate) struct HostInner {
     pub(crate) executor: Executor<u64>,
     pub(crate) clock: Clock,
     pub(crate) alarms: Alarms,
+    /// Messages actors sent themselves for later, until due.
+    pub(crate) waitlist: Waitlist,
     pub(crate) asks: Rc<Asks>,
     /// The environment: variables, secrets and bindings by name.
     pub(crate) env: RefCell<HashMap<String, Bound>>,
@@ -370,36 +385,61 @@ impl HostInner {
             || (self.asks.any_pending() && self.fire_next_event(None))
     }
 
-    /// Fires the earliest alarm or ask deadline at or before `limit` (any when `None`),
-    /// moving the clock to its time. False when there is none.
+    /// Fires the earliest alarm, message for later or ask deadline at or before `limit` (any
+    /// when `None`), moving the clock to its time. False when there is none.
     pub(crate) fn fire_next_event(&self, limit: Option<u64>) -> bool {
-        let alarm = self.alarms.earliest();
-        let deadline = self.asks.earliest_deadline();
-        let alarm_first = match (&alarm, deadline) {
-            (Some((at, _)), Some(d)) => *at <= d,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => return false,
-        };
-        let at = if alarm_first {
-            alarm.as_ref().map_or(0, |(at, _)| *at)
-        } else {
-            deadline.unwrap_or(0)
+        let Some((at, event)) = self.next_event() else {
+            return false;
         };
         if limit.is_some_and(|limit| at > limit) {
             return false;
         }
         self.clock.move_to(at);
-        match alarm {
-            Some((at, address)) if alarm_first => {
+        match event {
+            Event::Alarm(address) => {
                 self.alarms.take(&address, at);
                 self.fire_alarm(address);
             }
-            _ => {
+            Event::Later => self.fire_later(),
+            Event::Deadline => {
                 self.asks.expire_one(self.clock.now());
             }
         }
         true
+    }
+
+    /// The earliest event and its time; on a tie, alarms first, then messages for later,
+    /// then ask deadlines.
+    fn next_event(&self) -> Option<(u64, Event)> {
+        let alarm = self.alarms.earliest().map(|(at, a)| (at, Event::Alarm(a)));
+        let later = self.waitlist.earliest().map(|at| (at, Event::Later));
+        let deadline = self
+            .asks
+            .earliest_deadline()
+            .map(|at| (at, Event::Deadline));
+        [alarm, later, deadline]
+            .into_iter()
+            .flatten()
+            .min_by_key(|(at, _)| *at)
+    }
+
+    /// Delivers the earliest message for later in a task of its activation, if that
+    /// activation is still the instance's; else drops it (a restart or eviction lost it).
+    fn fire_later(&self) {
+        let Some(waiting) = self.waitlist.take_earliest() else {
+            return;
+        };
+        let active = self.instances.borrow().get(&waiting.key).cloned();
+        let Some(active) = active.filter(|a| a.port.activation() == waiting.activation) else {
+            return;
+        };
+        if let Some(turns) = active.instance {
+            let task = Box::pin(async move {
+                // A failed turn is the actor's to see in its state; nothing waits for a reply.
+                let _ = turns.deliver_later(waiting.later).await;
+            });
+            self.executor.spawn(Some(waiting.activation), task);
+        }
     }
 
     /// Delivers the due timers of `address` (activating it) in a task of its own.
@@ -447,6 +487,16 @@ impl Engine for HostInner {
 
     fn arm_alarm(&self, key: &Address, at: Option<u64>) {
         self.alarms.arm(key, at);
+    }
+
+    fn deliver_later(&self, key: &Address, activation: u64, delay: Duration, later: Later) {
+        let due = self.clock.now().saturating_add(delay_ms(delay));
+        let waiting = Waiting {
+            key: key.clone(),
+            activation,
+            later,
+        };
+        self.waitlist.hold(due, waiting);
     }
 
     fn var(&self, name: &str) -> Option<String> {

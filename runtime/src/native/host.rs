@@ -42,6 +42,7 @@ impl Host {
             executor: Executor::new(),
             clock: Clock::new(DEFAULT_EPOCH_MS),
             alarms: Alarms::default(),
+            waitlist: Default::default(),
             asks: Rc::new(Asks::default()),
             env: RefCell::new(HashMap::new()),
             connections: Connections::default(),
@@ -318,6 +319,30 @@ impl Host {
     pub fn alarm(&self, address: &str) -> Option<u64> {
         let address = parse(address).ok()?;
         self.inner.alarms.get(&address)
+    }
+
+    /// The messages `address` sent itself for later ([`Ctx::send_self_after`](crate::Ctx::send_self_after))
+    /// that its current activation will get, with their due times, in due order (a restart
+    /// or an eviction drops them).
+    pub fn later(&self, address: &str) -> Vec<(u64, Envelope)> {
+        let Ok(address) = parse(address) else {
+            return Vec::new();
+        };
+        let current = self
+            .inner
+            .instances
+            .borrow()
+            .get(&address)
+            .map(|a| a.port.activation());
+        let Some(activation) = current else {
+            return Vec::new();
+        };
+        self.inner
+            .waitlist
+            .of(&address, activation)
+            .into_iter()
+            .map(|(due, later)| (due, later.envelope))
+            .collect()
     }
 
     /// Drops the alarm of `address` while its timers stay stored: what workerd does to an

@@ -11,8 +11,8 @@
 //!   runs until no work is ready, with a step bound ([`Host::step_bound`], default
 //!   100,000 polls) whose excess is [`HostError::StepBound`]: a livelock fails the test.
 //! - **Virtual clock** ([`clock`]): `now` starts at [`clock::DEFAULT_EPOCH_MS`]
-//!   ([`Host::epoch_ms`]); [`Host::advance`] moves it and fires alarms in time order. Nothing
-//!   sleeps.
+//!   ([`Host::epoch_ms`]); [`Host::advance`] moves it and fires alarms and messages for later
+//!   ([`Host::later`]) in time order. Nothing sleeps.
 //! - **Asks** ([`ask`]): an ask that cannot be answered (A asks B while B asks A) ends in
 //!   `timeout` after the ask timeout of virtual time (default 10 s, [`ASK_TIMEOUT_MS`](crate::ASK_TIMEOUT_MS): the variable or [`Host::ask_timeout_ms`]):
 //!   when the host is idle while an ask waits, the clock moves to the next alarm or deadline.
@@ -20,7 +20,7 @@
 //!   through [`crate::gateway::handle_frame`]; [`Host::broadcast`] reaches every socket of a
 //!   session; [`Host::evict`] hibernates an idle instance and keeps its connections.
 //! - **Restart and faults** ([`faults`]): [`Host::restart`] / [`Host::restart_all`] drop
-//!   in-memory state and work in flight, keep storage and alarms;
+//!   in-memory state, work in flight and messages for later, keep storage and alarms;
 //!   [`Host::fail_next_writes`] / [`Host::fail_writes_after`] inject storage failures. As on
 //!   Durable Objects, a failed write fails the rest of its turn, none of the turn's writes
 //!   stay (timers included), the in-memory state is dropped and the caller gets
@@ -124,6 +124,7 @@ pub mod executor;
 pub mod faults;
 mod hash;
 mod host;
+mod later;
 mod port;
 mod sockets;
 pub mod testkit;

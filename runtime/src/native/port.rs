@@ -11,7 +11,9 @@ use crate::info::ActorInfo;
 use crate::platform::KvStore;
 use crate::port::Port;
 use crate::storage::Storage;
+use crate::turn::later::Later;
 use std::rc::{Rc, Weak};
+use std::time::Duration;
 
 /// What an instance's port asks of the host's engine (the engine implements it: the port
 /// does not depend on the engine's internals).
@@ -28,6 +30,8 @@ pub(crate) trait Engine {
     fn spawn(&self, owner: u64, work: LocalBoxFuture<'static, ()>);
     /// Arms (or clears) the alarm of the instance `key`.
     fn arm_alarm(&self, key: &Address, at: Option<u64>);
+    /// Holds `later` for the instance `key`'s activation `activation` until `delay` passed.
+    fn deliver_later(&self, key: &Address, activation: u64, delay: Duration, later: Later);
     /// A configuration variable.
     fn var(&self, name: &str) -> Option<String>;
     /// The KV namespace bound as `name`.
@@ -132,6 +136,12 @@ impl Port for HostPort {
     fn arm_alarm(&self, next: Option<u64>) {
         if let Some(host) = self.host.upgrade() {
             host.arm_alarm(&self.key, next);
+        }
+    }
+
+    fn deliver_later(&self, delay: Duration, later: Later) {
+        if let Some(host) = self.host.upgrade() {
+            host.deliver_later(&self.key, self.activation, delay, later);
         }
     }
 

@@ -1,5 +1,5 @@
-//! The context a handler gets: its address, the clock, messaging, storage, timers and
-//! background work. A host (native or Durable Object) provides it through [`Port`].
+//! The context a handler gets: its address, the clock, messaging, storage, timers, messages
+//! for later and background work. A host (native or Durable Object) provides it through [`Port`].
 
 use crate::address::Address;
 use crate::envelope::Envelope;
@@ -12,6 +12,7 @@ use crate::platform::sql::SqlWrite;
 use crate::port::Port;
 use crate::principal::Principal;
 use crate::timer::{TimerInfo, Timers};
+use crate::turn::later::delay_ms;
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
@@ -38,15 +39,19 @@ pub struct Ctx {
     /// SQL writes ([`Sql::execute`](crate::Sql::execute)), run in one transaction with the
     /// turn's commit.
     sql_writes: RefCell<Vec<SqlWrite>>,
+    /// Messages to this actor for later ([`Ctx::send_self_after`]), held in memory once the
+    /// turn committed.
+    later: RefCell<Vec<(Duration, Envelope)>>,
 }
 
-/// What a turn leaves for its commit: its sends, in order, its timers with their changes, and
-/// the work to start once it committed.
+/// What a turn leaves for its commit: its sends, in order, its timers with their changes, the
+/// work to start and the messages for later to hand the host once it committed.
 pub(crate) struct Outcome {
     pub(crate) sends: Vec<(&'static ActorInfo, Envelope)>,
     pub(crate) timers: Timers,
     pub(crate) effects: Vec<LocalBoxFuture<'static, ()>>,
     pub(crate) sql_writes: Vec<SqlWrite>,
+    pub(crate) later: Vec<(Duration, Envelope)>,
 }
 
 impl Ctx {
@@ -66,6 +71,7 @@ impl Ctx {
             timers: RefCell::new(timers),
             effects: RefCell::new(Vec::new()),
             sql_writes: RefCell::new(Vec::new()),
+            later: RefCell::new(Vec::new()),
         }
     }
 
@@ -76,6 +82,7 @@ impl Ctx {
             timers: self.timers.into_inner(),
             effects: self.effects.into_inner(),
             sql_writes: self.sql_writes.into_inner(),
+            later: self.later.into_inner(),
         }
     }
 
@@ -163,8 +170,7 @@ impl Ctx {
 
     /// Sets the durable timer `name` to deliver `msg` after `delay` (see [`Ctx::set_timer_at`]).
     pub fn set_timer<M: Message>(&self, name: &str, delay: Duration, msg: &M) -> Result<(), Error> {
-        let delay = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        self.set_timer_at(name, self.now().saturating_add(delay), msg)
+        self.set_timer_at(name, self.now().saturating_add(delay_ms(delay)), msg)
     }
 
     /// Sets the recurring timer `name`: `msg` is delivered after `every`, then every `every`
@@ -176,12 +182,25 @@ impl Ctx {
         every: Duration,
         msg: &M,
     ) -> Result<(), Error> {
-        let every = u64::try_from(every.as_millis()).unwrap_or(u64::MAX).max(1);
+        let every = delay_ms(every).max(1);
         let envelope = self.envelope(self.me(), msg)?;
         let due = self.now().saturating_add(every);
         self.timers
             .borrow_mut()
             .set_recurring(name, due, every, envelope.encode())
+    }
+
+    /// Sends `msg` to this actor after `delay`, in memory: it arrives in a turn of its own, as
+    /// a durable timer's message does, but nothing is stored and no alarm is set, so it costs
+    /// no write. It belongs to this activation: if the instance leaves memory first (evicted,
+    /// restarted, or its state dropped after a failed turn), it is never delivered. Re-arm
+    /// what the state calls for in `#[route(on_activate)]`; for a message that must arrive
+    /// whatever happens, use [`Ctx::set_timer`]. There is no cancelling it: the handler checks
+    /// the state when it arrives. Takes effect when the turn commits.
+    pub fn send_self_after<M: Message>(&self, delay: Duration, msg: &M) -> Result<(), Error> {
+        let envelope = self.envelope(self.me(), msg)?;
+        self.later.borrow_mut().push((delay, envelope));
+        Ok(())
     }
 
     /// Every timer of this actor as this turn sees it, in due order.
