@@ -1,9 +1,12 @@
 //! A worker (`worker:<id>`): does one task at a time and reports it to the coordinator that
 //! sent it.
 //!
-//! The work is simulated: it takes `WORK_MS` (default 1000 ms) on a durable timer, so the
-//! worker answers `get_state` while it works (reporting its `currentTask`) and, after a
-//! restart, resumes the task it was working on: no task is lost.
+//! The work is simulated: it takes `WORK_MS` (default 1000 ms), a message the worker sends
+//! itself for later (`work_done`), so the worker answers `get_state` while it works
+//! (reporting its `currentTask`). That message is held in memory, not stored: it costs no
+//! write and no alarm. An instance evicted or restarted mid-task resumes the task when it
+//! next activates (a message to it, or the coordinator sending the task again when its lease
+//! runs out): no task is lost.
 
 use crate::coordinator::{Coordinator, TaskComplete};
 use duract::{actor, message, payload, route, Ctx, Error};
@@ -46,7 +49,8 @@ pub struct WorkerState {
     pub processed_count: u64,
 }
 
-/// `work_done` (internal, a timer the worker sets itself): the work on a task is over.
+/// `work_done` (internal, a message the worker sends itself for later): the work on a task is
+/// over.
 #[message(internal)]
 pub struct WorkDone {
     /// The task.
@@ -72,22 +76,28 @@ pub struct Worker {
     unknown_type = "clients meet the gateway's own unknown_type check first; native tests call the worker directly"
 )]
 impl Worker {
+    /// The work is held in memory: an activation that finds a task in progress (the instance
+    /// was evicted or restarted mid-task) starts its work again.
+    #[route(on_activate)]
+    async fn resume(&mut self, ctx: &mut Ctx) -> Result<(), Error> {
+        match self.current_task.clone() {
+            Some(task_id) => start_work(ctx, task_id),
+            None => Ok(()),
+        }
+    }
+
     #[waive(
         invalid_payload = "internal: only actors send it, well-formed; native tests send a malformed one",
-        handler_error = "fails only if a timer or message of its own cannot be encoded, which never happens; a storage failure fails the turn after the handler (native tests inject one)"
+        handler_error = "fails only if a message of its own cannot be encoded, which never happens; a storage failure fails the turn after the handler (native tests inject one)"
     )]
     async fn process_task(&mut self, ctx: &mut Ctx, msg: ProcessTask) -> Result<Started, Error> {
+        // A task sent again (its lease ran out meanwhile) goes on with the work in progress.
+        let working = self.current_task.as_deref() == Some(msg.task_id.as_str());
         self.current_task = Some(msg.task_id.clone());
         self.coordinator = Some(ctx.sender().id().to_owned());
         self.assignment = msg.assignment;
-        // A task sent again (its lease ran out meanwhile) goes on with the work in progress.
-        let timer = format!("work {}", msg.task_id);
-        if ctx.timer(&timer).is_none() {
-            let work = Duration::from_millis(ctx.var_or("WORK_MS", 1000));
-            let done = WorkDone {
-                task_id: msg.task_id.clone(),
-            };
-            ctx.set_timer(&timer, work, &done)?;
+        if !working {
+            start_work(ctx, msg.task_id.clone())?;
         }
         Ok(Started {
             status: "processing".into(),
@@ -96,7 +106,7 @@ impl Worker {
     }
 
     #[waive(
-        invalid_payload = "internal: the worker's own timer, always well-formed; native tests send a malformed one",
+        invalid_payload = "internal: the worker's own message, always well-formed; native tests send a malformed one",
         handler_error = "its send fails only for an invalid address, and the coordinator's comes from a valid sender"
     )]
     async fn work_done(&mut self, ctx: &mut Ctx, msg: WorkDone) -> Result<(), Error> {
@@ -122,4 +132,10 @@ impl Worker {
             processed_count: self.processed_count,
         }
     }
+}
+
+/// Has `work_done` for `task_id` arrive after `WORK_MS` (default 1000 ms).
+fn start_work(ctx: &Ctx, task_id: String) -> Result<(), Error> {
+    let work = Duration::from_millis(ctx.var_or("WORK_MS", 1000));
+    ctx.send_self_after(work, &WorkDone { task_id })
 }

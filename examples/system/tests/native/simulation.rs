@@ -1,7 +1,7 @@
 //! Proof by simulation (issue 14, item 5), as FoundationDB and TigerBeetle test: a seeded
 //! simulator drives the example's workflows on the native host — many sessions,
 //! `register_worker`, `assign_task` (with and without `priority`/`requires`), completions by
-//! the workers' own `WORK_MS` timers — through restarts, evictions, storage faults at any
+//! the workers' own `WORK_MS` messages for later — through restarts, evictions, storage faults at any
 //! write, lost alarms, duplicate deliveries of internal messages and clock jumps, and checks
 //! the system's invariants after every step:
 //!
@@ -15,9 +15,10 @@
 //!   workers are exactly the lease holders;
 //! - **queue, leases and roster agree**: no task is both queued and active, every lease's
 //!   worker is registered, no idle worker waits beside a queued task it can run, the lease
-//!   timer is due no later than the earliest lease, a worker reporting a task has its work
-//!   timer, and an instance with stored timers has its alarm armed (unless the simulator lost
-//!   it and the instance did not load since: loading re-arms it);
+//!   timer is due no later than the earliest lease, a worker in memory reporting a task has
+//!   its work waiting (workers store no timers), and an instance with stored timers has its
+//!   alarm armed (unless the simulator lost it and the instance did not load since: loading
+//!   re-arms it);
 //! - **stored state equals in-memory state**: `get_status`/`get_state` answered from memory
 //!   equal what storage holds, before and after a restart;
 //! - **one reply per request**, with a code the contract allows for it.
@@ -75,13 +76,32 @@ thread_local! {
     static INJECTED: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
     /// How many times each instance loaded its state (and so re-armed its alarm).
     static LOADS: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
+    /// How many states of each instance are in memory (a state dropped after a failed turn
+    /// or a restart is not).
+    static LIVE: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
     /// The steps of the seed running on this thread, printed when it fails.
     static TRACE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Actor `A`, registered in its place: forwards load, save and dispatch to it, and records
-/// the internal messages it dispatches.
-struct Spy<A>(A);
+/// Actor `A`, registered in its place: forwards load, save, activation and dispatch to it,
+/// records the internal messages it dispatches and whether its state is in memory (the
+/// address).
+struct Spy<A>(A, String);
+
+impl<A> Drop for Spy<A> {
+    fn drop(&mut self) {
+        LIVE.with(|l| {
+            if let Some(n) = l.borrow_mut().get_mut(&self.1) {
+                *n -= 1;
+            }
+        });
+    }
+}
+
+/// Whether a state of `address` is in memory.
+fn live(address: &str) -> bool {
+    LIVE.with(|l| l.borrow().get(address).is_some_and(|n| *n > 0))
+}
 
 impl<A: Actor> Target for Spy<A> {
     const INFO: &'static ActorInfo = A::INFO;
@@ -95,12 +115,17 @@ impl<A: Actor> Actor for Spy<A> {
     async fn load(id: &str, storage: &dyn Storage) -> Result<(Self, Saved), Error> {
         let (actor, saved) = A::load(id, storage).await?;
         let address = format!("{}:{id}", A::INFO.kind);
-        LOADS.with(|l| *l.borrow_mut().entry(address).or_default() += 1);
-        Ok((Spy(actor), saved))
+        LOADS.with(|l| *l.borrow_mut().entry(address.clone()).or_default() += 1);
+        LIVE.with(|l| *l.borrow_mut().entry(address.clone()).or_default() += 1);
+        Ok((Spy(actor, address), saved))
     }
 
     fn save(&mut self, saved: &Saved, batch: &mut SaveBatch) -> Result<(), Error> {
         self.0.save(saved, batch)
+    }
+
+    async fn on_activate(&mut self, ctx: &mut Ctx) -> Result<(), Error> {
+        self.0.on_activate(ctx).await
     }
 
     async fn dispatch(
@@ -128,6 +153,14 @@ impl<A: Actor> Actor for Spy<A> {
         }
         self.0.dispatch(ctx, envelope).await
     }
+}
+
+/// Whether `envelope` is the `work_done` of `task`.
+fn is_work_done_of(envelope: &Envelope, task: &str) -> bool {
+    envelope.message_type == "work_done"
+        && envelope
+            .decode_payload::<Value>()
+            .is_ok_and(|p| p["taskId"] == task)
 }
 
 /// How many times `address` loaded its state.
@@ -1268,18 +1301,25 @@ impl Sim {
                 );
             }
         }
-        // Workers: a reported task has its work timer.
+        // Workers: one in memory that reports a task has its work waiting (a message for
+        // later); one not in memory resumes it when it activates. None stores a timer.
         for address in self.worker_addresses() {
             let worker = self.views.worker(&self.host, &address);
-            if let Some(task) = &worker.current {
-                let name = format!("work {task}");
+            ensure!(
+                worker.timers.is_empty(),
+                "{address} stores timers: {:?}",
+                worker.timers
+            );
+            let Some(task) = &worker.current else {
+                continue;
+            };
+            if self.idle && live(&address) {
+                let waiting = self.host.later(&address);
                 ensure!(
-                    worker.timers.iter().any(|(_, n)| *n == name),
-                    "{address} reports {task} without its work timer: {:?}",
-                    worker.timers
+                    waiting.iter().any(|(_, e)| is_work_done_of(e, task)),
+                    "{address} reports {task} in memory without its work waiting: {waiting:?}"
                 );
             }
-            self.check_alarm(&address, !worker.timers.is_empty());
         }
         // An active task's worker reports it as its current task, or its lease brings it
         // back: the lease timer is due by the lease's expiry.
