@@ -95,7 +95,7 @@ impl Port for DirectPort {
     }
     fn spawn(&self, _: duract::future::LocalBoxFuture<'static, ()>) {}
     fn arm_alarm(&self, _: Option<u64>) {}
-    fn deliver_later(&self, _: std::time::Duration, _: duract::turn::later::Later) {}
+    fn deliver_later(&self, _: std::time::Duration, _: duract::later::Later) {}
     fn var(&self, _: &str) -> Option<String> {
         None
     }

@@ -22,6 +22,7 @@ pub mod durable; // the Durable Object host (wasm32)
 pub mod future;
 mod info; // static descriptions: ActorInfo, RouteInfo, GatewayInfo, branches
 pub mod instance; // Instance: how a turn runs, over the user API and a Port
+pub mod later; // messages an actor sends itself for later, held in memory by the host
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native; // the native host (tests)
 pub mod platform; // bindings: KV, secrets

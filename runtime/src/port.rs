@@ -7,10 +7,10 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
+use crate::later::Later;
 use crate::limit::Limit;
 use crate::platform::KvStore;
 use crate::storage::Storage;
-use crate::turn::later::Later;
 use std::rc::Rc;
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 
 use duract::future::LocalBoxFuture;
 use duract::instance::Instance;
-use duract::turn::later::Later;
+use duract::later::Later;
 use duract::{Actor, ActorInfo, Address, Ctx, Envelope, Error, MemoryStorage, Port, Storage};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -266,7 +266,7 @@ impl Port for BenchPort {
     }
     fn spawn(&self, _work: duract::future::LocalBoxFuture<'static, ()>) {}
     fn arm_alarm(&self, _next: Option<u64>) {}
-    fn deliver_later(&self, _delay: std::time::Duration, _later: duract::turn::later::Later) {}
+    fn deliver_later(&self, _delay: std::time::Duration, _later: duract::later::Later) {}
     /// Lifts the roster's limit: the register rounds at (10k, 100k) go beyond 10k workers.
     fn var(&self, name: &str) -> Option<String> {
         (name == MAX_WORKERS.var).then(|| u64::MAX.to_string())

@@ -25,16 +25,18 @@ use crate::context::{Ctx, Outcome};
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
+use crate::info::ActorInfo;
+use crate::later::Later;
 use crate::persist::{SaveBatch, Saved};
 use crate::platform::sql::SqlWrite;
 use crate::port::Port;
 use crate::timer::Timers;
-use crate::turn::later::Later;
 use crate::turn::TurnGate;
 pub use crate::turn::Turns;
 use serde_json::value::RawValue;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 /// An actor's state in memory, with what was last stored of it.
 struct Loaded<A> {
@@ -128,20 +130,7 @@ impl<A: Actor> Instance<A> {
             (Ok(_), Ok(())) => {
                 self.commit(&mut loaded, batch, sql_writes).await?;
                 loaded.activated = true;
-                for (target, envelope) in sends {
-                    self.port.send(target, envelope);
-                }
-                for work in effects {
-                    self.port.spawn(work);
-                }
-                let activation = self.activation.get();
-                for (delay, envelope) in later {
-                    let later = Later {
-                        envelope,
-                        activation,
-                    };
-                    self.port.deliver_later(delay, later);
-                }
+                self.release(sends, effects, later);
                 true
             }
             (Ok(_), Err(error)) => return Err(error),
@@ -155,6 +144,30 @@ impl<A: Actor> Instance<A> {
             *self.state.borrow_mut() = Some(loaded);
         }
         result
+    }
+
+    /// What a committed turn held back leaves: its sends in order, its work after commit,
+    /// its messages for later (to this activation).
+    fn release(
+        &self,
+        sends: Vec<(&'static ActorInfo, Envelope)>,
+        effects: Vec<LocalBoxFuture<'static, ()>>,
+        later: Vec<(Duration, Envelope)>,
+    ) {
+        for (target, envelope) in sends {
+            self.port.send(target, envelope);
+        }
+        for work in effects {
+            self.port.spawn(work);
+        }
+        let activation = self.activation.get();
+        for (delay, envelope) in later {
+            let later = Later {
+                envelope,
+                activation,
+            };
+            self.port.deliver_later(delay, later);
+        }
     }
 
     /// Runs the turn's SQL writes (in one transaction: all or none), then writes the state's

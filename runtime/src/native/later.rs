@@ -3,7 +3,7 @@
 //! undelivered, as eviction does in workerd.
 
 use crate::address::Address;
-use crate::turn::later::Later;
+use crate::later::Later;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 

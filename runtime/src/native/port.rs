@@ -8,10 +8,10 @@ use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
 use crate::info::ActorInfo;
+use crate::later::Later;
 use crate::platform::KvStore;
 use crate::port::Port;
 use crate::storage::Storage;
-use crate::turn::later::Later;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 

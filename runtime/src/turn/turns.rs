@@ -3,7 +3,7 @@
 use crate::envelope::Envelope;
 use crate::error::Error;
 use crate::future::LocalBoxFuture;
-use crate::turn::later::Later;
+use crate::later::Later;
 use serde_json::value::RawValue;
 
 /// An instance's turns, its actor type erased: what the hosts hold of an actor's instance

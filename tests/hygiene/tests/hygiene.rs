@@ -40,7 +40,7 @@ impl renamed::Port for NoPort {
     }
     fn spawn(&self, _: renamed::future::LocalBoxFuture<'static, ()>) {}
     fn arm_alarm(&self, _: Option<u64>) {}
-    fn deliver_later(&self, _: std::time::Duration, _: renamed::turn::later::Later) {}
+    fn deliver_later(&self, _: std::time::Duration, _: renamed::later::Later) {}
     fn var(&self, _: &str) -> Option<String> {
         None
     }
