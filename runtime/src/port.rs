@@ -39,7 +39,7 @@ pub trait Port {
     fn spawn(&self, work: LocalBoxFuture<'static, ()>);
     /// Holds `later` in memory and, after `delay`, delivers it to this instance's turns
     /// ([`Turns::deliver_later`](crate::instance::Turns::deliver_later)) if the instance is
-    /// still the one that sent it ([`crate::turn::later`]). Never stores anything.
+    /// still the one that sent it ([`crate::later`]). Never stores anything.
     fn deliver_later(&self, delay: Duration, later: Later);
     /// The durable timers changed; `next` is the earliest due time (ms since the epoch). The
     /// host arms its alarm for it (or clears it).
