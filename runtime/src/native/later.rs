@@ -1,4 +1,4 @@
-//! Messages actors sent themselves for later ([`crate::turn::later`]), waiting on the virtual
+//! Messages actors sent themselves for later ([`crate::later`]), waiting on the virtual
 //! clock. Each belongs to the activation that sent it: a restart (a new activation) leaves it
 //! undelivered, as eviction does in workerd.
 
