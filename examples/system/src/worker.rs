@@ -49,8 +49,7 @@ pub struct WorkerState {
     pub processed_count: u64,
 }
 
-/// `work_done` (internal, a message the worker sends itself for later): the work on a task is
-/// over.
+/// `work_done` (internal, a message the worker sends itself for later): a task's work is over.
 #[message(internal)]
 pub struct WorkDone {
     /// The task.

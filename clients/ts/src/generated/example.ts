@@ -225,7 +225,7 @@ export interface WatchDashboard {
   workersCursor?: string | null;
 }
 
-/** `work_done` (internal, a timer the worker sets itself): the work on a task is over. */
+/** `work_done` (internal, a message the worker sends itself for later): a task's work is over. */
 export interface WorkDone {
   /** The task. */
   taskId: string;
