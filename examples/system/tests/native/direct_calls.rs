@@ -179,7 +179,7 @@ fn stale_timers_change_nothing() {
 fn storage_failures_in_each_handler_are_actor_error() {
     let host = system();
     let actor = host.client("client:test").unwrap();
-    // process_task: its work timer cannot be stored.
+    // process_task: its new state cannot be stored.
     host.fail_next_writes("worker:w9", 1).unwrap();
     let coordinator = host.client("coordinator:main").unwrap();
     assert_error_code(
@@ -255,4 +255,35 @@ fn a_lease_expiry_that_cannot_store_its_reassignment_is_retried() {
     );
     assert_eq!(s["activeTasks"], json!([["t1", "w1"]]));
     assert_eq!(s["queuedTasks"], 0);
+}
+
+#[test]
+fn a_task_sent_again_while_its_work_goes_on_keeps_that_work() {
+    let host = system();
+    let coordinator = host.client("coordinator:main").unwrap();
+    let task = |assignment| ProcessTask {
+        task_id: "t1".into(),
+        assignment: Some(assignment),
+    };
+    coordinator.ask("worker:w1", &task(1)).unwrap();
+    host.advance(WORK_MS - 1).unwrap();
+    // Its lease ran out meanwhile, say: the same task again, while the work goes on.
+    let again = coordinator.ask("worker:w1", &task(2)).unwrap();
+    assert_eq!(payload(&again)["status"], "processing");
+    let waiting: Vec<u64> = host
+        .later("worker:w1")
+        .iter()
+        .map(|(due, _)| *due)
+        .collect();
+    assert_eq!(waiting.len(), 1, "one work in progress, not a second one");
+    assert_eq!(waiting[0], host.now() + 1, "due when the first work ends");
+    host.advance(1).unwrap();
+    let state = host
+        .client("client:test")
+        .unwrap()
+        .actor::<Worker>("w1")
+        .ask(&GetState)
+        .unwrap();
+    assert_eq!((state.current_task, state.processed_count), (None, 1));
+    assert!(host.later("worker:w1").is_empty());
 }
