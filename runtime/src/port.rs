@@ -1,6 +1,6 @@
 //! The port: what a host provides to the actors it runs (the clock, storage, delivery to
-//! other actors and to itself later, background work, the alarm, configuration). Everything above it is
-//! host-agnostic; the native and Durable Object hosts each implement it.
+//! other actors and to itself later, background work, the alarm, configuration). Everything
+//! above it is host-agnostic; the native and Durable Object hosts each implement it.
 
 use crate::address::Address;
 use crate::envelope::Envelope;

@@ -5,9 +5,8 @@
 //! cancelled and the messages it sent are held until it returns. Then:
 //! - `Ok`: the state's changes and the timers are written in **one** batch; once storage
 //!   confirms, the sends leave, the messages for later go to the host and the alarm follows
-//!   the earliest timer. If the write fails,
-//!   nothing was stored, nothing is sent, and the in-memory state is dropped (the next turn
-//!   reloads it from storage, which is the truth);
+//!   the earliest timer. If the write fails, nothing was stored, nothing is sent, and the
+//!   in-memory state is dropped (the next turn reloads it from storage, which is the truth);
 //! - `Err`: nothing is written or sent; if the handler had changed stored state, the
 //!   in-memory state is dropped too, so the next turn sees the state before the failed one.
 //!   (Fields marked `#[persist(skip)]` are not stored and keep their changes.)

@@ -226,6 +226,14 @@ impl HostInner {
         Ok(activation)
     }
 
+    /// The activation serial of the live instance `key`, if any.
+    pub(crate) fn activation_of(&self, key: &Address) -> Option<u64> {
+        self.instances
+            .borrow()
+            .get(key)
+            .map(|a| a.port.activation())
+    }
+
     /// Drops the instance and cancels its tasks.
     pub(crate) fn reset(&self, address: &Address) {
         let removed = self.instances.borrow_mut().remove(address);

@@ -287,12 +287,7 @@ impl Host {
     /// reactivates it. An instance with work in flight is [`HostError::Busy`].
     pub fn evict(&self, address: &str) -> Result<(), HostError> {
         let address = parse(address)?;
-        let activation = self
-            .inner
-            .instances
-            .borrow()
-            .get(&address)
-            .map(|a| a.port.activation());
+        let activation = self.inner.activation_of(&address);
         if activation.is_some_and(|serial| self.inner.executor.has_owned(&serial)) {
             return Err(HostError::Busy {
                 address: address.to_string(),
@@ -328,13 +323,7 @@ impl Host {
         let Ok(address) = parse(address) else {
             return Vec::new();
         };
-        let current = self
-            .inner
-            .instances
-            .borrow()
-            .get(&address)
-            .map(|a| a.port.activation());
-        let Some(activation) = current else {
+        let Some(activation) = self.inner.activation_of(&address) else {
             return Vec::new();
         };
         self.inner
