@@ -138,9 +138,10 @@ pub const RPC_MARKER: &str = "/* duract: Durable Object RPC */";
 ///
 /// Every such class also gets a `webSocketMessage` of its own: `duractFrame` (wasm, sync)
 /// checks the frame and answers the reply to send at once, or what to forward; the glue makes
-/// the RPC call and awaits it, then `duractAnswer` (wasm, sync) turns
-/// the target's reply into the client's frame (`duract::durable::Object::frame`). The glue
-/// counts each socket's requests awaiting replies (`MAX_INFLIGHT` is checked in wasm).
+/// the RPC call with the gateway's `ClientReply` beside the request, awaits it and sends what
+/// the target answered, the client's frame (`duract::durable::Object::frame`); `duractFailed`
+/// (wasm, sync) writes the error frame when the call throws. The glue counts each socket's
+/// requests awaiting replies (`MAX_INFLIGHT` is checked in wasm).
 ///
 /// And its `alarm` is `duractAlarm` (`duract::durable::Object::alarm_event`), which answers
 /// nothing where `worker`'s `alarm` makes a `Response` for workerd to drop.
@@ -163,20 +164,17 @@ async function __duractSocketMessage(ws, message) {{
   const step = this.duractFrame(ws, message, busy);
   if (step === undefined) return;
   if (typeof step === "string") return __duractSend(ws, step);
-  const [method, stub, request, token] = step;
+  const [method, stub, request, client] = step;
   inflight.set(ws, busy + 1);
-  let reply;
-  let threw = false;
+  let frame;
   try {{
-    reply = await Reflect.apply(method, stub, [request]);
+    frame = await Reflect.apply(method, stub, [request, client]); // the client's frame
   }} catch (e) {{
-    reply = e;
-    threw = true;
+    frame = this.duractFailed(message, e);
   }}
   const left = (inflight.get(ws) ?? 1) - 1;
   if (left > 0) inflight.set(ws, left);
   else inflight.delete(ws);
-  const frame = this.duractAnswer(token, reply, threw);
   if (frame !== undefined) __duractSend(ws, frame);
 }}
 for (const exported of Object.values(__duractExports)) {{
@@ -308,7 +306,8 @@ mod tests {
         assert!(glue.contains(r#"import * as __duractExports from "./index.js";"#));
         assert!(glue.contains("duractCall"));
         assert!(glue.contains("this.duractFrame(ws, message, busy)"));
-        assert!(glue.contains("this.duractAnswer(token, reply, threw)"));
+        assert!(glue.contains("Reflect.apply(method, stub, [request, client])"));
+        assert!(glue.contains("this.duractFailed(message, e)"));
         assert!(glue.contains("exported.prototype.alarm = exported.prototype.duractAlarm;"));
     }
 }

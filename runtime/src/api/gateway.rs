@@ -10,8 +10,9 @@
 //! envelope; a client's frame can never set it. Replies are full envelopes from the gateway's own address, `to`
 //! the client address declared for the request's type, with `replyTo` = the request's id.
 
+pub use super::client_reply::ClientReply;
 use crate::address::Address;
-use crate::envelope::{error_payload, null_payload, to_raw, Envelope, ERROR_TYPE, RESPONSE_SUFFIX};
+use crate::envelope::{error_payload, null_payload, to_raw, Envelope, ERROR_TYPE};
 use crate::error::Error;
 use crate::info::ActorInfo;
 pub use crate::info::{Forward, GatewayInfo, ReplyRoute};
@@ -185,7 +186,7 @@ pub fn admit(
 }
 
 /// The second half of [`handle_frame`]: the client's reply frame for the target's `reply` to
-/// the request `id` of type `message_type`.
+/// the request `id` of type `message_type` ([`ClientReply::frame`]).
 pub fn answer(
     info: &GatewayInfo,
     port: &dyn Port,
@@ -193,23 +194,13 @@ pub fn answer(
     message_type: &str,
     reply: Result<Envelope, Error>,
 ) -> String {
-    match reply.and_then(Envelope::into_result) {
-        Ok(payload) => {
-            let reply_type = format!("{message_type}{RESPONSE_SUFFIX}");
-            client_frame(
-                info.reply_to(message_type),
-                &reply_type,
-                payload,
-                Some(id),
-                port,
-            )
-        }
-        Err(error) => {
-            #[cfg(feature = "checklist")]
-            crate::checklist::hit_in(port.address().kind(), "!actor_error");
-            error_reply!(info, port, &error, id, message_type)
-        }
-    }
+    let result = reply.and_then(Envelope::into_result);
+    ClientReply::new(info, port.address(), message_type).frame(
+        id,
+        message_type.to_owned(),
+        result,
+        port,
+    )
 }
 
 type Rejection = (Error, Option<String>);

@@ -18,12 +18,14 @@
 //! - [`gateway_entry`] routes the worker's `fetch` event to a gateway (`GET /ws`).
 //!
 //! The same glue handles a gateway's socket frames: its `webSocketMessage` calls
-//! `duractFrame` (the checks, [`Object::frame`]), makes the RPC call to the target and awaits
-//! it in JavaScript, then calls `duractAnswer` ([`Object::answer`]) for the reply frame. Per
-//! frame that is two plain calls into wasm and no Rust future, promise or wasm closure (524 →
-//! 416 µs of isolate CPU per read request when it came, e2e/bench/README.md). Without the
-//! glue, `worker`'s own `webSocketMessage` export runs the same checks
-//! ([`crate::gateway::handle_frame`]).
+//! `duractFrame` (the checks, [`Object::frame`]), makes the RPC call to the target with the
+//! gateway's [`ClientReply`](crate::gateway::ClientReply) beside the request, awaits it in
+//! JavaScript and sends the target's answer, which is the client's frame already. Per frame
+//! that is one plain call into the gateway's wasm, no Rust future, promise or wasm closure, and
+//! one JSON encoding of the reply (in the target); `duractFailed` ([`Object::failed`]) writes
+//! the error frame when the call throws. Without the glue, `worker`'s own `webSocketMessage`
+//! export runs the same checks ([`crate::gateway::handle_frame`]) and the gateway writes the
+//! client's frame from the reply envelope.
 //!
 //! # Checklist builds
 //! With the crate feature `checklist`, every branch a Durable Object runs records a hit in the
@@ -113,13 +115,18 @@ macro_rules! __durable_object {
                         js_sys = $crate::durable::__private::js_sys
                     )]
             impl $class {
+                // `client`: how a forwarding gateway answers its client (`Object::rpc`).
                 #[wasm_bindgen(js_name = duractCall)]
-                pub fn duract_call(&self, envelope: ::std::string::String) -> wasm_bindgen::JsValue {
-                    self.object.rpc(envelope)
+                pub fn duract_call(
+                    &self,
+                    envelope: ::std::string::String,
+                    client: ::std::option::Option<::std::string::String>,
+                ) -> wasm_bindgen::JsValue {
+                    self.object.rpc(envelope, client)
                 }
 
                 // A gateway's socket frames, through the glue `duract build` appends
-                // (`Object::frame`, then `Object::answer` once the forward settled).
+                // (`Object::frame`, then `Object::failed` if the forward threw).
                 #[wasm_bindgen(js_name = duractFrame)]
                 pub fn duract_frame(
                     &self,
@@ -136,14 +143,13 @@ macro_rules! __durable_object {
                     self.object.alarm_event()
                 }
 
-                #[wasm_bindgen(js_name = duractAnswer)]
-                pub fn duract_answer(
+                #[wasm_bindgen(js_name = duractFailed)]
+                pub fn duract_failed(
                     &self,
-                    token: u32,
-                    reply: wasm_bindgen::JsValue,
-                    threw: bool,
+                    message: wasm_bindgen::JsValue,
+                    reason: wasm_bindgen::JsValue,
                 ) -> wasm_bindgen::JsValue {
-                    self.object.answer(token, reply, threw)
+                    self.object.failed(message, reason)
                 }
             }
 

@@ -2,17 +2,16 @@
 
 use super::port::{DurablePort, INSTANCE_HEADER};
 use crate::actor::Target;
-use crate::address::Address;
 use crate::envelope::Envelope;
 use crate::error::Error;
-use crate::gateway::{self, Frame, GatewayInfo, Socket};
+use crate::gateway::{self, ClientReply, Frame, GatewayInfo, Socket};
 use crate::port::Port;
 use crate::principal::Principal;
 use crate::storage::{ListOptions, Storage};
 use crate::turn::Turns;
 use crate::upgrade::Ticket;
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use serde_json::value::RawValue;
+use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::Arc;
 use wasm_bindgen::JsValue;
@@ -52,16 +51,6 @@ pub struct Object<A: Target> {
     target: std::marker::PhantomData<A>,
     /// A gateway's requests awaiting replies, per socket (`Map<WebSocket, number>`).
     inflight: js_sys::Map,
-    /// A gateway's requests the glue is forwarding ([`Object::frame`]), by token.
-    forwarding: RefCell<HashMap<u32, Forwarding>>,
-    next_token: Cell<u32>,
-}
-
-/// A request a gateway forwards through the glue, until its answer.
-struct Forwarding {
-    to: Address,
-    id: String,
-    message_type: String,
 }
 
 impl<A: Target> Object<A> {
@@ -100,8 +89,6 @@ impl<A: Target> Object<A> {
             instance,
             target: std::marker::PhantomData,
             inflight: js_sys::Map::new(),
-            forwarding: RefCell::new(HashMap::new()),
-            next_token: Cell::new(0),
         }
     }
 
@@ -122,38 +109,35 @@ impl<A: Target> Object<A> {
     /// reply envelope's JSON out. To a gateway (`session:<id>`), the envelope is broadcast to
     /// the session's sockets. A rejected promise only when the request is no envelope at all.
     ///
+    /// A gateway forwarding a client's request also passes its [`ClientReply`] (encoded): the
+    /// answer is then the client's frame itself ([`ClientReply::frame`]), which the gateway
+    /// sends as it is, so the reply is encoded once and decoded nowhere on the way.
+    ///
     /// The reply comes back as a string when the turn finishes without waiting (a read of a
     /// loaded instance), else as a promise: no task is spawned for a turn that need not wait.
-    pub fn rpc(&self, request: String) -> JsValue {
-        let envelope = match Envelope::decode_trusted(&request) {
-            Ok(envelope) => envelope,
-            Err(e) => {
-                let reason = JsValue::from_str(&format!("Bad envelope: {}", e.error));
+    pub fn rpc(&self, request: String, client: Option<String>) -> JsValue {
+        let decoded = Envelope::decode_trusted(&request).map_err(|e| e.error);
+        let client = client.map(|text| ClientReply::decode(&text).ok_or(Error::InvalidFormat));
+        let (mut envelope, client) = match (decoded, client.transpose()) {
+            (Ok(envelope), Ok(client)) => (envelope, client),
+            (Err(error), _) | (_, Err(error)) => {
+                let reason = JsValue::from_str(&format!("Bad request: {error}"));
                 return js_sys::Promise::reject(&reason).into();
             }
         };
-        let reply = match (&self.instance, self.check_target(&envelope)) {
-            (_, Err(error)) => self.reply(&envelope, Err(error)),
-            (None, Ok(())) => self.broadcast_envelope(envelope),
+        let port = self.port.clone();
+        let result = match (&self.instance, self.check_target(&envelope)) {
+            (_, Err(error)) => Err(error),
+            (None, Ok(())) => self.broadcast_envelope(&mut envelope),
             (Some(turns), Ok(())) => {
-                let (turns, port) = (turns.clone(), self.port.clone());
-                let turn = async move {
+                let turns = turns.clone();
+                return now_or_later(async move {
                     let result = turns.run(&envelope).await;
-                    let reply = envelope.into_reply(result, port.fresh_id(), port.now() as f64);
-                    Ok(JsValue::from_str(&reply.encode()))
-                };
-                return now_or_later(turn);
+                    Ok(reply_text(&port, envelope, result, client))
+                });
             }
         };
-        JsValue::from_str(&reply.encode())
-    }
-
-    fn reply(
-        &self,
-        envelope: &Envelope,
-        result: Result<Box<serde_json::value::RawValue>, Error>,
-    ) -> Envelope {
-        envelope.reply(result, self.port.fresh_id(), self.port.now() as f64)
+        reply_text(&port, envelope, result, client)
     }
 
     /// Sends `frame` to every socket of this gateway instance (every connection of the
@@ -168,11 +152,10 @@ impl<A: Target> Object<A> {
 
     /// An actor's envelope to a gateway (`session:<id>`): broadcast to every socket of the
     /// session as is; the reply's payload is `{"delivered": <sockets>}`.
-    fn broadcast_envelope(&self, mut envelope: Envelope) -> Envelope {
+    fn broadcast_envelope(&self, envelope: &mut Envelope) -> Result<Box<RawValue>, Error> {
         envelope.principal = None; // clients never see principals
         let delivered = self.broadcast(&envelope.encode_for_client());
-        let result = crate::envelope::to_raw(&gateway::Delivered { delivered });
-        self.reply(&envelope, result)
+        crate::envelope::to_raw(&gateway::Delivered { delivered })
     }
 
     fn check_target(&self, envelope: &Envelope) -> Result<(), Error> {
@@ -254,12 +237,13 @@ impl<A: Target> Object<A> {
 
     /// A gateway's `webSocketMessage` event through the glue `duract build` appends (which
     /// makes the RPC call and awaits it in JavaScript, so no Rust future or wasm closure runs
-    /// per frame). Step one: the frame's checks, `inflight` being the socket's requests
-    /// awaiting their replies (the glue counts them). Answers the reply frame to send at once
-    /// (a string), or what to forward: `[method, stub, request, token]`, the glue then
-    /// counting one more request on the socket until it calls [`Object::answer`] with `token`
-    /// once `Reflect.apply(method, stub, [request])` settled. `undefined` for an actor that is
-    /// no gateway.
+    /// per frame), `inflight` being the socket's requests awaiting their replies (the glue
+    /// counts them). Answers the reply frame to send at once (a string), or what to forward:
+    /// `[method, stub, request, client]`, the glue then counting one more request on the
+    /// socket until `Reflect.apply(method, stub, [request, client])` settles. The target
+    /// answers with the client's frame ([`ClientReply`], `client` encoded), which the glue
+    /// sends as it is; if the call throws, the glue asks [`Object::failed`] for the frame.
+    /// `undefined` for an actor that is no gateway.
     ///
     /// The forward has no timer of its own (a timer per request cost more than the rest of the
     /// gateway's JavaScript in the write profile, e2e/bench/README.md): it always settles,
@@ -292,43 +276,41 @@ impl<A: Target> Object<A> {
         let request = admitted.request;
         // The client's own text when it stands for the request: no encoding, no copy.
         let text = admitted.verbatim.then_some(message);
-        let call = match self.port.prepare_call(admitted.target, &request, text) {
-            Ok(call) => call,
+        match self.port.prepare_call(admitted.target, &request, text) {
+            Ok(call) => {
+                let client = ClientReply::new(info, self.port.address(), &request.message_type);
+                let client = JsValue::from_str(&client.encode());
+                forward_step(&call.method, &call.stub, &call.request, &client)
+            }
             Err(error) => {
                 let (id, message_type) = (request.id, request.message_type);
                 let reply = gateway::answer(info, &*self.port, id, &message_type, Err(error));
-                return JsValue::from_str(&reply);
+                JsValue::from_str(&reply)
             }
-        };
-        let token = self.next_token.get().wrapping_add(1);
-        self.next_token.set(token);
-        let forwarding = Forwarding {
-            to: request.to,
-            id: request.id,
-            message_type: request.message_type,
-        };
-        self.forwarding.borrow_mut().insert(token, forwarding);
-        forward_step(&call.method, &call.stub, &call.request, token)
+        }
     }
 
-    /// Step two of [`Object::frame`]: the client's reply frame for the forward `token`, given
-    /// how the call ended (`reply` is the reply envelope's text, or what the call threw when
-    /// `threw`). `undefined` for an unknown token.
-    pub fn answer(&self, token: u32, reply: JsValue, threw: bool) -> JsValue {
-        let (Some(info), Some(forwarding)) =
-            (A::INFO.gateway, self.forwarding.borrow_mut().remove(&token))
-        else {
+    /// The client's frame for a forward of [`Object::frame`] whose call threw `reason`
+    /// (the target unreachable): the error reply to the client's `message`. `undefined` for
+    /// an actor that is no gateway.
+    pub fn failed(&self, message: JsValue, reason: JsValue) -> JsValue {
+        let Some(info) = A::INFO.gateway else {
             return JsValue::UNDEFINED;
         };
-        let Forwarding {
-            to,
+        let text = message.as_string().unwrap_or_default();
+        // The frame was admitted, so it decodes (as it did then).
+        let Ok(request) = Envelope::decode(&text) else {
+            return JsValue::UNDEFINED;
+        };
+        let error = super::rpc::call_failed(&request.to, &reason);
+        let (id, message_type) = (request.id, request.message_type);
+        JsValue::from_str(&gateway::answer(
+            info,
+            &*self.port,
             id,
-            message_type,
-        } = forwarding;
-        let settled = if threw { Err(reply) } else { Ok(reply) };
-        let result = super::rpc::read_reply(&to, settled);
-        let frame = gateway::answer(info, &*self.port, id, &message_type, result);
-        JsValue::from_str(&frame)
+            &message_type,
+            Err(error),
+        ))
     }
 
     /// The `webSocketClose` event: completes the closing handshake (1005 and 1006 cannot be
@@ -381,6 +363,24 @@ impl<A: Target> Object<A> {
             .map_err(worker::Error::RustError)?;
         Response::ok("ok")
     }
+}
+
+/// The answer to the request `envelope`: the reply envelope's text, or the client's frame
+/// when a gateway passed how it answers its client.
+fn reply_text(
+    port: &DurablePort,
+    envelope: Envelope,
+    result: Result<Box<RawValue>, Error>,
+    client: Option<ClientReply>,
+) -> JsValue {
+    let text = match client {
+        Some(client) => client.frame(envelope.id, envelope.message_type, result, port),
+        None => {
+            let (id, now) = (port.fresh_id(), port.now() as f64);
+            envelope.into_reply(result, id, now).encode()
+        }
+    };
+    JsValue::from_str(&text)
 }
 
 /// Delivers the due durable timers of the instance on `port` (none for a gateway); the
@@ -440,18 +440,18 @@ impl Socket for DurableSocket<'_> {
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
-export function duractForwardStep(method, stub, request, token) {
-  return [method, stub, request, token];
+export function duractForwardStep(method, stub, request, client) {
+  return [method, stub, request, client];
 }
 "#)]
 extern "C" {
-    /// `[method, stub, request, token]`, made in one call (not one per element).
+    /// `[method, stub, request, client]`, made in one call (not one per element).
     #[wasm_bindgen(js_name = duractForwardStep)]
     fn forward_step(
         method: &js_sys::Function,
         stub: &JsValue,
         request: &JsValue,
-        token: u32,
+        client: &JsValue,
     ) -> JsValue;
 }
 

@@ -44,12 +44,17 @@ fn unreachable(to: &Address, reason: String) -> Error {
     }
 }
 
+/// The error of a call to `to` that threw `reason`.
+pub(crate) fn call_failed(to: &Address, reason: &JsValue) -> Error {
+    unreachable(to, describe(reason))
+}
+
 /// The reply envelope of a call to `to` from what its promise settled with.
 pub(crate) fn read_reply(
     to: &Address,
     settled: Result<JsValue, JsValue>,
 ) -> Result<Envelope, Error> {
-    let reply = settled.map_err(|e| unreachable(to, describe(&e)))?;
+    let reply = settled.map_err(|e| call_failed(to, &e))?;
     let text = reply
         .as_string()
         .ok_or_else(|| unreachable(to, "the reply is not a string".into()))?;
