@@ -10,7 +10,8 @@
 //!
 //! # Durable Object RPC
 //! Every generated class has the RPC method `duractCall` ([`RPC_METHOD`]): the request
-//! envelope's JSON in, the reply's out. Only code holding the namespace binding can call it,
+//! envelope's JSON in, the reply's out; and `duractPost` ([`POST_METHOD`]) for a send, which
+//! answers nothing, or the error's description for the sender to log. Only code holding the namespace binding can call it,
 //! so clients cannot pose as actors. workerd serves RPC only to classes that extend
 //! `DurableObject`; `worker`'s classes do not, so the build appends a few lines to the bundle
 //! that give them its prototype. `duract build` (the `duract` command, `cli/`) does it after
@@ -76,7 +77,7 @@ pub use entry::{
 pub use kv::WorkerKv;
 pub use object::{Object, TRACE_VAR};
 pub use port::{DurablePort, INSTANCE_HEADER};
-pub use rpc::RPC_METHOD;
+pub use rpc::{POST_METHOD, RPC_METHOD};
 pub use storage::DurableStorage;
 
 /// What `__durable_object!` expansions use.
@@ -123,6 +124,12 @@ macro_rules! __durable_object {
                     client: ::std::option::Option<::std::string::String>,
                 ) -> wasm_bindgen::JsValue {
                     self.object.rpc(envelope, client)
+                }
+
+                // A send: nothing back, or the error's description (`Object::post`).
+                #[wasm_bindgen(js_name = duractPost)]
+                pub fn duract_post(&self, envelope: ::std::string::String) -> wasm_bindgen::JsValue {
+                    self.object.post(envelope)
                 }
 
                 // A gateway's socket frames, through the glue `duract build` appends

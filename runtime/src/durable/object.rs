@@ -105,9 +105,10 @@ impl<A: Target> Object<A> {
         }
     }
 
-    /// An actor-to-actor call over Durable Object RPC: the request envelope's JSON in, the
-    /// reply envelope's JSON out. To a gateway (`session:<id>`), the envelope is broadcast to
-    /// the session's sockets. A rejected promise only when the request is no envelope at all.
+    /// An actor-to-actor call over Durable Object RPC (`duractCall`): the request envelope's
+    /// JSON in, the reply envelope's JSON out. To a gateway (`session:<id>`), the envelope is
+    /// broadcast to the session's sockets. A rejected promise only when the request is no
+    /// envelope at all.
     ///
     /// A gateway forwarding a client's request also passes its [`ClientReply`] (encoded): the
     /// answer is then the client's frame itself ([`ClientReply::frame`]), which the gateway
@@ -116,14 +117,25 @@ impl<A: Target> Object<A> {
     /// The reply comes back as a string when the turn finishes without waiting (a read of a
     /// loaded instance), else as a promise: no task is spawned for a turn that need not wait.
     pub fn rpc(&self, request: String, client: Option<String>) -> JsValue {
-        let decoded = Envelope::decode_trusted(&request).map_err(|e| e.error);
-        let client = client.map(|text| ClientReply::decode(&text).ok_or(Error::InvalidFormat));
-        let (mut envelope, client) = match (decoded, client.transpose()) {
-            (Ok(envelope), Ok(client)) => (envelope, client),
-            (Err(error), _) | (_, Err(error)) => {
-                let reason = JsValue::from_str(&format!("Bad request: {error}"));
-                return js_sys::Promise::reject(&reason).into();
-            }
+        match client.map(|text| ClientReply::decode(&text)) {
+            None => self.serve(&request, Answer::Envelope),
+            Some(Some(client)) => self.serve(&request, Answer::Client(client)),
+            Some(None) => rejected("Bad request: an unreadable client reply route"),
+        }
+    }
+
+    /// A send over Durable Object RPC (`duractPost`): [`Object::rpc`] for a caller that waits
+    /// for no reply. Answers `undefined`, or the error's description (`<message> (<code>)`)
+    /// for the sender to log; no reply envelope is made.
+    pub fn post(&self, request: String) -> JsValue {
+        self.serve(&request, Answer::Outcome)
+    }
+
+    /// Runs the request `request` and answers it as `answer` says.
+    fn serve(&self, request: &str, answer: Answer) -> JsValue {
+        let mut envelope = match Envelope::decode_trusted(request) {
+            Ok(envelope) => envelope,
+            Err(e) => return rejected(&format!("Bad envelope: {}", e.error)),
         };
         let port = self.port.clone();
         let result = match (&self.instance, self.check_target(&envelope)) {
@@ -133,11 +145,11 @@ impl<A: Target> Object<A> {
                 let turns = turns.clone();
                 return now_or_later(async move {
                     let result = turns.run(&envelope).await;
-                    Ok(reply_text(&port, envelope, result, client))
+                    Ok(answer.of(&port, envelope, result))
                 });
             }
         };
-        reply_text(&port, envelope, result, client)
+        answer.of(&port, envelope, result)
     }
 
     /// Sends `frame` to every socket of this gateway instance (every connection of the
@@ -365,22 +377,42 @@ impl<A: Target> Object<A> {
     }
 }
 
-/// The answer to the request `envelope`: the reply envelope's text, or the client's frame
-/// when a gateway passed how it answers its client.
-fn reply_text(
-    port: &DurablePort,
-    envelope: Envelope,
-    result: Result<Box<RawValue>, Error>,
-    client: Option<ClientReply>,
-) -> JsValue {
-    let text = match client {
-        Some(client) => client.frame(envelope.id, envelope.message_type, result, port),
-        None => {
-            let (id, now) = (port.fresh_id(), port.now() as f64);
-            envelope.into_reply(result, id, now).encode()
-        }
-    };
-    JsValue::from_str(&text)
+/// How a request over RPC is answered.
+enum Answer {
+    /// With the reply envelope (an ask).
+    Envelope,
+    /// With the client's frame (a gateway's forward).
+    Client(ClientReply),
+    /// With nothing, or the error's description (a send).
+    Outcome,
+}
+
+impl Answer {
+    /// The answer to the request `envelope` whose turn ended with `result`.
+    fn of(
+        self,
+        port: &DurablePort,
+        envelope: Envelope,
+        result: Result<Box<RawValue>, Error>,
+    ) -> JsValue {
+        let text = match (self, result) {
+            (Answer::Client(client), result) => {
+                client.frame(envelope.id, envelope.message_type, result, port)
+            }
+            (Answer::Envelope, result) => {
+                let (id, now) = (port.fresh_id(), port.now() as f64);
+                envelope.into_reply(result, id, now).encode()
+            }
+            (Answer::Outcome, Ok(_)) => return JsValue::UNDEFINED,
+            (Answer::Outcome, Err(error)) => format!("{error} ({})", error.code()),
+        };
+        JsValue::from_str(&text)
+    }
+}
+
+/// A promise rejected with `reason`.
+fn rejected(reason: &str) -> JsValue {
+    js_sys::Promise::reject(&JsValue::from_str(reason)).into()
 }
 
 /// Delivers the due durable timers of the instance on `port` (none for a gateway); the

@@ -1,7 +1,7 @@
 //! [`Port`] over a Durable Object's state and environment.
 
 use super::kv::WorkerKv;
-use super::rpc::Stubs;
+use super::rpc::{Method, Stubs};
 use super::storage::{describe, DurableStorage};
 use super::timeout::Timeout;
 use crate::address::Address;
@@ -167,7 +167,7 @@ impl DurablePort {
         envelope: &Envelope,
         text: Option<JsValue>,
     ) -> Result<super::rpc::Call, Error> {
-        self.stubs.prepare(target, envelope, text)
+        self.stubs.prepare(target, envelope, text, Method::Call)
     }
 
     /// Keeps the instance's events open until `promise` settles (`waitUntil`).
@@ -231,7 +231,7 @@ impl Port for DurablePort {
         // and the target's work may take as long as it takes. The call is made and watched
         // in JavaScript (`duractSend`): no Rust future or wasm closure per send.
         let what = format!("{} to {}", envelope.message_type, envelope.to);
-        match self.stubs.prepare(target, &envelope, None) {
+        match self.stubs.prepare(target, &envelope, None, Method::Post) {
             Ok(call) => {
                 let sent = duract_send(&call.method, &call.stub, &call.request, &what);
                 self.keep_alive(&sent);
@@ -362,23 +362,17 @@ export function duractSend(method, stub, request, what) {
   }
   const failed = (why) => console.warn(`duract: send of ${what} failed: ${why}`);
   return call.then(
-    (reply) => {
-      if (typeof reply !== "string") return failed("the reply is not a string");
-      let envelope;
-      try {
-        envelope = JSON.parse(reply);
-      } catch {
-        return failed("the reply does not decode");
-      }
-      if (envelope?.type === "Error") failed(`${envelope.payload?.error} (${envelope.payload?.code})`);
+    (error) => {
+      if (error !== undefined) failed(error);
     },
     (e) => failed(`unreachable (${e?.message ?? e})`),
   );
 }
 "#)]
 extern "C" {
-    /// Calls `Reflect.apply(method, stub, [request])` and logs a failed call or an `Error`
-    /// reply (`what`: "<type> to <address>"); the promise settles when the reply is in.
+    /// Calls `Reflect.apply(method, stub, [request])` (`duractPost`) and logs a failed call or
+    /// the error the target answered (`what`: "<type> to <address>"); the promise settles when
+    /// the target's turn is done.
     #[wasm_bindgen(js_name = duractSend)]
     fn duract_send(
         method: &js_sys::Function,

@@ -1,5 +1,6 @@
 //! Calls between actors over Durable Object RPC: `stub.duractCall(envelope)` on the target's
-//! Durable Object, the request envelope's JSON in, the reply's out.
+//! Durable Object, the request envelope's JSON in, the reply's out; or for a send, which waits
+//! for no reply, `stub.duractPost(envelope)`, which answers nothing, or the error's description.
 //!
 //! Finding a target costs JS work (the namespace, `getByName`, the RPC method), so an
 //! instance keeps what it found for the targets it calls ([`Stubs`]).
@@ -16,17 +17,32 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
-/// The RPC method every duract Durable Object class has (`__durable_object!`).
+/// The RPC method every duract Durable Object class has (`__durable_object!`): a request in,
+/// its reply out.
 pub const RPC_METHOD: &str = "duractCall";
+
+/// The RPC method for a send: a request in, nothing out, or the error's description when the
+/// target answered one (`Object::post`).
+pub const POST_METHOD: &str = "duractPost";
+
+/// Which RPC method a call takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    /// [`RPC_METHOD`]: an ask, or a gateway's forward.
+    Call,
+    /// [`POST_METHOD`]: a send.
+    Post,
+}
 
 /// How many targets an instance remembers; past it, it starts over.
 const REMEMBERED: usize = 1024;
 
-/// A target's stub and its RPC method.
+/// A target's stub and its RPC methods.
 #[derive(Clone)]
 struct Target {
     stub: JsValue,
-    method: js_sys::Function,
+    call: js_sys::Function,
+    post: js_sys::Function,
 }
 
 /// One call ready to make: `Reflect.apply(method, stub, [request])`.
@@ -86,7 +102,7 @@ impl Stubs {
         target: &'static ActorInfo,
         envelope: Envelope,
     ) -> Result<Envelope, Error> {
-        let call = self.prepare(target, &envelope, None)?;
+        let call = self.prepare(target, &envelope, None, Method::Call)?;
         let to = envelope.to;
         // `Reflect.apply`, not `method.call(..)`: on an RPC stub, `call` is one more remote name.
         let args = js_sys::Array::of1(&call.request);
@@ -96,13 +112,14 @@ impl Stubs {
         read_reply(&to, reply)
     }
 
-    /// What calling `envelope`'s target takes: its stub, the RPC method, the envelope's text
-    /// (`text` when the caller has it as a JS string already, else encoded now).
+    /// What calling `envelope`'s target with `method` takes: its stub, the RPC method, the
+    /// envelope's text (`text` when the caller has it as a JS string already, else encoded now).
     pub(crate) fn prepare(
         &self,
         target: &'static ActorInfo,
         envelope: &Envelope,
         text: Option<JsValue>,
+        method: Method,
     ) -> Result<Call, Error> {
         let to = &envelope.to;
         if to.kind() != target.kind {
@@ -120,12 +137,15 @@ impl Stubs {
             .map_err(|e| unreachable(to, e))?;
         Ok(Call {
             stub: found.stub,
-            method: found.method,
+            method: match method {
+                Method::Call => found.call,
+                Method::Post => found.post,
+            },
             request: text.unwrap_or_else(|| JsValue::from_str(&envelope.encode())),
         })
     }
 
-    /// The stub and RPC method of the instance `name` behind `binding`.
+    /// The stub and RPC methods of the instance `name` behind `binding`.
     fn target(&self, binding: &'static str, name: &str) -> Result<Target, String> {
         if let Some(known) = self.known.borrow().get(binding).and_then(|n| n.get(name)) {
             return Ok(known.clone());
@@ -138,11 +158,11 @@ impl Stubs {
             .get_by_name(name)
             .map_err(|e| format!("stub: {e}"))?
             .into_rpc();
-        let method = js_sys::Reflect::get(&stub, &JsValue::from_str(RPC_METHOD))
-            .map_err(|e| describe(&e))?
-            .dyn_into::<js_sys::Function>()
-            .map_err(|e| describe(&e))?;
-        let found = Target { stub, method };
+        let found = Target {
+            call: rpc_method(&stub, RPC_METHOD)?,
+            post: rpc_method(&stub, POST_METHOD)?,
+            stub,
+        };
         let mut known = self.known.borrow_mut();
         let names = known.entry(binding).or_default();
         if names.len() >= REMEMBERED {
@@ -151,4 +171,12 @@ impl Stubs {
         names.insert(name.to_owned(), found.clone());
         Ok(found)
     }
+}
+
+/// The RPC method `name` of `stub`.
+fn rpc_method(stub: &JsValue, name: &str) -> Result<js_sys::Function, String> {
+    js_sys::Reflect::get(stub, &JsValue::from_str(name))
+        .map_err(|e| describe(&e))?
+        .dyn_into::<js_sys::Function>()
+        .map_err(|e| describe(&e))
 }
