@@ -219,7 +219,7 @@ impl Port for DurablePort {
     fn fresh_id(&self) -> String {
         let n = self.sequence.get().wrapping_add(1);
         self.sequence.set(n);
-        format!("{}-{n:x}", self.id_prefix)
+        crate::envelope::sequenced_id(&self.id_prefix, n)
     }
 
     fn storage(&self) -> &dyn Storage {

@@ -290,6 +290,21 @@ pub fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, Error> 
     })
 }
 
+/// `<prefix>-<n in lowercase hex>`, written without `format!` (one per envelope: its
+/// formatting machinery cost more than the rest of making the id).
+#[cfg_attr(not(any(target_arch = "wasm32", feature = "docs")), allow(dead_code))]
+pub(crate) fn sequenced_id(prefix: &str, n: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(prefix.len() + 17);
+    id.push_str(prefix);
+    id.push('-');
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        id.push(char::from(DIGITS[(n >> (shift * 4)) as usize & 0xf]));
+    }
+    id
+}
+
 /// The raw JSON `null`.
 pub fn null_payload() -> Box<RawValue> {
     RawValue::from_string("null".to_owned()).expect("null is JSON")
@@ -360,5 +375,17 @@ fn serialize_timestamp<S: Serializer>(t: &f64, s: S) -> Result<S::Ok, S::Error> 
 impl Serialize for Envelope {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         WireOut::from(self).serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sequenced_id;
+
+    #[test]
+    fn a_sequenced_id_is_the_prefix_and_the_number_in_hex() {
+        for n in [0, 1, 9, 10, 15, 16, 255, 256, 0xdead_beef, u64::MAX] {
+            assert_eq!(sequenced_id("ab12", n), format!("ab12-{n:x}"));
+        }
     }
 }
