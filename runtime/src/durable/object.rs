@@ -34,13 +34,16 @@ struct Attachment {
 /// One Durable Object running the actor `A`: the body of the class
 /// `duract::__durable_object!` generates.
 ///
-/// - actor-to-actor calls over Durable Object RPC ([`Object::rpc`]): the request envelope
-///   in, the reply envelope out; each in its turn ([`Instance`](crate::instance::Instance): load before the first turn,
-///   one turn at a time, one write after each);
+/// - actor-to-actor calls over Durable Object RPC: the request envelope in, the reply
+///   envelope out ([`Object::rpc`]; a gateway's forward gets the client's frame instead), or
+///   for a send nothing ([`Object::post`]); each in its turn
+///   ([`Instance`](crate::instance::Instance): load before the first turn, one turn at a time,
+///   one write after each);
 /// - `alarm`: the due durable timers, each in its turn, then the alarm is re-armed;
 /// - gateways (`A::INFO.gateway` set): the WebSocket upgrade with the hibernation API (the
 ///   session id in the socket's attachment, `SessionEstablished` as first frame), then each
-///   frame through [`gateway::handle_frame`]; an actor's envelope to the gateway
+///   frame through [`Object::frame`] (or [`gateway::handle_frame`] without `duract build`'s
+///   glue); an actor's envelope to the gateway
 ///   (`session:<id>`, e.g. through `Port::send`) is broadcast to every socket of the session
 ///   ([`Object::broadcast`]); anything else gets 400 `Expected WebSocket`.
 pub struct Object<A: Target> {
