@@ -245,7 +245,7 @@ async fn load_entries_now(
     Ok(!rows.is_empty())
 }
 
-/// The total length of `parts`, for [`concat_bytes`].
+/// The total length of `parts`, for [`concat_bytes()`].
 pub const fn concat_len(parts: &[&str]) -> usize {
     let mut len = 0;
     let mut i = 0;

@@ -91,7 +91,7 @@ pub trait Actor: Target {
 /// only compiles for messages the target handles and
 /// [`ActorRef::ask`](crate::ActorRef::ask) returns the reply's type.
 ///
-/// `M` is always a [`Message`](crate::Message), but the trait does not say so: a handler
+/// `M` is always a [`Message`], but the trait does not say so: a handler
 /// taking a type without `#[message]` is then reported once, at the type, not a second time at
 /// this impl.
 #[diagnostic::on_unimplemented(

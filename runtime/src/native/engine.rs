@@ -84,9 +84,9 @@ pub(crate) enum Sink {
     Drop,
     /// An ask waiting for it.
     Answer(Answer),
-    /// The host's reply outbox ([`Host::reply_to`]).
+    /// The host's reply outbox ([`Host::reply_to`](crate::native::Host::reply_to)).
     Outbox,
-    /// One waiting [`Host::ask`].
+    /// One waiting [`Host::ask`](crate::native::Host::ask).
     Slot(ReplySlot),
 }
 
@@ -138,7 +138,7 @@ pub(crate) struct HostInner {
     pub(crate) storages: RefCell<FxHashMap<Address, Rc<FaultStorage>>>,
     pub(crate) activations: RefCell<FxHashMap<Address, u64>>,
     pub(crate) replies: RefCell<Vec<Envelope>>,
-    /// A [`Host::ask`] reply slot that nothing else holds, to reuse (one allocation less
+    /// A [`Host::ask`](crate::native::Host::ask) reply slot that nothing else holds, to reuse (one allocation less
     /// per ask).
     pub(crate) spare_slot: RefCell<Option<ReplySlot>>,
     pub(crate) undelivered: RefCell<Vec<Undelivered>>,

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 /// A payload type that travels in an envelope's `payload`, named by the envelope's `type`.
 ///
-/// Implemented by [`#[message]`](crate::message); by hand only for payloads that are not
+/// Implemented by [`#[message]`](macro@crate::message); by hand only for payloads that are not
 /// your own types.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a message",
@@ -24,7 +24,7 @@ pub trait Message: Payload {
 }
 
 /// A type that can travel as a payload: a message or a reply. Implemented by
-/// [`#[payload]`](crate::payload) and [`#[message]`](crate::message), and here for the
+/// [`#[payload]`](crate::payload) and [`#[message]`](macro@crate::message), and here for the
 /// standard types serde handles (numbers, `String`, `()`, options, sequences, maps, tuples,
 /// `serde_json::Value`). For a serde type of your own, `impl duract::Payload for T {}`.
 #[diagnostic::on_unimplemented(
