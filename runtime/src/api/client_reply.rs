@@ -3,7 +3,7 @@
 //! workerd) the target, which then hands the gateway a frame to send as it is.
 
 use crate::address::Address;
-use crate::envelope::{error_payload, Envelope, ERROR_TYPE, RESPONSE_SUFFIX};
+use crate::envelope::{reply_parts, Envelope};
 use crate::error::Error;
 use crate::info::GatewayInfo;
 use crate::port::Port;
@@ -48,21 +48,20 @@ impl ClientReply {
         if result.is_err() {
             crate::checklist::hit_in(self.from.kind(), "!actor_error");
         }
-        let (to, message_type, payload) = match error_as_success_if!(self.from.kind(), result) {
-            Ok(payload) => (&self.to, message_type + RESPONSE_SUFFIX, payload),
-            Err(error) => (&self.error_to, ERROR_TYPE.to_owned(), error_payload(&error)),
+        let answered = error_as_success_if!(self.from.kind(), result);
+        let to = match answered {
+            Ok(_) => &self.to,
+            Err(_) => &self.error_to,
         };
-        Envelope {
-            to: to.clone(),
-            from: self.from.clone(),
+        let (message_type, payload) = reply_parts(message_type, answered);
+        client_frame(
+            to.clone(),
+            &self.from,
             message_type,
             payload,
-            id: port.fresh_id(),
-            timestamp: port.now() as f64,
-            reply_to: Some(id),
-            principal: None,
-        }
-        .encode_for_client()
+            Some(id),
+            port,
+        )
     }
 
     /// The text that carries it to the target, next to the request ([`ClientReply::decode`]).
@@ -82,8 +81,32 @@ impl ClientReply {
     }
 }
 
+/// A frame to a client at `to` from the gateway at `from`: `message_type` with `payload`, a
+/// fresh `id` and the time from `port`, `replyTo` when it answers a request; lone surrogates
+/// the client sent written back as it sent them ([`Envelope::encode_for_client`]).
+pub(crate) fn client_frame(
+    to: Address,
+    from: &Address,
+    message_type: String,
+    payload: Box<RawValue>,
+    reply_to: Option<String>,
+    port: &dyn Port,
+) -> String {
+    Envelope {
+        to,
+        from: from.clone(),
+        message_type,
+        payload,
+        id: port.fresh_id(),
+        timestamp: port.now() as f64,
+        reply_to,
+        principal: None,
+    }
+    .encode_for_client()
+}
+
 /// A client address of a gateway's routing table.
-fn client_address(text: &str) -> Address {
+pub(crate) fn client_address(text: &str) -> Address {
     Address::parse(text).expect("gateway reply addresses are checked at compile time")
 }
 

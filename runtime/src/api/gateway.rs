@@ -11,7 +11,7 @@
 //! the client address declared for the request's type, with `replyTo` = the request's id.
 
 pub use super::client_reply::ClientReply;
-use crate::address::Address;
+use super::client_reply::{client_address, client_frame};
 use crate::envelope::{error_payload, null_payload, to_raw, Envelope, ERROR_TYPE};
 use crate::error::Error;
 use crate::info::ActorInfo;
@@ -103,7 +103,7 @@ pub fn release(socket: &dyn Socket) {
 pub fn established(info: &GatewayInfo, port: &dyn Port) -> String {
     let payload = serde_json::json!({ "sessionId": port.address().id() });
     let payload = to_raw(&payload).unwrap_or_else(|_| null_payload());
-    client_frame(info.default_reply_to, ESTABLISHED_TYPE, payload, None, port)
+    default_frame(info, ESTABLISHED_TYPE, payload, None, port)
 }
 
 /// Handles one client frame from `socket` and returns the one reply frame to send back on it.
@@ -256,34 +256,26 @@ fn error_frame(
     request_id: Option<String>,
     port: &dyn Port,
 ) -> String {
-    client_frame(
-        info.default_reply_to,
-        ERROR_TYPE,
-        error_payload(error),
-        request_id,
-        port,
-    )
+    default_frame(info, ERROR_TYPE, error_payload(error), request_id, port)
 }
 
-fn client_frame(
-    to: &str,
+/// A frame from the gateway to its default client address ([`client_frame`]).
+fn default_frame(
+    info: &GatewayInfo,
     message_type: &str,
     payload: Box<RawValue>,
     reply_to: Option<String>,
     port: &dyn Port,
 ) -> String {
-    let to = Address::parse(to).expect("gateway reply addresses are checked at compile time");
-    Envelope {
+    let to = client_address(info.default_reply_to);
+    client_frame(
         to,
-        from: port.address().clone(),
-        message_type: message_type.to_owned(),
+        port.address(),
+        message_type.to_owned(),
         payload,
-        id: port.fresh_id(),
-        timestamp: port.now() as f64,
         reply_to,
-        principal: None,
-    }
-    .encode_for_client()
+        port,
+    )
 }
 
 /// The reply of a gateway to an actor's push (an envelope an actor sends to a session, e.g.

@@ -66,10 +66,7 @@ pub(crate) fn call_failed(to: &Address, reason: &JsValue) -> Error {
 }
 
 /// The reply envelope of a call to `to` from what its promise settled with.
-pub(crate) fn read_reply(
-    to: &Address,
-    settled: Result<JsValue, JsValue>,
-) -> Result<Envelope, Error> {
+fn read_reply(to: &Address, settled: Result<JsValue, JsValue>) -> Result<Envelope, Error> {
     let reply = settled.map_err(|e| call_failed(to, &e))?;
     let text = reply
         .as_string()

@@ -138,8 +138,8 @@ pub(crate) struct HostInner {
     pub(crate) storages: RefCell<FxHashMap<Address, Rc<FaultStorage>>>,
     pub(crate) activations: RefCell<FxHashMap<Address, u64>>,
     pub(crate) replies: RefCell<Vec<Envelope>>,
-    /// A [`Host::ask`](crate::native::Host::ask) reply slot that nothing else holds, to reuse (one allocation less
-    /// per ask).
+    /// A [`Host::ask`](crate::native::Host::ask) reply slot that nothing else holds, to reuse
+    /// (one allocation less per ask).
     pub(crate) spare_slot: RefCell<Option<ReplySlot>>,
     pub(crate) undelivered: RefCell<Vec<Undelivered>>,
     pub(crate) next_id: Cell<u64>,

@@ -195,10 +195,7 @@ impl Envelope {
         id: String,
         timestamp: f64,
     ) -> Envelope {
-        let (message_type, payload) = match result {
-            Ok(payload) => (format!("{}{RESPONSE_SUFFIX}", self.message_type), payload),
-            Err(error) => (ERROR_TYPE.to_owned(), error_payload(&error)),
-        };
+        let (message_type, payload) = reply_parts(self.message_type.clone(), result);
         Envelope {
             to: self.from.clone(),
             from: self.to.clone(),
@@ -219,14 +216,7 @@ impl Envelope {
         id: String,
         timestamp: f64,
     ) -> Envelope {
-        let (message_type, payload) = match result {
-            Ok(payload) => {
-                let mut message_type = self.message_type;
-                message_type.push_str(RESPONSE_SUFFIX);
-                (message_type, payload)
-            }
-            Err(error) => (ERROR_TYPE.to_owned(), error_payload(&error)),
-        };
+        let (message_type, payload) = reply_parts(self.message_type, result);
         Envelope {
             to: self.from,
             from: self.to,
@@ -275,6 +265,21 @@ impl PartialEq for Envelope {
             && self.timestamp == other.timestamp
             && self.reply_to == other.reply_to
             && self.principal == other.principal
+    }
+}
+
+/// The `type` and payload of the reply to a request of `message_type` that ended with
+/// `result`: `<type>Response` with its payload, or `Error` with `{error, code}`.
+pub(crate) fn reply_parts(
+    mut message_type: String,
+    result: Result<Box<RawValue>, Error>,
+) -> (String, Box<RawValue>) {
+    match result {
+        Ok(payload) => {
+            message_type.push_str(RESPONSE_SUFFIX);
+            (message_type, payload)
+        }
+        Err(error) => (ERROR_TYPE.to_owned(), error_payload(&error)),
     }
 }
 
